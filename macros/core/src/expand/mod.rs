@@ -1,0 +1,90 @@
+//! Model -> tokens. Expansion trusts a validated model: a violated rule here
+//! is a bug in `validate`, not a user error.
+
+mod events;
+mod kind;
+mod typestate;
+mod validator;
+
+use crate::model::Machine;
+use crate::parse::{Fields, Style};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+/// Every generated item for a validated machine.
+pub(crate) fn expand(machine: &Machine) -> TokenStream {
+    let names = Names::of(machine);
+    let kind = kind::expand_kind(machine, &names);
+    let validator = validator::expand_validator(machine, &names);
+    let typestate = typestate::expand_typestate(machine, &names);
+    let events = events::expand_events(machine, &names);
+    quote! {
+        #kind
+        #validator
+        #typestate
+        #events
+    }
+}
+
+/// Names of the generated items.
+pub(crate) struct Names {
+    /// The user's enum.
+    pub(crate) machine: Ident,
+    /// `<Machine>Kind`.
+    pub(crate) kind: Ident,
+    /// `<Machine>Event`.
+    pub(crate) event: Ident,
+}
+
+impl Names {
+    fn of(machine: &Machine) -> Names {
+        Names {
+            machine: machine.ident.clone(),
+            kind: format_ident!("{}Kind", machine.ident),
+            event: format_ident!("{}Event", machine.ident),
+        }
+    }
+}
+
+/// `#[doc = ..]` for each line.
+pub(crate) fn docs(lines: &[String]) -> TokenStream {
+    quote!(#(#[doc = #lines])*)
+}
+
+/// The user's doc lines, a blank line, then `generated`.
+pub(crate) fn docs_then(lines: &[String], generated: &str) -> TokenStream {
+    let user = docs(lines);
+    if lines.is_empty() {
+        quote!(#[doc = #generated])
+    } else {
+        quote!(#user #[doc = ""] #[doc = #generated])
+    }
+}
+
+/// Names to bind a variant's fields to: the field names, or `prefix0..` for a tuple.
+pub(crate) fn bindings(fields: &Fields, prefix: &str) -> Vec<Ident> {
+    fields
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(index, field)| match &field.ident {
+            Some(ident) => ident.clone(),
+            None => format_ident!("{prefix}{index}"),
+        })
+        .collect()
+}
+
+/// `Path`, `Path(a, b)` or `Path { a, b }`: an expression and a pattern alike.
+pub(crate) fn shape(path: &TokenStream, fields: &Fields, bindings: &[Ident]) -> TokenStream {
+    match fields.style {
+        Style::Unit => quote!(#path),
+        Style::Tuple => quote!(#path(#(#bindings),*)),
+        Style::Named => quote!(#path { #(#bindings),* }),
+    }
+}
+
+/// `name: Type` parameters for the given bindings.
+pub(crate) fn parameters(fields: &Fields, bindings: &[Ident]) -> TokenStream {
+    let types = fields.fields.iter().map(|field| &field.ty);
+    quote!(#(#bindings: #types),*)
+}

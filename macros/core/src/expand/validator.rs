@@ -1,0 +1,141 @@
+use super::Names;
+use crate::diagram;
+use crate::model::Machine;
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+
+/// `impl StateMachine`, plus inherent `const` twins so the trait need not be in scope.
+pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream {
+    let Names {
+        machine: ident,
+        kind,
+        ..
+    } = names;
+    let name = ident.to_string();
+    let count = machine.states.len();
+    let variants: Vec<_> = machine.states.iter().map(|state| &state.ident).collect();
+    let initial = variants[machine.initial()];
+    let matrix = bit_words(
+        count * count,
+        machine.edges.iter().map(|edge| edge.from * count + edge.to),
+    );
+    let terminal = bit_words(
+        count,
+        machine
+            .states
+            .iter()
+            .enumerate()
+            .filter(|(_, state)| state.terminal.is_some())
+            .map(|(index, _)| index),
+    );
+    let (matrix_words, terminal_words) = (matrix.len(), terminal.len());
+    let edges = machine.edges.iter().map(|edge| {
+        let (from, to) = (variants[edge.from], variants[edge.to]);
+        let event = match edge.event {
+            Some(event) => {
+                let label = machine.events[event].ident.to_string();
+                quote!(::core::option::Option::Some(#label))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        quote!(::statewright::Edge { from: #kind::#from, to: #kind::#to, event: #event })
+    });
+    let targets = (0..count).map(|from| {
+        let targets = machine.targets(from).into_iter().map(|to| variants[to]);
+        quote!(&[#(#kind::#targets),*])
+    });
+    let mermaid = diagram::mermaid(machine);
+    let dot = diagram::dot(machine);
+    let doc_can = format!(
+        "Whether the table of `{ident}` has an edge `from -> to`: one load from a constant bit matrix, usable in `const`."
+    );
+    let doc_transition = format!(
+        "Replaces the state with `next` if the table of `{ident}` allows it and returns the previous state.\n\n\
+         # Errors\n\nA `TransitionError` if and only if there is no edge from the current state's kind to `next`'s; the state is then left untouched."
+    );
+    let trait_impl = quote_spanned! {ident.span()=>
+        #[automatically_derived]
+        impl ::statewright::StateMachine for #ident
+    };
+    quote! {
+        #[automatically_derived]
+        impl #ident {
+            /// The transition table as a Mermaid `stateDiagram-v2`.
+            pub const MERMAID: &'static str = #mermaid;
+            /// The transition table as a Graphviz `digraph`.
+            pub const DOT: &'static str = #dot;
+
+            /// The kind of the current state.
+            #[must_use]
+            #[inline]
+            pub const fn kind(&self) -> #kind {
+                match self {
+                    #(#ident::#variants { .. } => #kind::#variants,)*
+                }
+            }
+
+            #[doc = #doc_can]
+            #[must_use]
+            #[inline]
+            pub const fn can_transition(from: #kind, to: #kind) -> bool {
+                const __MATRIX: [u64; #matrix_words] = [#(#matrix),*];
+                let bit = from as usize * #count + to as usize;
+                (__MATRIX[bit / 64] >> (bit % 64)) & 1 == 1
+            }
+
+            /// Whether `kind` is a `#[terminal]` state.
+            #[must_use]
+            #[inline]
+            pub const fn is_terminal(kind: #kind) -> bool {
+                const __TERMINAL: [u64; #terminal_words] = [#(#terminal),*];
+                let bit = kind as usize;
+                (__TERMINAL[bit / 64] >> (bit % 64)) & 1 == 1
+            }
+
+            #[doc = #doc_transition]
+            #[inline]
+            pub fn transition_to(&mut self, next: Self) -> ::core::result::Result<Self, ::statewright::TransitionError<#kind>> {
+                <Self as ::statewright::StateMachine>::transition_to(self, next)
+            }
+        }
+
+        #trait_impl {
+            type Kind = #kind;
+            const NAME: &'static str = #name;
+            const STATES: &'static [#kind] = &#kind::ALL;
+            const INITIAL: #kind = #kind::#initial;
+            const EDGES: &'static [::statewright::Edge<#kind>] = &[#(#edges),*];
+            const MERMAID: &'static str = #mermaid;
+            const DOT: &'static str = #dot;
+
+            #[inline]
+            fn kind(&self) -> #kind {
+                #ident::kind(self)
+            }
+
+            #[inline]
+            fn can_transition(from: #kind, to: #kind) -> bool {
+                #ident::can_transition(from, to)
+            }
+
+            #[inline]
+            fn is_terminal(kind: #kind) -> bool {
+                #ident::is_terminal(kind)
+            }
+
+            fn targets(from: #kind) -> &'static [#kind] {
+                const __TARGETS: [&[#kind]; #count] = [#(#targets),*];
+                __TARGETS[from as usize]
+            }
+        }
+    }
+}
+
+/// `bits` set in a little-endian array of `u64` words of `len` bits.
+fn bit_words(len: usize, bits: impl Iterator<Item = usize>) -> Vec<u64> {
+    let mut words = vec![0_u64; len.div_ceil(64).max(1)];
+    for bit in bits {
+        words[bit / 64] |= 1 << (bit % 64);
+    }
+    words
+}

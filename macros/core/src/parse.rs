@@ -1,0 +1,481 @@
+//! Syntax -> [`Machine`]: reads the enum and our attributes, strips them from
+//! the enum that is emitted again, and reports malformed attributes.
+//! Checks that need more than one attribute live in `validate`.
+
+use crate::errors::{did_you_mean, Errors};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Attribute, Meta, Token};
+
+/// Our variant attributes, as written.
+const HELPERS: [&str; 5] = ["initial", "terminal", "to", "on", "from_any"];
+/// Options of `#[state_machine(..)]`.
+const OPTIONS: [&str; 2] = ["module", "allow_unreachable"];
+/// Derives that are carried to typestate structs and the event enum.
+const STD_DERIVES: [&str; 8] = [
+    "Debug",
+    "Clone",
+    "Copy",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+    "Hash",
+];
+
+mod kw {
+    syn::custom_keyword!(module);
+    syn::custom_keyword!(allow_unreachable);
+}
+
+/// The enum as written, with our attributes read out.
+#[cfg_attr(test, derive(Debug))]
+pub(crate) struct Machine {
+    /// `#[state_machine(..)]` options.
+    pub(crate) options: Options,
+    /// The enum's visibility, as tokens.
+    pub(crate) vis: TokenStream,
+    /// The enum's name.
+    pub(crate) ident: Ident,
+    /// Std derives on the enum, carried to the generated structs.
+    pub(crate) derives: Vec<Ident>,
+    /// The variants in declaration order.
+    pub(crate) variants: Vec<Variant>,
+}
+
+/// `#[state_machine(..)]` options.
+#[derive(Default)]
+#[cfg_attr(test, derive(Debug))]
+pub(crate) struct Options {
+    /// `module = name`: the typestate module's name.
+    pub(crate) module: Option<Ident>,
+    /// `allow_unreachable`: do not require every state to be reachable.
+    pub(crate) allow_unreachable: bool,
+}
+
+/// One variant and its attributes.
+#[cfg_attr(test, derive(Debug))]
+pub(crate) struct Variant {
+    /// The variant's name.
+    pub(crate) ident: Ident,
+    /// Its doc comment lines.
+    pub(crate) docs: Vec<String>,
+    /// Its fields.
+    pub(crate) fields: Fields,
+    /// Each `#[initial]`, by span.
+    pub(crate) initial: Vec<Span>,
+    /// Each `#[terminal]`, by span.
+    pub(crate) terminal: Vec<Span>,
+    /// Targets of `#[to(..)]` and `#[on(..)]` in written order.
+    pub(crate) edges: Vec<EdgeSyntax>,
+    /// Each `#[from_any]` on this variant.
+    pub(crate) from_any: Vec<FromAny>,
+}
+
+/// One edge written on its source variant.
+#[cfg_attr(test, derive(Debug))]
+pub(crate) struct EdgeSyntax {
+    /// The event in `#[on(event => Target)]`; `None` for `#[to(Target)]`.
+    pub(crate) event: Option<Ident>,
+    /// The target state, as written.
+    pub(crate) target: Ident,
+}
+
+/// A `#[from_any]` or `#[from_any(event)]`.
+#[cfg_attr(test, derive(Debug))]
+pub(crate) struct FromAny {
+    /// The attribute's span.
+    pub(crate) span: Span,
+    /// The optional event.
+    pub(crate) event: Option<Ident>,
+}
+
+/// A variant's fields, also the payload of events that enter it.
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
+pub(crate) struct Fields {
+    /// Unit, tuple or struct.
+    pub(crate) style: Style,
+    /// The fields in order.
+    pub(crate) fields: Vec<Field>,
+}
+
+/// The shape of a variant.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug))]
+pub(crate) enum Style {
+    /// `A`
+    Unit,
+    /// `A(T, U)`
+    Tuple,
+    /// `A { t: T }`
+    Named,
+}
+
+/// One field.
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
+pub(crate) struct Field {
+    /// The name of a struct field; `None` in a tuple variant.
+    pub(crate) ident: Option<Ident>,
+    /// The type, as tokens.
+    pub(crate) ty: TokenStream,
+    /// Its doc comment lines.
+    pub(crate) docs: Vec<String>,
+}
+
+/// `event => Target` inside `#[on(..)]`.
+struct Arrow {
+    event: Ident,
+    target: Ident,
+}
+
+impl Parse for Arrow {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let event = input.parse()?;
+        input.parse::<Token![=>]>()?;
+        let target = input.parse()?;
+        Ok(Arrow { event, target })
+    }
+}
+
+/// Parses the attribute and the item; returns the model input and the
+/// user's item with our helper attributes removed (emitted in every case).
+pub(crate) fn from_syn(
+    args: TokenStream,
+    item: TokenStream,
+    errors: &mut Errors,
+) -> (Option<Machine>, TokenStream) {
+    let mut item = match syn::parse2::<syn::DeriveInput>(item.clone()) {
+        Ok(item) => item,
+        Err(_) => {
+            errors.error(Span::call_site(), NOT_AN_ENUM);
+            return (None, item);
+        }
+    };
+    let keyword = match &item.data {
+        syn::Data::Enum(_) => None,
+        syn::Data::Struct(data) => Some(data.struct_token.span),
+        syn::Data::Union(data) => Some(data.union_token.span),
+    };
+    if let Some(keyword) = keyword {
+        errors.error(keyword, NOT_AN_ENUM);
+        return (None, item.into_token_stream());
+    }
+    let options = parse_options(args, errors);
+    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+        errors.error(
+            item.generics.span(),
+            "generic state machines are not supported yet; use concrete types in the variants",
+        );
+    }
+    check_enum_attrs(&item.attrs, errors);
+    let derives = std_derives(&item.attrs);
+    let syn::Data::Enum(data) = &mut item.data else {
+        unreachable!("structs and unions returned above");
+    };
+    if data.variants.is_empty() {
+        errors.error(
+            item.ident.span(),
+            format!(
+                "enum `{}` has no variants; a state machine needs at least one state",
+                item.ident
+            ),
+        );
+    }
+    let variants = data
+        .variants
+        .iter_mut()
+        .map(|variant| parse_variant(variant, errors))
+        .collect();
+    let machine = Machine {
+        options,
+        vis: item.vis.to_token_stream(),
+        ident: item.ident.clone(),
+        derives,
+        variants,
+    };
+    (Some(machine), quote!(#item))
+}
+
+const NOT_AN_ENUM: &str = "`#[state_machine]` can only be applied to an enum";
+
+fn parse_options(args: TokenStream, errors: &mut Errors) -> Options {
+    let mut options = Options::default();
+    let mut module_span = None;
+    let mut allow_span = None;
+    let parser = |input: ParseStream<'_>| -> syn::Result<()> {
+        while !input.is_empty() {
+            let lookahead = input.lookahead1();
+            if lookahead.peek(kw::module) {
+                let keyword: kw::module = input.parse()?;
+                input.parse::<Token![=]>()?;
+                let name: Ident = input.parse()?;
+                if let Some(first) = module_span.replace(keyword.span) {
+                    errors.duplicate(
+                        keyword.span,
+                        "option `module` is given twice",
+                        first,
+                        "first given here",
+                    );
+                }
+                options.module = Some(name);
+            } else if lookahead.peek(kw::allow_unreachable) {
+                let keyword: kw::allow_unreachable = input.parse()?;
+                if let Some(first) = allow_span.replace(keyword.span) {
+                    errors.duplicate(
+                        keyword.span,
+                        "option `allow_unreachable` is given twice",
+                        first,
+                        "first given here",
+                    );
+                }
+                options.allow_unreachable = true;
+            } else if input.peek(syn::Ident) {
+                let unknown: Ident = input.parse()?;
+                let name = unknown.to_string();
+                return Err(syn::Error::new(
+                    unknown.span(),
+                    format!(
+                        "unknown option `{name}`{}; expected `module = name` or `allow_unreachable`",
+                        did_you_mean(&name, OPTIONS).replace('?', "")
+                    ),
+                ));
+            } else {
+                return Err(lookahead.error());
+            }
+            if !input.is_empty() {
+                input.parse::<Token![,]>()?;
+            }
+        }
+        Ok(())
+    };
+    if let Err(error) = syn::parse::Parser::parse2(parser, args) {
+        errors.push(error);
+    }
+    options
+}
+
+/// Our variant attributes do nothing on the enum itself: say so instead of
+/// letting rustc report an unknown attribute.
+fn check_enum_attrs(attrs: &[Attribute], errors: &mut Errors) {
+    for attr in attrs {
+        if let Some(name) = helper_name(attr) {
+            errors.error(
+                attr.path().span(),
+                format!("`#[{name}]` belongs on a variant, not on the enum"),
+            );
+        }
+    }
+}
+
+fn helper_name(attr: &Attribute) -> Option<&'static str> {
+    HELPERS
+        .into_iter()
+        .find(|helper| attr.path().is_ident(helper))
+}
+
+fn std_derives(attrs: &[Attribute]) -> Vec<Ident> {
+    let mut derives = Vec::new();
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("derive")) {
+        let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+        else {
+            continue;
+        };
+        for path in paths {
+            let Some(last) = path.segments.last() else {
+                continue;
+            };
+            let is_std = STD_DERIVES.iter().any(|name| last.ident == name)
+                && (path.segments.len() == 1
+                    || path.segments.first().is_some_and(|first| {
+                        ["std", "core"].iter().any(|root| first.ident == root)
+                    }));
+            if is_std && !derives.contains(&last.ident) {
+                derives.push(last.ident.clone());
+            }
+        }
+    }
+    derives
+}
+
+fn parse_variant(variant: &mut syn::Variant, errors: &mut Errors) -> Variant {
+    let mut parsed = Variant {
+        ident: variant.ident.clone(),
+        docs: docs(&variant.attrs),
+        fields: fields(&variant.fields),
+        initial: Vec::new(),
+        terminal: Vec::new(),
+        edges: Vec::new(),
+        from_any: Vec::new(),
+    };
+    variant.attrs.retain(|attr| {
+        let Some(name) = helper_name(attr) else {
+            return !is_misspelt_helper(attr, errors);
+        };
+        let span = attr.path().span();
+        match name {
+            "initial" | "terminal" => {
+                let marks = if name == "initial" {
+                    &mut parsed.initial
+                } else {
+                    &mut parsed.terminal
+                };
+                if let Some(first) = marks.first() {
+                    errors.duplicate(
+                        span,
+                        format!("`#[{name}]` is given twice on `{}`", parsed.ident),
+                        *first,
+                        "first given here",
+                    );
+                }
+                marks.push(span);
+                if !matches!(attr.meta, Meta::Path(_)) {
+                    errors.error(
+                        attr.meta.span(),
+                        format!("`#[{name}]` takes no arguments; write `#[{name}]`"),
+                    );
+                }
+            }
+            "to" => {
+                let parsed_targets = require_list(attr, "to", "#[to(State, ..)]")
+                    .and_then(|_| attr.parse_args_with(Punctuated::<Ident, Token![,]>::parse_terminated));
+                match parsed_targets {
+                    Ok(targets) if targets.is_empty() => errors.error(
+                        span,
+                        "`#[to()]` names no state; write `#[to(State, ..)]`",
+                    ),
+                    Ok(targets) => parsed.edges.extend(
+                        targets
+                            .into_iter()
+                            .map(|target| EdgeSyntax { event: None, target }),
+                    ),
+                    Err(error) => errors.push(error),
+                }
+            }
+            "on" => {
+                let arrows = require_list(attr, "on", "#[on(event => State, ..)]")
+                    .and_then(|_| attr.parse_args_with(Punctuated::<Arrow, Token![,]>::parse_terminated));
+                match arrows {
+                    Ok(arrows) if arrows.is_empty() => errors.error(
+                        span,
+                        "`#[on()]` names no event; write `#[on(event => State, ..)]`",
+                    ),
+                    Ok(arrows) => parsed.edges.extend(arrows.into_iter().map(|arrow| {
+                        EdgeSyntax {
+                            event: Some(arrow.event),
+                            target: arrow.target,
+                        }
+                    })),
+                    Err(error) => errors.push(error),
+                }
+            }
+            _ => {
+                let event = match &attr.meta {
+                    Meta::Path(_) => Ok(None),
+                    Meta::List(_) => attr.parse_args::<Ident>().map(Some).map_err(|error| {
+                        syn::Error::new(
+                            error.span(),
+                            "`#[from_any(..)]` takes one event name; write `#[from_any]` or `#[from_any(event)]`",
+                        )
+                    }),
+                    Meta::NameValue(_) => Err(syn::Error::new(
+                        attr.meta.span(),
+                        "write `#[from_any]` or `#[from_any(event)]`",
+                    )),
+                };
+                match event {
+                    Ok(event) => {
+                        if let Some(first) = parsed.from_any.first() {
+                            errors.duplicate(
+                                span,
+                                format!("`#[from_any]` is given twice on `{}`", parsed.ident),
+                                first.span,
+                                "first given here",
+                            );
+                        }
+                        parsed.from_any.push(FromAny { span, event });
+                    }
+                    Err(error) => errors.push(error),
+                }
+            }
+        }
+        false
+    });
+    for field in &mut variant.fields {
+        field.attrs.retain(|attr| {
+            if let Some(name) = helper_name(attr) {
+                errors.error(
+                    attr.path().span(),
+                    format!("`#[{name}]` belongs on a variant, not on a field"),
+                );
+                return false;
+            }
+            true
+        });
+    }
+    parsed
+}
+
+fn require_list(attr: &Attribute, name: &str, form: &str) -> syn::Result<()> {
+    match attr.meta {
+        Meta::List(_) => Ok(()),
+        _ => Err(syn::Error::new(
+            attr.meta.span(),
+            format!("`#[{name}]` needs a list; write `{form}`"),
+        )),
+    }
+}
+
+/// `#[termnal]`: report it as ours (and strip it) rather than leave rustc to
+/// say "cannot find attribute". Two-letter helpers are too short to guess at.
+fn is_misspelt_helper(attr: &Attribute, errors: &mut Errors) -> bool {
+    let Some(ident) = attr.path().get_ident() else {
+        return false;
+    };
+    let name = ident.to_string();
+    let hint = did_you_mean(&name, ["initial", "terminal", "from_any"]);
+    if hint.is_empty() {
+        return false;
+    }
+    errors.error(ident.span(), format!("unknown attribute `#[{name}]`{hint}"));
+    true
+}
+
+fn fields(fields: &syn::Fields) -> Fields {
+    let style = match fields {
+        syn::Fields::Unit => Style::Unit,
+        syn::Fields::Unnamed(_) => Style::Tuple,
+        syn::Fields::Named(_) => Style::Named,
+    };
+    let fields = fields
+        .iter()
+        .map(|field| Field {
+            ident: field.ident.clone(),
+            ty: field.ty.to_token_stream(),
+            docs: docs(&field.attrs),
+        })
+        .collect();
+    Fields { style, fields }
+}
+
+fn docs(attrs: &[Attribute]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            Meta::NameValue(syn::MetaNameValue {
+                value:
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(text),
+                        ..
+                    }),
+                ..
+            }) => Some(text.value()),
+            _ => None,
+        })
+        .collect()
+}

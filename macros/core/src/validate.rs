@@ -1,0 +1,247 @@
+//! The table rules of DESIGN.md "Compile-time checks" that span several
+//! attributes; each `check_*` reports every violation it finds.
+
+use crate::errors::Errors;
+use crate::model::{snake_case, Edge, Machine};
+use crate::parse::Fields;
+
+/// Method names on generated types that an event (whose name becomes a
+/// method on typestate structs) would shadow or make ambiguous.
+const RESERVED_EVENTS: [&str; 19] = [
+    "to",
+    "into",
+    "try_into",
+    "from",
+    "try_from",
+    "clone",
+    "clone_from",
+    "eq",
+    "ne",
+    "cmp",
+    "partial_cmp",
+    "hash",
+    "fmt",
+    "name",
+    "kind",
+    "fire",
+    "transition_to",
+    "can_transition",
+    "is_terminal",
+];
+
+pub(crate) fn check(machine: &Machine, errors: &mut Errors) {
+    if machine.states.is_empty() {
+        return;
+    }
+    check_initial(machine, errors);
+    check_terminal_edges(machine, errors);
+    check_dead_ends(machine, errors);
+    check_duplicate_edges(machine, errors);
+    check_event_per_state(machine, errors);
+    check_event_payloads(machine, errors);
+    check_event_names(machine, errors);
+    if !machine.allow_unreachable {
+        check_reachable(machine, errors);
+    }
+}
+
+fn check_initial(machine: &Machine, errors: &mut Errors) {
+    let marks: Vec<_> = machine
+        .states
+        .iter()
+        .flat_map(|state| state.initial.iter().map(move |span| (state, *span)))
+        .collect();
+    match marks.as_slice() {
+        [] if machine.states.len() > 1 => errors.error(
+            machine.ident.span(),
+            format!(
+                "`{}` has no `#[initial]` state; mark the state a new machine starts in",
+                machine.ident
+            ),
+        ),
+        [(first_state, first), rest @ ..] => {
+            for (state, span) in rest
+                .iter()
+                .filter(|(state, _)| state.ident != first_state.ident)
+            {
+                errors.duplicate(
+                    *span,
+                    format!(
+                        "`{}` is marked `#[initial]` but so is `{}`; a machine has exactly one initial state",
+                        state.ident, first_state.ident
+                    ),
+                    *first,
+                    "first `#[initial]` here",
+                );
+            }
+        }
+        [] => {}
+    }
+}
+
+fn check_terminal_edges(machine: &Machine, errors: &mut Errors) {
+    for (index, state) in machine.states.iter().enumerate() {
+        if state.terminal.is_some() && machine.edges_from(index).next().is_some() {
+            errors.error(
+                state.ident.span(),
+                format!(
+                    "state `{}` is `#[terminal]` but has outgoing edges; remove the edges or the attribute",
+                    state.ident
+                ),
+            );
+        }
+    }
+}
+
+fn check_dead_ends(machine: &Machine, errors: &mut Errors) {
+    for (index, state) in machine.states.iter().enumerate() {
+        let single_state = machine.states.len() == 1;
+        if state.terminal.is_none() && !single_state && machine.edges_from(index).next().is_none() {
+            errors.error(
+                state.ident.span(),
+                format!(
+                    "state `{}` has no way out; mark it `#[terminal]` or give it an edge",
+                    state.ident
+                ),
+            );
+        }
+    }
+}
+
+fn check_duplicate_edges(machine: &Machine, errors: &mut Errors) {
+    for (position, edge) in machine.edges.iter().enumerate() {
+        let first = machine.edges[..position].iter().find(|earlier| {
+            earlier.from == edge.from && earlier.to == edge.to && earlier.event == edge.event
+        });
+        if let Some(first) = first {
+            let source = if edge.from_any {
+                "; `#[from_any]` already adds an edge from every other non-terminal state"
+            } else {
+                ""
+            };
+            errors.duplicate(
+                edge.span,
+                format!("duplicate edge {}{source}", describe(machine, edge)),
+                first.span,
+                "first declared here",
+            );
+        }
+    }
+}
+
+fn check_event_per_state(machine: &Machine, errors: &mut Errors) {
+    for (position, edge) in machine.edges.iter().enumerate() {
+        let Some(event) = edge.event else { continue };
+        let first = machine.edges[..position].iter().find(|earlier| {
+            earlier.from == edge.from && earlier.event == Some(event) && earlier.to != edge.to
+        });
+        if let Some(first) = first {
+            let name = &machine.events[event].ident;
+            errors.duplicate(
+                edge.span,
+                format!(
+                    "event `{name}` leaves `{}` twice, to `{}` and `{}`; an event has one target per state",
+                    machine.states[edge.from].ident,
+                    machine.states[first.to].ident,
+                    machine.states[edge.to].ident
+                ),
+                first.span,
+                "first declared here",
+            );
+        }
+    }
+}
+
+fn check_event_payloads(machine: &Machine, errors: &mut Errors) {
+    let mut reported = Vec::new();
+    for edge in &machine.edges {
+        let Some(event) = edge.event else { continue };
+        let payload = machine.events[event].payload;
+        if same_fields(
+            &machine.states[payload].fields,
+            &machine.states[edge.to].fields,
+        ) || reported.contains(&(event, edge.to))
+        {
+            continue;
+        }
+        reported.push((event, edge.to));
+        errors.error(
+            edge.span,
+            format!(
+                "event `{}` enters `{}` and `{}`, whose fields differ; an event carries its target's fields, so use two event names",
+                machine.events[event].ident,
+                machine.states[payload].ident,
+                machine.states[edge.to].ident
+            ),
+        );
+    }
+}
+
+fn same_fields(a: &Fields, b: &Fields) -> bool {
+    a.style == b.style
+        && a.fields.len() == b.fields.len()
+        && a.fields
+            .iter()
+            .zip(&b.fields)
+            .all(|(x, y)| x.ident == y.ident && x.ty.to_string() == y.ty.to_string())
+}
+
+fn check_event_names(machine: &Machine, errors: &mut Errors) {
+    for event in &machine.events {
+        let name = event.ident.to_string();
+        let name = name.strip_prefix("r#").unwrap_or(&name);
+        if RESERVED_EVENTS.contains(&name) {
+            errors.error(
+                event.ident.span(),
+                format!(
+                    "event `{name}` would clash with the generated method `{name}`; rename the event"
+                ),
+            );
+        } else if snake_case(name) != name || name.starts_with('_') {
+            errors.error(
+                event.ident.span(),
+                format!(
+                    "event `{name}` is not snake_case; write `{}`",
+                    snake_case(name).trim_start_matches('_')
+                ),
+            );
+        }
+    }
+}
+
+fn check_reachable(machine: &Machine, errors: &mut Errors) {
+    let initial = machine.initial();
+    let mut reached = vec![false; machine.states.len()];
+    reached[initial] = true;
+    let mut queue = vec![initial];
+    while let Some(from) = queue.pop() {
+        for edge in machine.edges_from(from) {
+            if !reached[edge.to] {
+                reached[edge.to] = true;
+                queue.push(edge.to);
+            }
+        }
+    }
+    for (state, reached) in machine.states.iter().zip(reached) {
+        if !reached {
+            errors.error(
+                state.ident.span(),
+                format!(
+                    "state `{}` is unreachable from the initial state `{}`; add an edge to it or use `#[state_machine(allow_unreachable)]`",
+                    state.ident, machine.states[initial].ident
+                ),
+            );
+        }
+    }
+}
+
+fn describe(machine: &Machine, edge: &Edge) -> String {
+    let arrow = format!(
+        "`{}` -> `{}`",
+        machine.states[edge.from].ident, machine.states[edge.to].ident
+    );
+    match edge.event {
+        Some(event) => format!("{arrow} on `{}`", machine.events[event].ident),
+        None => arrow,
+    }
+}

@@ -1,0 +1,15 @@
+//! The runtime of [statewright](https://docs.rs/statewright): the [`StateMachine`]
+//! trait that `#[state_machine]` implements, its typed errors, and the
+//! [`TransitionTo`] trait behind typestate transitions.
+//!
+//! Depend on the `statewright` facade rather than on this crate directly.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[doc(hidden)]
+pub mod __private;
+mod machine;
+
+pub use machine::{
+    Edge, EventError, Fire, StateMachine, TransitionError, TransitionTo, WrongState,
+};

@@ -1,0 +1,282 @@
+//! The contract between a generated machine and everything that runs it.
+
+use core::fmt::{self, Debug, Display};
+use core::hash::Hash;
+
+/// A state machine: an enum whose legal transitions are known at compile time.
+///
+/// Implemented by `#[state_machine]`; you rarely implement it by hand. The
+/// generated enum also has inherent `const` versions of
+/// [`can_transition`](StateMachine::can_transition) and
+/// [`is_terminal`](StateMachine::is_terminal), so the trait need not be in
+/// scope to use them.
+///
+/// # Examples
+///
+/// ```
+/// use statewright::{state_machine, StateMachine};
+///
+/// #[state_machine]
+/// #[derive(Debug, Clone, PartialEq)]
+/// enum Door {
+///     #[initial]
+///     #[on(open => Open)]
+///     Closed,
+///     #[on(close => Closed)]
+///     Open,
+/// }
+///
+/// assert_eq!(<Door as StateMachine>::INITIAL, DoorKind::Closed);
+/// assert!(Door::can_transition(DoorKind::Closed, DoorKind::Open));
+/// let mut door = Door::Closed;
+/// let previous = door.transition_to(Door::Open).unwrap();
+/// assert_eq!((previous, door), (Door::Closed, Door::Open));
+/// ```
+pub trait StateMachine: Sized + Send + 'static {
+    /// The fieldless twin of the machine, one variant per state.
+    type Kind: Copy + Eq + Ord + Hash + Debug + Display + Send + Sync + 'static;
+    /// The machine's name, as written on the enum.
+    const NAME: &'static str;
+    /// Every state, in declaration order.
+    const STATES: &'static [Self::Kind];
+    /// The state a new machine starts in.
+    const INITIAL: Self::Kind;
+    /// Every legal edge, in declaration order.
+    const EDGES: &'static [Edge<Self::Kind>];
+    /// The transition table as a Mermaid `stateDiagram-v2`.
+    const MERMAID: &'static str;
+    /// The transition table as a Graphviz `digraph`.
+    const DOT: &'static str;
+
+    /// The kind of the current state.
+    fn kind(&self) -> Self::Kind;
+
+    /// Whether the table has an edge `from -> to`.
+    fn can_transition(from: Self::Kind, to: Self::Kind) -> bool;
+
+    /// Whether `kind` is a `#[terminal]` state.
+    fn is_terminal(kind: Self::Kind) -> bool;
+
+    /// The states that `from` may go to, in declaration order.
+    fn targets(from: Self::Kind) -> &'static [Self::Kind];
+
+    /// Replaces the state with `next` if the table allows it and returns the
+    /// previous state.
+    ///
+    /// # Errors
+    ///
+    /// Returns a [`TransitionError`] if and only if the table has no edge from
+    /// the current kind to `next`'s kind; the state is then left untouched.
+    fn transition_to(&mut self, next: Self) -> Result<Self, TransitionError<Self::Kind>> {
+        let (from, to) = (self.kind(), next.kind());
+        if Self::can_transition(from, to) {
+            Ok(core::mem::replace(self, next))
+        } else {
+            Err(TransitionError::new(
+                Self::NAME,
+                from,
+                to,
+                Self::targets(from),
+            ))
+        }
+    }
+}
+
+/// One legal edge of a transition table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Edge<K> {
+    /// The source state.
+    pub from: K,
+    /// The target state.
+    pub to: K,
+    /// The event that labels the edge (`#[on(event => To)]`), if any.
+    pub event: Option<&'static str>,
+}
+
+/// A transition the table does not allow.
+///
+/// Its `Display` names the machine, both states and what was allowed:
+/// ``illegal transition in `Worker`: `Assigned` -> `Completed` (allowed: `Working`, `Failed`)``.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct TransitionError<K: 'static> {
+    /// The machine's name.
+    pub machine: &'static str,
+    /// The state the machine was in (and still is).
+    pub from: K,
+    /// The state that was refused.
+    pub to: K,
+    /// The states `from` may go to, in declaration order.
+    pub allowed: &'static [K],
+}
+
+impl<K> TransitionError<K> {
+    /// Builds the error for the refused edge `from -> to`.
+    pub const fn new(machine: &'static str, from: K, to: K, allowed: &'static [K]) -> Self {
+        Self {
+            machine,
+            from,
+            to,
+            allowed,
+        }
+    }
+}
+
+impl<K: Display> Display for TransitionError<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "illegal transition in `{}`: `{}` -> `{}` ",
+            self.machine, self.from, self.to
+        )?;
+        write_list(f, "allowed", self.allowed)
+    }
+}
+
+impl<K: Debug + Display> std::error::Error for TransitionError<K> {}
+
+/// An event the current state does not accept.
+///
+/// Its `Display` names the machine, the state, the event and what was accepted:
+/// ``event `merge` is not accepted in state `Working` of `Worker` (accepted: `submit`, `conflict`, `fail`)``.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct EventError<K: 'static> {
+    /// The machine's name.
+    pub machine: &'static str,
+    /// The state the machine was in (and still is).
+    pub state: K,
+    /// The snake_case name of the refused event.
+    pub event: &'static str,
+    /// The events `state` accepts, in declaration order.
+    pub accepted: &'static [&'static str],
+}
+
+impl<K> EventError<K> {
+    /// Builds the error for `event` refused in `state`.
+    pub const fn new(
+        machine: &'static str,
+        state: K,
+        event: &'static str,
+        accepted: &'static [&'static str],
+    ) -> Self {
+        Self {
+            machine,
+            state,
+            event,
+            accepted,
+        }
+    }
+}
+
+impl<K: Display> Display for EventError<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "event `{}` is not accepted in state `{}` of `{}` ",
+            self.event, self.state, self.machine
+        )?;
+        write_list(f, "accepted", self.accepted)
+    }
+}
+
+impl<K: Debug + Display> std::error::Error for EventError<K> {}
+
+fn write_list<T: Display>(f: &mut fmt::Formatter<'_>, what: &str, items: &[T]) -> fmt::Result {
+    if items.is_empty() {
+        return write!(f, "(it is terminal: nothing is {what})");
+    }
+    write!(f, "({what}: ")?;
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "`{item}`")?;
+    }
+    f.write_str(")")
+}
+
+/// A value of machine `M` that is not in the state a typestate struct expected.
+///
+/// Returned by `TryFrom<Machine> for machine::State`; the value comes back
+/// unchanged through [`into_inner`](WrongState::into_inner).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrongState<M: StateMachine> {
+    /// The state the conversion expected.
+    pub expected: M::Kind,
+    /// The value that was in another state.
+    pub actual: M,
+}
+
+impl<M: StateMachine> WrongState<M> {
+    /// Gives the value back.
+    pub fn into_inner(self) -> M {
+        self.actual
+    }
+}
+
+impl<M: StateMachine> Display for WrongState<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "expected `{}` in state `{}`, found state `{}`",
+            M::NAME,
+            self.expected,
+            self.actual.kind()
+        )
+    }
+}
+
+impl<M: StateMachine + Debug> std::error::Error for WrongState<M> {}
+
+/// A legal move between two typestate structs of one machine.
+///
+/// `#[state_machine]` implements `TransitionTo<B> for A` exactly when the
+/// table has an edge `A -> B`, so `a.to(b)` compiles only for legal edges.
+///
+/// ```compile_fail
+/// use statewright::{state_machine, TransitionTo};
+///
+/// #[state_machine]
+/// enum Door {
+///     #[initial]
+///     #[to(Open)]
+///     Closed,
+///     #[to(Closed, Gone)]
+///     Open,
+///     #[terminal]
+///     Gone,
+/// }
+///
+/// let gone: door::Gone = door::Closed.to(door::Gone); // no edge Closed -> Gone
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "illegal transition: the state machine has no edge `{Self}` -> `{Target}`",
+    label = "`{Self}` cannot go to `{Target}`",
+    note = "legal edges are declared on the enum with `#[to(..)]`, `#[on(event => ..)]` and `#[from_any]`"
+)]
+pub trait TransitionTo<Target>: Sized {
+    /// Moves to `next`, which the table allows.
+    #[must_use = "the new state is the machine from now on"]
+    fn to(self, next: Target) -> Target {
+        next
+    }
+}
+
+/// A machine with named events (`#[on(event => ..)]`); implemented by
+/// `#[state_machine]` whenever some edge is named.
+pub trait Fire: StateMachine {
+    /// The generated event enum.
+    type Event: Send + 'static;
+
+    /// Applies `event` and returns the previous state.
+    ///
+    /// # Errors
+    ///
+    /// An [`EventError`] if and only if the current state has no edge named by
+    /// `event`; the state is then left untouched.
+    fn fire(&mut self, event: Self::Event) -> Result<Self, EventError<Self::Kind>>;
+
+    /// The event's snake_case name.
+    fn event_name(event: &Self::Event) -> &'static str;
+}
