@@ -1,1 +1,285 @@
-fn main() {}
+//! Event dispatch on seed 004's worker table without data: our `fire` and
+//! `transition_to` against a hand-written `match` and a hand-written `static`
+//! table, on the same 10 million pre-generated events (20 % illegal).
+//!
+//! The stream is cut into runs that start at `Assigned`; a run ends when the
+//! worker completes (a terminal state accepts nothing), so every variant does
+//! the same resets.
+#![allow(missing_docs)]
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use statewright::state_machine;
+use std::hint::black_box;
+
+#[state_machine]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Worker {
+    #[initial]
+    #[on(start => Working, fail => Failed)]
+    Assigned,
+    #[on(submit => InReview, conflict => Conflicted, fail => Failed)]
+    Working,
+    #[on(submit => InReview, rework => Working, fail => Failed)]
+    Conflicted,
+    #[on(approve => Approved, rework => Working, fail => Failed)]
+    InReview,
+    #[on(complete => Completed, rework => Working, fail => Failed)]
+    Approved,
+    #[terminal]
+    Completed,
+    #[on(retry => Assigned)]
+    Failed,
+}
+
+const EVENTS: usize = 10_000_000;
+const ALL_EVENTS: [WorkerEvent; 8] = [
+    WorkerEvent::Start,
+    WorkerEvent::Fail,
+    WorkerEvent::Submit,
+    WorkerEvent::Conflict,
+    WorkerEvent::Rework,
+    WorkerEvent::Approve,
+    WorkerEvent::Complete,
+    WorkerEvent::Retry,
+];
+
+/// The state each event enters (events are named after their target).
+fn target(event: WorkerEvent) -> Worker {
+    match event {
+        WorkerEvent::Start | WorkerEvent::Rework => Worker::Working,
+        WorkerEvent::Fail => Worker::Failed,
+        WorkerEvent::Submit => Worker::InReview,
+        WorkerEvent::Conflict => Worker::Conflicted,
+        WorkerEvent::Approve => Worker::Approved,
+        WorkerEvent::Complete => Worker::Completed,
+        WorkerEvent::Retry => Worker::Assigned,
+    }
+}
+
+mod hand {
+    //! What a careful engineer writes without a library.
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum State {
+        Assigned,
+        Working,
+        Conflicted,
+        InReview,
+        Approved,
+        Completed,
+        Failed,
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Event {
+        Start,
+        Fail,
+        Submit,
+        Conflict,
+        Rework,
+        Approve,
+        Complete,
+        Retry,
+    }
+
+    #[inline]
+    pub fn step_match(state: State, event: Event) -> Option<State> {
+        use Event as E;
+        use State as S;
+        Some(match (state, event) {
+            (S::Assigned, E::Start)
+            | (S::Conflicted | S::InReview | S::Approved, E::Rework) => S::Working,
+            (S::Assigned | S::Working | S::Conflicted | S::InReview | S::Approved, E::Fail) => {
+                S::Failed
+            }
+            (S::Working | S::Conflicted, E::Submit) => S::InReview,
+            (S::Working, E::Conflict) => S::Conflicted,
+            (S::InReview, E::Approve) => S::Approved,
+            (S::Approved, E::Complete) => S::Completed,
+            (S::Failed, E::Retry) => S::Assigned,
+            _ => return None,
+        })
+    }
+
+    const fn row(cells: [(Event, State); 3], len: usize) -> [Option<State>; 8] {
+        let mut row = [None; 8];
+        let mut i = 0;
+        while i < len {
+            row[cells[i].0 as usize] = Some(cells[i].1);
+            i += 1;
+        }
+        row
+    }
+
+    pub static TABLE: [[Option<State>; 8]; 7] = {
+        use Event as E;
+        use State as S;
+        [
+            row([(E::Start, S::Working), (E::Fail, S::Failed), (E::Fail, S::Failed)], 2),
+            row([(E::Submit, S::InReview), (E::Conflict, S::Conflicted), (E::Fail, S::Failed)], 3),
+            row([(E::Submit, S::InReview), (E::Rework, S::Working), (E::Fail, S::Failed)], 3),
+            row([(E::Approve, S::Approved), (E::Rework, S::Working), (E::Fail, S::Failed)], 3),
+            row([(E::Complete, S::Completed), (E::Rework, S::Working), (E::Fail, S::Failed)], 3),
+            [None; 8],
+            row([(E::Retry, S::Assigned), (E::Fail, S::Failed), (E::Fail, S::Failed)], 1),
+        ]
+    };
+
+    #[inline]
+    pub fn step_table(state: State, event: Event) -> Option<State> {
+        TABLE[state as usize][event as usize]
+    }
+}
+
+/// The stream: events, runs (each starting at `Assigned`) and the hand-written twins.
+struct Stream {
+    events: Vec<WorkerEvent>,
+    targets: Vec<Worker>,
+    hand_events: Vec<hand::Event>,
+    runs: Vec<usize>,
+}
+
+fn generate() -> Stream {
+    let mut seed: u64 = 0x5eed_0004;
+    let mut random = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut stream = Stream {
+        events: Vec::with_capacity(EVENTS),
+        targets: Vec::with_capacity(EVENTS),
+        hand_events: Vec::with_capacity(EVENTS),
+        runs: Vec::new(),
+    };
+    let mut state = Worker::Assigned;
+    let mut run_length = 0;
+    while stream.events.len() < EVENTS {
+        let (legal, illegal): (Vec<WorkerEvent>, Vec<WorkerEvent>) = ALL_EVENTS
+            .iter()
+            .partition(|event| state.clone().fire(**event).is_ok());
+        let event = if random() % 5 == 0 {
+            illegal[(random() as usize) % illegal.len()]
+        } else {
+            legal[(random() as usize) % legal.len()]
+        };
+        if state.fire(event).is_err() {
+            assert!(illegal.contains(&event));
+        }
+        stream.events.push(event);
+        stream.targets.push(target(event));
+        stream.hand_events.push(ALL_HAND[ALL_EVENTS.iter().position(|e| *e == event).unwrap()]);
+        run_length += 1;
+        if Worker::is_terminal(state.kind()) {
+            stream.runs.push(run_length);
+            run_length = 0;
+            state = Worker::Assigned;
+        }
+    }
+    stream.runs.push(run_length);
+    stream
+}
+
+const ALL_HAND: [hand::Event; 8] = [
+    hand::Event::Start,
+    hand::Event::Fail,
+    hand::Event::Submit,
+    hand::Event::Conflict,
+    hand::Event::Rework,
+    hand::Event::Approve,
+    hand::Event::Complete,
+    hand::Event::Retry,
+];
+
+fn dispatch(c: &mut Criterion) {
+    let stream = generate();
+    let illegal = {
+        let mut state = Worker::Assigned;
+        let mut count = 0;
+        let mut position = 0;
+        for run in &stream.runs {
+            state = Worker::Assigned;
+            for event in &stream.events[position..position + run] {
+                count += usize::from(state.fire(*event).is_err());
+            }
+            position += run;
+        }
+        let _ = state;
+        count
+    };
+    println!(
+        "stream: {EVENTS} events, {illegal} illegal ({:.1} %), {} runs",
+        illegal as f64 * 100.0 / EVENTS as f64,
+        stream.runs.len()
+    );
+
+    let mut group = c.benchmark_group("dispatch");
+    group.throughput(Throughput::Elements(EVENTS as u64));
+    group.sample_size(10);
+
+    group.bench_function("statewright fire", |b| {
+        b.iter(|| {
+            let mut position = 0;
+            for run in &stream.runs {
+                let mut state = Worker::Assigned;
+                for event in &stream.events[position..position + run] {
+                    black_box(state.fire(black_box(*event)));
+                }
+                position += run;
+                black_box(state);
+            }
+        });
+    });
+    group.bench_function("statewright transition_to", |b| {
+        b.iter(|| {
+            let mut position = 0;
+            for run in &stream.runs {
+                let mut state = Worker::Assigned;
+                for next in &stream.targets[position..position + run] {
+                    black_box(state.transition_to(black_box(*next)));
+                }
+                position += run;
+                black_box(state);
+            }
+        });
+    });
+    group.bench_function("hand-written match", |b| {
+        b.iter(|| {
+            let mut position = 0;
+            for run in &stream.runs {
+                let mut state = hand::State::Assigned;
+                for event in &stream.hand_events[position..position + run] {
+                    let next = hand::step_match(state, black_box(*event));
+                    if let Some(next) = next {
+                        state = next;
+                    }
+                    black_box(next);
+                }
+                position += run;
+                black_box(state);
+            }
+        });
+    });
+    group.bench_function("hand-written static table", |b| {
+        b.iter(|| {
+            let mut position = 0;
+            for run in &stream.runs {
+                let mut state = hand::State::Assigned;
+                for event in &stream.hand_events[position..position + run] {
+                    let next = hand::step_table(state, black_box(*event));
+                    if let Some(next) = next {
+                        state = next;
+                    }
+                    black_box(next);
+                }
+                position += run;
+                black_box(state);
+            }
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, dispatch);
+criterion_main!(benches);

@@ -146,7 +146,7 @@ pub struct EventError<K: 'static> {
     pub machine: &'static str,
     /// The state the machine was in (and still is).
     pub state: K,
-    /// The snake_case name of the refused event.
+    /// The `snake_case` name of the refused event.
     pub event: &'static str,
     /// The events `state` accepts, in declaration order.
     pub accepted: &'static [&'static str],
@@ -277,6 +277,6 @@ pub trait Fire: StateMachine {
     /// `event`; the state is then left untouched.
     fn fire(&mut self, event: Self::Event) -> Result<Self, EventError<Self::Kind>>;
 
-    /// The event's snake_case name.
+    /// The event's `snake_case` name.
     fn event_name(event: &Self::Event) -> &'static str;
 }

@@ -30,7 +30,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let errors = errors
         .finish()
         .err()
-        .map(|error| error.into_compile_error());
+        .map(syn::Error::into_compile_error);
     let mut output = stripped;
     output.extend(expanded);
     output.extend(errors);

@@ -61,9 +61,9 @@ pub(crate) struct Edge {
 /// A named event.
 #[cfg_attr(test, derive(Debug))]
 pub(crate) struct Event {
-    /// The snake_case name, as first written.
+    /// The `snake_case` name, as first written.
     pub(crate) ident: Ident,
-    /// The PascalCase variant of the event enum.
+    /// The `PascalCase` variant of the event enum.
     pub(crate) variant: Ident,
     /// The target of its first edge, whose fields are the payload.
     pub(crate) payload: usize,

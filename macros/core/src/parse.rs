@@ -149,12 +149,9 @@ pub(crate) fn from_syn(
     item: TokenStream,
     errors: &mut Errors,
 ) -> (Option<Machine>, TokenStream) {
-    let mut item = match syn::parse2::<syn::DeriveInput>(item.clone()) {
-        Ok(item) => item,
-        Err(_) => {
-            errors.error(Span::call_site(), NOT_AN_ENUM);
-            return (None, item);
-        }
+    let Ok(mut item) = syn::parse2::<syn::DeriveInput>(item.clone()) else {
+        errors.error(Span::call_site(), NOT_AN_ENUM);
+        return (None, item);
     };
     let keyword = match &item.data {
         syn::Data::Enum(_) => None,
@@ -342,7 +339,7 @@ fn parse_variant(variant: &mut syn::Variant, errors: &mut Errors) -> Variant {
             }
             "to" => {
                 let parsed_targets = require_list(attr, "to", "#[to(State, ..)]")
-                    .and_then(|_| attr.parse_args_with(Punctuated::<Ident, Token![,]>::parse_terminated));
+                    .and_then(|()| attr.parse_args_with(Punctuated::<Ident, Token![,]>::parse_terminated));
                 match parsed_targets {
                     Ok(targets) if targets.is_empty() => errors.error(
                         span,
@@ -358,7 +355,7 @@ fn parse_variant(variant: &mut syn::Variant, errors: &mut Errors) -> Variant {
             }
             "on" => {
                 let arrows = require_list(attr, "on", "#[on(event => State, ..)]")
-                    .and_then(|_| attr.parse_args_with(Punctuated::<Arrow, Token![,]>::parse_terminated));
+                    .and_then(|()| attr.parse_args_with(Punctuated::<Arrow, Token![,]>::parse_terminated));
                 match arrows {
                     Ok(arrows) if arrows.is_empty() => errors.error(
                         span,

@@ -12,7 +12,7 @@ pub(super) fn expand_kind(machine: &Machine, names: &Names) -> TokenStream {
     } = names;
     let vis = &machine.vis;
     let variants: Vec<_> = machine.states.iter().map(|state| &state.ident).collect();
-    let labels: Vec<String> = variants.iter().map(|variant| variant.to_string()).collect();
+    let labels: Vec<String> = variants.iter().map(ToString::to_string).collect();
     let variant_docs = machine.states.iter().map(|state| {
         docs_then(
             &state.docs,
