@@ -60,7 +60,7 @@ mod hand {
     //! What a careful engineer writes without a library.
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum State {
+    pub(crate) enum State {
         Assigned,
         Working,
         Conflicted,
@@ -71,7 +71,7 @@ mod hand {
     }
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Event {
+    pub(crate) enum Event {
         Start,
         Fail,
         Submit,
@@ -83,7 +83,7 @@ mod hand {
     }
 
     #[inline]
-    pub fn step_match(state: State, event: Event) -> Option<State> {
+    pub(crate) fn step_match(state: State, event: Event) -> Option<State> {
         use Event as E;
         use State as S;
         Some(match (state, event) {
@@ -111,7 +111,7 @@ mod hand {
         row
     }
 
-    pub static TABLE: [[Option<State>; 8]; 7] = {
+    pub(crate) static TABLE: [[Option<State>; 8]; 7] = {
         use Event as E;
         use State as S;
         [
@@ -126,7 +126,7 @@ mod hand {
     };
 
     #[inline]
-    pub fn step_table(state: State, event: Event) -> Option<State> {
+    pub(crate) fn step_table(state: State, event: Event) -> Option<State> {
         TABLE[state as usize][event as usize]
     }
 }
@@ -209,8 +209,8 @@ fn dispatch(c: &mut Criterion) {
         count
     };
     println!(
-        "stream: {EVENTS} events, {illegal} illegal ({:.1} %), {} runs",
-        illegal as f64 * 100.0 / EVENTS as f64,
+        "stream: {EVENTS} events, {illegal} illegal ({} per mille), {} runs",
+        illegal * 1000 / EVENTS,
         stream.runs.len()
     );
 
@@ -224,7 +224,7 @@ fn dispatch(c: &mut Criterion) {
             for run in &stream.runs {
                 let mut state = Worker::Assigned;
                 for event in &stream.events[position..position + run] {
-                    black_box(state.fire(black_box(*event)));
+                    let _ = black_box(state.fire(black_box(*event)));
                 }
                 position += run;
                 black_box(state);
@@ -237,7 +237,7 @@ fn dispatch(c: &mut Criterion) {
             for run in &stream.runs {
                 let mut state = Worker::Assigned;
                 for next in &stream.targets[position..position + run] {
-                    black_box(state.transition_to(black_box(*next)));
+                    let _ = black_box(state.transition_to(black_box(*next)));
                 }
                 position += run;
                 black_box(state);

@@ -121,7 +121,7 @@ fn can_transition_is_const() {
     const START: bool = Worker::can_transition(WorkerKind::Assigned, WorkerKind::Working);
     const SKIP: bool = Worker::can_transition(WorkerKind::Assigned, WorkerKind::Completed);
     const DONE: bool = Worker::is_terminal(WorkerKind::Completed);
-    assert!(START && !SKIP && DONE);
+    const { assert!(START && !SKIP && DONE) };
 }
 
 #[test]

@@ -26,11 +26,13 @@ use core::hash::Hash;
 ///     Open,
 /// }
 ///
-/// assert_eq!(<Door as StateMachine>::INITIAL, DoorKind::Closed);
-/// assert!(Door::can_transition(DoorKind::Closed, DoorKind::Open));
-/// let mut door = Door::Closed;
-/// let previous = door.transition_to(Door::Open).unwrap();
-/// assert_eq!((previous, door), (Door::Closed, Door::Open));
+/// fn main() {
+///     assert_eq!(<Door as StateMachine>::INITIAL, DoorKind::Closed);
+///     assert!(Door::can_transition(DoorKind::Closed, DoorKind::Open));
+///     let mut door = Door::Closed;
+///     let previous = door.transition_to(Door::Open).unwrap();
+///     assert_eq!((previous, door), (Door::Closed, Door::Open));
+/// }
 /// ```
 pub trait StateMachine: Sized + Send + 'static {
     /// The fieldless twin of the machine, one variant per state.
@@ -248,7 +250,10 @@ impl<M: StateMachine + Debug> std::error::Error for WrongState<M> {}
 ///     Gone,
 /// }
 ///
-/// let gone: door::Gone = door::Closed.to(door::Gone); // no edge Closed -> Gone
+/// fn main() {
+///     let _: door::Open = door::Closed.to(door::Open); // legal
+///     let _: door::Gone = door::Closed.to(door::Gone); // no edge Closed -> Gone
+/// }
 /// ```
 #[diagnostic::on_unimplemented(
     message = "illegal transition: the state machine has no edge `{Self}` -> `{Target}`",

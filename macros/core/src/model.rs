@@ -43,7 +43,7 @@ pub(crate) struct State {
 
 /// One legal edge.
 #[derive(Clone, Copy)]
-#[cfg_attr(test, derive(Debug, PartialEq))]
+#[cfg_attr(test, derive(Debug))]
 pub(crate) struct Edge {
     /// Source state index.
     pub(crate) from: usize,
