@@ -11,5 +11,5 @@ pub mod __private;
 mod machine;
 
 pub use machine::{
-    Edge, EventError, Fire, StateMachine, TransitionError, TransitionTo, WrongState,
+    Edge, EventError, Fire, StateMachine, TransitionError, TransitionTo, Typestate, WrongState,
 };

@@ -237,7 +237,7 @@ impl<M: StateMachine + Debug> std::error::Error for WrongState<M> {}
 /// table has an edge `A -> B`, so `a.to(b)` compiles only for legal edges.
 ///
 /// ```compile_fail
-/// use statewright::{state_machine, TransitionTo};
+/// use statewright::state_machine;
 ///
 /// #[state_machine]
 /// enum Door {
@@ -255,17 +255,28 @@ impl<M: StateMachine + Debug> std::error::Error for WrongState<M> {}
 ///     let _: door::Gone = door::Closed.to(door::Gone); // no edge Closed -> Gone
 /// }
 /// ```
+///
+/// The second parameter names the machine in the compiler's message; it is
+/// always the default.
 #[diagnostic::on_unimplemented(
-    message = "illegal transition: the state machine has no edge `{Self}` -> `{Target}`",
+    message = "illegal transition in `{Machine}`: no edge `{Self}` -> `{Target}`",
     label = "`{Self}` cannot go to `{Target}`",
     note = "legal edges are declared on the enum with `#[to(..)]`, `#[on(event => ..)]` and `#[from_any]`"
 )]
-pub trait TransitionTo<Target>: Sized {
+pub trait TransitionTo<Target: Typestate, Machine = <Target as Typestate>::Machine>: Sized {
     /// Moves to `next`, which the table allows.
     #[must_use = "the new state is the machine from now on"]
     fn to(self, next: Target) -> Target {
         next
     }
+}
+
+/// A typestate struct: one state of `Machine` as a type of its own.
+///
+/// Implemented by `#[state_machine]` for every struct of the typestate module.
+pub trait Typestate: Sized {
+    /// The machine enum this state belongs to.
+    type Machine;
 }
 
 /// A machine with named events (`#[on(event => ..)]`); implemented by

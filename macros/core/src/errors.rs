@@ -32,6 +32,10 @@ impl Errors {
         self.push(error);
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
     /// Ends a stage: `Err` with every error collected so far, combined.
     pub(crate) fn finish(&mut self) -> Result<(), syn::Error> {
         let mut drained = self.list.drain(..);

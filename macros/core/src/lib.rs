@@ -25,7 +25,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let expanded = machine.and_then(|machine| {
         let machine = model::Machine::from_parse(machine, &mut errors);
         validate::check(&machine, &mut errors);
-        errors.finish().ok().map(|()| expand::expand(&machine))
+        errors.is_empty().then(|| expand::expand(&machine))
     });
     let errors = errors
         .finish()
@@ -35,4 +35,29 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     output.extend(expanded);
     output.extend(errors);
     output
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    #[test]
+    fn errors_of_every_stage_reach_the_output() {
+        let output = super::expand(
+            quote!(),
+            quote! {
+                enum Job {
+                    #[initial]
+                    #[to(Runing)]
+                    Queued,
+                    #[terminal]
+                    Running,
+                }
+            },
+        )
+        .to_string();
+        assert!(output.contains("compile_error"), "{output}");
+        assert!(output.contains("did you mean `Running`"), "{output}");
+        assert!(!output.contains("JobKind"), "nothing generated on error: {output}");
+    }
 }

@@ -12,6 +12,8 @@ pub(crate) struct Machine {
     pub(crate) ident: Ident,
     /// The enum's visibility.
     pub(crate) vis: TokenStream,
+    /// The enum's visibility, written from inside the typestate module.
+    pub(crate) inner_vis: TokenStream,
     /// Std derives carried to generated structs.
     pub(crate) derives: Vec<Ident>,
     /// The typestate module's name.
@@ -88,6 +90,7 @@ impl Machine {
         let mut machine = Machine {
             ident: input.ident,
             vis: input.vis,
+            inner_vis: input.inner_vis,
             derives: input.derives,
             module,
             allow_unreachable: input.options.allow_unreachable,

@@ -38,6 +38,8 @@ pub(crate) struct Machine {
     pub(crate) options: Options,
     /// The enum's visibility, as tokens.
     pub(crate) vis: TokenStream,
+    /// The same visibility written from inside the typestate module.
+    pub(crate) inner_vis: TokenStream,
     /// The enum's name.
     pub(crate) ident: Ident,
     /// Std derives on the enum, carried to the generated structs.
@@ -169,7 +171,7 @@ pub(crate) fn from_syn(
             "generic state machines are not supported yet; use concrete types in the variants",
         );
     }
-    check_enum_attrs(&item.attrs, errors);
+    strip_enum_helpers(&mut item.attrs, errors);
     let derives = std_derives(&item.attrs);
     let syn::Data::Enum(data) = &mut item.data else {
         unreachable!("structs and unions returned above");
@@ -191,11 +193,30 @@ pub(crate) fn from_syn(
     let machine = Machine {
         options,
         vis: item.vis.to_token_stream(),
+        inner_vis: one_module_deeper(&item.vis),
         ident: item.ident.clone(),
         derives,
         variants,
     };
     (Some(machine), quote!(#item))
+}
+
+/// The enum's visibility as seen from a child module: private becomes
+/// `pub(super)`, `pub(super)` becomes `pub(in super::super)`, and so on.
+fn one_module_deeper(vis: &syn::Visibility) -> TokenStream {
+    match vis {
+        syn::Visibility::Public(_) => quote!(pub),
+        syn::Visibility::Inherited => quote!(pub(super)),
+        syn::Visibility::Restricted(restricted) => {
+            let path = &restricted.path;
+            let first = path.segments.first().map(|segment| segment.ident.to_string());
+            match first.as_deref() {
+                Some("crate") => quote!(pub(in #path)),
+                Some("self") if path.segments.len() == 1 => quote!(pub(super)),
+                _ => quote!(pub(in super::#path)),
+            }
+        }
+    }
 }
 
 const NOT_AN_ENUM: &str = "`#[state_machine]` can only be applied to an enum";
@@ -237,8 +258,8 @@ fn parse_options(args: TokenStream, errors: &mut Errors) -> Options {
                 return Err(syn::Error::new(
                     unknown.span(),
                     format!(
-                        "unknown option `{name}`{}; expected `module = name` or `allow_unreachable`",
-                        did_you_mean(&name, OPTIONS).replace('?', "")
+                        "unknown option `{name}`; expected one of `module = name`, `allow_unreachable`{}",
+                        did_you_mean(&name, OPTIONS)
                     ),
                 ));
             } else {
@@ -256,17 +277,19 @@ fn parse_options(args: TokenStream, errors: &mut Errors) -> Options {
     options
 }
 
-/// Our variant attributes do nothing on the enum itself: say so instead of
-/// letting rustc report an unknown attribute.
-fn check_enum_attrs(attrs: &[Attribute], errors: &mut Errors) {
-    for attr in attrs {
-        if let Some(name) = helper_name(attr) {
-            errors.error(
-                attr.path().span(),
-                format!("`#[{name}]` belongs on a variant, not on the enum"),
-            );
-        }
-    }
+/// Our variant attributes do nothing on the enum itself: say so, and strip
+/// them so rustc does not add an "unknown attribute" error of its own.
+fn strip_enum_helpers(attrs: &mut Vec<Attribute>, errors: &mut Errors) {
+    attrs.retain(|attr| {
+        let Some(name) = helper_name(attr) else {
+            return true;
+        };
+        errors.error(
+            attr.path().span(),
+            format!("`#[{name}]` belongs on a variant, not on the enum"),
+        );
+        false
+    });
 }
 
 fn helper_name(attr: &Attribute) -> Option<&'static str> {

@@ -29,19 +29,25 @@ const RESERVED_EVENTS: [&str; 19] = [
     "is_terminal",
 ];
 
+/// Runs every check. When earlier stages already reported errors, the table
+/// may be missing edges (an unknown state, a malformed `#[to]`), so the checks
+/// that judge the whole graph are skipped rather than report their echoes.
 pub(crate) fn check(machine: &Machine, errors: &mut Errors) {
     if machine.states.is_empty() {
         return;
     }
+    let table_is_complete = errors.is_empty();
     check_initial(machine, errors);
     check_terminal_edges(machine, errors);
-    check_dead_ends(machine, errors);
     check_duplicate_edges(machine, errors);
     check_event_per_state(machine, errors);
     check_event_payloads(machine, errors);
     check_event_names(machine, errors);
-    if !machine.allow_unreachable {
-        check_reachable(machine, errors);
+    if table_is_complete {
+        check_dead_ends(machine, errors);
+        if !machine.allow_unreachable {
+            check_reachable(machine, errors);
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
     let vis = &machine.vis;
     let module = &machine.module;
     let derives = &machine.derives;
+    let inner_vis = &machine.inner_vis;
     let structs = machine.states.iter().map(|state| {
         let name = &state.ident;
         let doc = docs_then(
@@ -28,7 +29,28 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
         quote! {
             #doc
             #[derive(#(#derives),*)]
-            pub struct #name #body
+            #inner_vis struct #name #body
+
+            #[automatically_derived]
+            impl ::statewright::Typestate for #name {
+                type Machine = super::#ident;
+            }
+
+            #[automatically_derived]
+            impl #name {
+                /// Moves to `next`; compiles only when the table has an edge to `Next`.
+                ///
+                /// Generic over the target (rather than left to the trait) so that an
+                /// illegal target is reported as a missing edge, not a type mismatch.
+                #[must_use = "the returned state is the machine from now on"]
+                #[inline]
+                pub fn to<Next: ::statewright::Typestate>(self, next: Next) -> Next
+                where
+                    Self: ::statewright::TransitionTo<Next>,
+                {
+                    ::statewright::TransitionTo::to(self, next)
+                }
+            }
 
             #[automatically_derived]
             impl ::core::convert::From<#name> for super::#ident {

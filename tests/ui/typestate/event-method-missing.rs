@@ -1,0 +1,14 @@
+use statewright::state_machine;
+
+#[state_machine]
+enum Door {
+    #[initial]
+    #[on(open => Open)]
+    Closed,
+    #[on(close => Closed)]
+    Open,
+}
+
+fn main() {
+    let _ = door::Closed.close();
+}
