@@ -87,8 +87,9 @@ mod hand {
         use Event as E;
         use State as S;
         Some(match (state, event) {
-            (S::Assigned, E::Start)
-            | (S::Conflicted | S::InReview | S::Approved, E::Rework) => S::Working,
+            (S::Assigned, E::Start) | (S::Conflicted | S::InReview | S::Approved, E::Rework) => {
+                S::Working
+            }
             (S::Assigned | S::Working | S::Conflicted | S::InReview | S::Approved, E::Fail) => {
                 S::Failed
             }
@@ -115,13 +116,55 @@ mod hand {
         use Event as E;
         use State as S;
         [
-            row([(E::Start, S::Working), (E::Fail, S::Failed), (E::Fail, S::Failed)], 2),
-            row([(E::Submit, S::InReview), (E::Conflict, S::Conflicted), (E::Fail, S::Failed)], 3),
-            row([(E::Submit, S::InReview), (E::Rework, S::Working), (E::Fail, S::Failed)], 3),
-            row([(E::Approve, S::Approved), (E::Rework, S::Working), (E::Fail, S::Failed)], 3),
-            row([(E::Complete, S::Completed), (E::Rework, S::Working), (E::Fail, S::Failed)], 3),
+            row(
+                [
+                    (E::Start, S::Working),
+                    (E::Fail, S::Failed),
+                    (E::Fail, S::Failed),
+                ],
+                2,
+            ),
+            row(
+                [
+                    (E::Submit, S::InReview),
+                    (E::Conflict, S::Conflicted),
+                    (E::Fail, S::Failed),
+                ],
+                3,
+            ),
+            row(
+                [
+                    (E::Submit, S::InReview),
+                    (E::Rework, S::Working),
+                    (E::Fail, S::Failed),
+                ],
+                3,
+            ),
+            row(
+                [
+                    (E::Approve, S::Approved),
+                    (E::Rework, S::Working),
+                    (E::Fail, S::Failed),
+                ],
+                3,
+            ),
+            row(
+                [
+                    (E::Complete, S::Completed),
+                    (E::Rework, S::Working),
+                    (E::Fail, S::Failed),
+                ],
+                3,
+            ),
             [None; 8],
-            row([(E::Retry, S::Assigned), (E::Fail, S::Failed), (E::Fail, S::Failed)], 1),
+            row(
+                [
+                    (E::Retry, S::Assigned),
+                    (E::Fail, S::Failed),
+                    (E::Fail, S::Failed),
+                ],
+                1,
+            ),
         ]
     };
 
@@ -169,7 +212,9 @@ fn generate() -> Stream {
         }
         stream.events.push(event);
         stream.targets.push(target(event));
-        stream.hand_events.push(ALL_HAND[ALL_EVENTS.iter().position(|e| *e == event).unwrap()]);
+        stream
+            .hand_events
+            .push(ALL_HAND[ALL_EVENTS.iter().position(|e| *e == event).unwrap()]);
         run_length += 1;
         if Worker::is_terminal(state.kind()) {
             stream.runs.push(run_length);

@@ -27,10 +27,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         validate::check(&machine, &mut errors);
         errors.is_empty().then(|| expand::expand(&machine))
     });
-    let errors = errors
-        .finish()
-        .err()
-        .map(syn::Error::into_compile_error);
+    let errors = errors.finish().err().map(syn::Error::into_compile_error);
     let mut output = stripped;
     output.extend(expanded);
     output.extend(errors);
@@ -58,6 +55,9 @@ mod tests {
         .to_string();
         assert!(output.contains("compile_error"), "{output}");
         assert!(output.contains("did you mean `Running`"), "{output}");
-        assert!(!output.contains("JobKind"), "nothing generated on error: {output}");
+        assert!(
+            !output.contains("JobKind"),
+            "nothing generated on error: {output}"
+        );
     }
 }

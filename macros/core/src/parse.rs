@@ -209,7 +209,10 @@ fn one_module_deeper(vis: &syn::Visibility) -> TokenStream {
         syn::Visibility::Inherited => quote!(pub(super)),
         syn::Visibility::Restricted(restricted) => {
             let path = &restricted.path;
-            let first = path.segments.first().map(|segment| segment.ident.to_string());
+            let first = path
+                .segments
+                .first()
+                .map(|segment| segment.ident.to_string());
             match first.as_deref() {
                 Some("crate") => quote!(pub(in #path)),
                 Some("self") if path.segments.len() == 1 => quote!(pub(super)),

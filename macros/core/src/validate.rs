@@ -251,3 +251,65 @@ fn describe(machine: &Machine, edge: &Edge) -> String {
         None => arrow,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::errors::Errors;
+    use quote::quote;
+
+    fn messages(item: proc_macro2::TokenStream) -> Vec<String> {
+        let mut errors = Errors::default();
+        let (parsed, _) = crate::parse::from_syn(quote!(), item, &mut errors);
+        if let Some(parsed) = parsed {
+            let machine = crate::model::Machine::from_parse(parsed, &mut errors);
+            super::check(&machine, &mut errors);
+        }
+        errors.messages()
+    }
+
+    #[test]
+    fn a_sound_table_has_no_errors() {
+        let found = messages(quote! {
+            enum Door {
+                #[initial] #[on(open => Open)] Closed,
+                #[on(close => Closed)] #[to(Gone)] Open,
+                #[terminal] Gone,
+            }
+        });
+        assert_eq!(found, Vec::<String>::new());
+    }
+
+    #[test]
+    fn graph_checks_wait_for_a_complete_table() {
+        let found = messages(quote! {
+            enum Door {
+                #[initial] #[to(Opne)] Closed,
+                Open,
+            }
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("did you mean `Open`"), "{found:?}");
+    }
+
+    #[test]
+    fn every_local_violation_is_reported_at_once() {
+        let found = messages(quote! {
+            enum Door {
+                #[on(Open => Open, Open => Closed)] Closed,
+                #[terminal] #[to(Closed)] Open,
+            }
+        });
+        let expected = [
+            "has no `#[initial]`",
+            "is `#[terminal]` but has outgoing edges",
+            "leaves `Closed` twice",
+            "not snake_case",
+        ];
+        for fragment in expected {
+            assert!(
+                found.iter().any(|m| m.contains(fragment)),
+                "{fragment}: {found:?}"
+            );
+        }
+    }
+}
