@@ -13,7 +13,7 @@ use statewright::{state_machine, StateMachine, TransitionError};
 /// Where a run is in its life.
 #[state_machine]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum RunState {
+enum RunState {
     /// Waiting for its scheduled time.
     #[initial]
     #[on(due => Ready)]
@@ -57,7 +57,7 @@ pub enum RunState {
 
 /// Why a run refused a change.
 #[derive(Debug, PartialEq)]
-pub enum RunError {
+enum RunError {
     /// The table has no such edge.
     Illegal(TransitionError<RunStateKind>),
     /// The run may not leave `Running` while an attempt is open.
@@ -88,7 +88,7 @@ impl std::error::Error for RunError {}
 
 /// A run: the machine plus the bookkeeping the table does not cover.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RunInstance {
+struct RunInstance {
     state: RunState,
     open_attempt: Option<u32>,
     attempts: u32,
@@ -99,7 +99,7 @@ pub struct RunInstance {
 impl RunInstance {
     /// A new run, in the table's initial state.
     #[must_use]
-    pub fn new() -> Self {
+    fn new() -> Self {
         Self {
             state: RunState::Scheduled,
             open_attempt: None,
@@ -110,7 +110,7 @@ impl RunInstance {
 
     /// The current state.
     #[must_use]
-    pub fn state(&self) -> &RunState {
+    fn state(&self) -> &RunState {
         &self.state
     }
 
@@ -121,7 +121,7 @@ impl RunInstance {
     ///
     /// [`RunError::Illegal`] for an edge the table lacks,
     /// [`RunError::AttemptInProgress`] when leaving `Running` too early.
-    pub fn transition_to(&mut self, next: RunState) -> Result<(), RunError> {
+    fn transition_to(&mut self, next: RunState) -> Result<(), RunError> {
         let leaving_running = self.state.kind() == RunStateKind::Running;
         if let (true, Some(attempt)) = (leaving_running, self.open_attempt) {
             if next.kind() != RunStateKind::Canceled {
@@ -139,7 +139,7 @@ impl RunInstance {
     /// # Errors
     ///
     /// [`RunError::NotRunning`] outside `Running`.
-    pub fn start_attempt(&mut self) -> Result<u32, RunError> {
+    fn start_attempt(&mut self) -> Result<u32, RunError> {
         match (self.state.kind(), self.open_attempt) {
             (RunStateKind::Running, None) => {
                 self.attempts += 1;
@@ -152,7 +152,7 @@ impl RunInstance {
     }
 
     /// Closes the open attempt.
-    pub fn finish_attempt(&mut self) {
+    fn finish_attempt(&mut self) {
         self.open_attempt = None;
     }
 }
@@ -210,7 +210,7 @@ impl<'de> Deserialize<'de> for RunInstance {
 /// # Errors
 ///
 /// Only if writing to `out` fails.
-pub fn run(out: &mut impl Write) -> fmt::Result {
+pub(crate) fn run(out: &mut impl Write) -> fmt::Result {
     let worker = || "worker-7".to_string();
     let mut run = RunInstance::new();
     let step = |run: &mut RunInstance, next: RunState, out: &mut dyn Write| -> fmt::Result {

@@ -11,7 +11,7 @@ use statewright::state_machine;
 /// A worker assigned to one task.
 #[state_machine]
 #[derive(Debug, Clone, PartialEq)]
-pub enum Worker {
+enum Worker {
     /// Assigned, not yet picked up.
     #[initial]
     #[on(start => Working)]
@@ -43,7 +43,7 @@ pub enum Worker {
 
 /// How long since a live worker was last heard from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Staleness {
+enum Staleness {
     /// Heard from recently.
     Ok,
     /// Quiet for a while.
@@ -56,7 +56,7 @@ pub enum Staleness {
 
 /// Derived, never stored: only `Assigned` and `Working` wait on the agent.
 #[must_use]
-pub fn staleness(state: WorkerKind, heartbeat_age_ms: Option<u64>) -> Staleness {
+fn staleness(state: WorkerKind, heartbeat_age_ms: Option<u64>) -> Staleness {
     if !matches!(state, WorkerKind::Assigned | WorkerKind::Working) {
         return Staleness::Ok;
     }
@@ -74,7 +74,7 @@ pub fn staleness(state: WorkerKind, heartbeat_age_ms: Option<u64>) -> Staleness 
 /// # Errors
 ///
 /// Only if writing to `out` fails.
-pub fn run(out: &mut impl Write) -> fmt::Result {
+pub(crate) fn run(out: &mut impl Write) -> fmt::Result {
     let mut worker = Worker::Assigned;
     let fail = || WorkerEvent::Fail {
         reason: "tests do not compile".into(),

@@ -17,7 +17,7 @@ fn output(run: impl FnOnce(&mut String) -> std::fmt::Result) -> String {
 
 #[test]
 fn run_instance_refuses_illegal_and_guarded_moves_and_revalidates_on_restore() {
-    let out = output(|out| run_instance::run(out));
+    let out = output(run_instance::run);
     let expected_lines = [
         "ok      -> Ready",
         "refused -> Completed: illegal transition in `RunState`: `Ready` -> `Completed` (allowed: `Leased`, `Canceled`)",
@@ -37,7 +37,7 @@ fn run_instance_refuses_illegal_and_guarded_moves_and_revalidates_on_restore() {
 
 #[test]
 fn worker_fails_from_anywhere_retries_and_derives_staleness() {
-    let out = output(|out| worker::run(out));
+    let out = output(worker::run);
     let expected_lines = [
         "   start: Assigned -> Working",
         " approve: refused: event `approve` is not accepted in state `Working` of `Worker` (accepted: `submit`, `conflict`, `fail`)",

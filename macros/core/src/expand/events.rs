@@ -78,6 +78,8 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[derive(#(#derives),*)]
+        // A private machine need not send every event its table names.
+        #[allow(dead_code)]
         #vis enum #event_enum {
             #(#variants,)*
         }

@@ -118,6 +118,8 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
     );
     quote! {
         #[doc = #doc]
+        // A private machine need not use every typestate the table implies.
+        #[allow(dead_code)]
         #vis mod #module {
             #[allow(unused_imports)]
             use super::*;
