@@ -9,7 +9,15 @@
 #[doc(hidden)]
 pub mod __private;
 mod machine;
+pub mod recorder;
+pub mod runner;
+mod snapshot;
 
 pub use machine::{
     Edge, EventError, Fire, StateMachine, TransitionError, TransitionTo, Typestate, WrongState,
 };
+pub use recorder::{Recorder, TracingRecorder, Transcript};
+pub use runner::{
+    Applied, Cx, FireHandler, Handler, Outcome, Rejection, Runner, RunnerError, RunnerHandle, Step,
+};
+pub use snapshot::{Snapshot, Status, Transition};

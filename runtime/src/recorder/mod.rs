@@ -1,0 +1,56 @@
+//! Recorders: hooks that see **every** event of a run and its end, **exactly once**.
+//!
+//! A recorder is called inside the runner, in order, between events, so it
+//! sees the run exactly as it happened. For one event the calls are
+//! `on_event`, then `on_transition` or `on_rejected` (or nothing, for a
+//! `Step::stay`). `on_finish` runs **exactly once** per run, whatever ends it:
+//! a terminal state, `stop`, a handler panic, or the task being dropped.
+//!
+//! A recorder that panics is isolated: the panic is caught, logged with
+//! `tracing`, and the runner and the other recorders go on.
+
+mod trace;
+mod transcript;
+
+pub use trace::TracingRecorder;
+pub use transcript::Transcript;
+
+use crate::runner::{Handler, Outcome, Rejection};
+use crate::{Snapshot, StateMachine, Transition};
+
+/// Hooks into a run; every method has an empty default.
+pub trait Recorder<H: Handler>: Send + 'static {
+    /// The run starts, in its initial state.
+    fn on_start(&mut self, snapshot: &Snapshot<H::State>) {
+        let _ = snapshot;
+    }
+
+    /// `event` is about to be handled in `state`.
+    fn on_event(&mut self, state: &H::State, event: &H::Event) {
+        let _ = (state, event);
+    }
+
+    /// The event changed the state (a transition or an update).
+    fn on_transition(&mut self, transition: &Transition<H::State>) {
+        let _ = transition;
+    }
+
+    /// The event changed nothing: refused by the handler or by the table.
+    fn on_rejected(
+        &mut self,
+        state: &H::State,
+        rejection: &Rejection<<H::State as StateMachine>::Kind>,
+    ) {
+        let _ = (state, rejection);
+    }
+
+    /// A task from `Cx::spawn` panicked; the run goes on.
+    fn on_task_panic(&mut self, message: &str) {
+        let _ = message;
+    }
+
+    /// The run ended; called **exactly once**.
+    fn on_finish(&mut self, outcome: &Outcome<H::State>) {
+        let _ = outcome;
+    }
+}

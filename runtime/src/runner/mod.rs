@@ -1,0 +1,346 @@
+//! Run a machine as a tokio task: every step checked against the table.
+//!
+//! A [`Runner`] owns the state; your [`Handler`] owns the context (ids,
+//! clients, counters) and decides, for each event, the next [`Step`]. The
+//! runner checks each step against the table, keeps one state timer, runs
+//! state-owned tasks, publishes a [`Snapshot`] for late watchers and a
+//! [`Transition`] per change for subscribers, and calls [`Recorder`]s.
+//!
+//! # Usage
+//!
+//! ```
+//! use statewright::{state_machine, Cx, Handler, Runner, Step};
+//!
+//! #[state_machine]
+//! #[derive(Debug, Clone, PartialEq)]
+//! enum Door {
+//!     #[initial]
+//!     #[to(Open)]
+//!     Closed,
+//!     #[to(Closed)]
+//!     Open,
+//! }
+//!
+//! #[derive(Debug)]
+//! enum Push { Open, Close }
+//!
+//! struct Doorman;
+//!
+//! impl Handler for Doorman {
+//!     type State = Door;
+//!     type Event = Push;
+//!
+//!     fn handle(&mut self, _: &Door, event: Push, _: &mut Cx<Self>) -> Step<Door> {
+//!         match event {
+//!             Push::Open => Step::to(Door::Open),
+//!             Push::Close => Step::to(Door::Closed),
+//!         }
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let door = Runner::new(Doorman, Door::Closed).spawn();
+//! door.send(Push::Open).await.unwrap();
+//! assert_eq!(door.snapshot().state, Door::Open);
+//! assert!(door.send(Push::Open).await.is_err()); // no edge Open -> Open
+//! # }
+//! ```
+//!
+//! ## Ordering
+//!
+//! Events run **one at a time**, in arrival order, each to completion.
+//! Events from [`Cx::send_self`] run **before** the next queued event.
+//!
+//! ## Checked steps
+//!
+//! A [`Step::to`] the table forbids is refused: the sender gets
+//! [`RunnerError::Illegal`], recorders see `on_rejected`, and the state, the
+//! timer and the tasks are untouched. A `Step::to` of the same kind needs a
+//! self-edge in the table and re-enters the state. [`Step::update`] changes
+//! the current state's data: it keeps the timer and tasks and is published
+//! like a transition (with `update: true`).
+//!
+//! ## The state timer
+//!
+//! There is **one** timer ([`Cx::set_timeout`]); setting it replaces the old
+//! one, **any** transition cancels it, and a cancelled firing is **never**
+//! delivered. Its deadline is in the snapshot and in every transition.
+//!
+//! ## Tasks
+//!
+//! Tasks from [`Cx::spawn`] belong to the state: they are aborted when it is
+//! left, their output comes back as an event, and a panicking task is
+//! reported to recorders, not fatal.
+//!
+//! ## Pause, stop and the end of a run
+//!
+//! [`RunnerHandle::pause`] holds events, timer firings and task outputs, in
+//! order, until [`RunnerHandle::resume`]. [`RunnerHandle::stop`] ends the run
+//! with [`Outcome::Stopped`]; entering a `#[terminal]` state ends it with
+//! [`Outcome::Completed`]; a handler panic with [`Outcome::Crashed`];
+//! dropping the task or shutting the runtime down with [`Outcome::Aborted`].
+//! In **every** case each recorder's `on_finish` runs **exactly once** and
+//! watchers see the final [`Status`]. Events still queued, and any sent
+//! later, fail with [`RunnerError::Finished`].
+//!
+//! ## Watching
+//!
+//! The watch snapshot is updated **before** the sender gets its reply, and
+//! `seq` rises by exactly one per change. A subscriber that falls behind
+//! sees a gap in `seq` (or `RecvError::Lagged`) and resyncs from
+//! [`RunnerHandle::snapshot`]: nothing is lost silently. A slow subscriber
+//! never slows the runner, and with no subscriber no transition is built.
+
+mod cx;
+pub mod error;
+mod handle;
+mod task;
+
+use core::fmt::{self, Debug};
+
+pub use cx::Cx;
+pub use error::{Rejection, RunnerError};
+pub use handle::RunnerHandle;
+
+use crate::recorder::Recorder;
+use crate::{Fire, StateMachine};
+#[cfg(doc)]
+use crate::{Snapshot, Status, Transition};
+
+/// The user's side of a runner: decides each step from the state and an event.
+pub trait Handler: Send + 'static {
+    /// The machine the runner holds.
+    type State: StateMachine + Clone + Sync;
+    /// What the handler reacts to (sends, timer firings, task outputs).
+    type Event: Debug + Send + 'static;
+
+    /// Handles one event in `state`; requests on `cx` apply only if the step
+    /// is accepted.
+    fn handle(
+        &mut self,
+        state: &Self::State,
+        event: Self::Event,
+        cx: &mut Cx<Self>,
+    ) -> Step<Self::State>
+    where
+        Self: Sized;
+
+    /// Called after each entry into a state (the initial one included, and
+    /// re-entry through a self-edge); not called for `Step::update`.
+    fn on_enter(&mut self, state: &Self::State, cx: &mut Cx<Self>)
+    where
+        Self: Sized,
+    {
+        let _ = (state, cx);
+    }
+}
+
+/// What the handler decided for one event.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Step<S> {
+    /// Move to this state, if the table has the edge.
+    To(S),
+    /// Keep the state; apply the `Cx` requests.
+    Stay,
+    /// Replace the current state's data without a transition (same kind).
+    Update(S),
+    /// Refuse the event; nothing changes.
+    Reject(String),
+    /// End the run with `Outcome::Stopped`.
+    Stop,
+}
+
+impl<S> Step<S> {
+    /// Move to `next`, if the table has the edge.
+    pub fn to(next: S) -> Self {
+        Self::To(next)
+    }
+
+    /// Keep the state.
+    #[must_use]
+    pub fn stay() -> Self {
+        Self::Stay
+    }
+
+    /// Replace the current state's data; `next` must be of the same kind.
+    pub fn update(next: S) -> Self {
+        Self::Update(next)
+    }
+
+    /// Refuse the event with a reason for the sender and recorders.
+    pub fn reject(reason: impl Into<String>) -> Self {
+        Self::Reject(reason.into())
+    }
+
+    /// End the run.
+    #[must_use]
+    pub fn stop() -> Self {
+        Self::Stop
+    }
+}
+
+/// What became of an event sent with [`RunnerHandle::send`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Applied<S: StateMachine> {
+    /// The state changed (a transition, or an update when `from == to.kind()`).
+    Transitioned {
+        /// The new `seq`.
+        seq: u64,
+        /// The kind before.
+        from: S::Kind,
+        /// The complete new state.
+        to: S,
+    },
+    /// The handler kept the state.
+    Stayed,
+    /// The handler refused the event.
+    Rejected {
+        /// The handler's reason.
+        reason: String,
+    },
+    /// The handler ended the run.
+    Stopped,
+}
+
+/// How a run ended; given to `Recorder::on_finish` and returned by `join`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Outcome<S> {
+    /// A `#[terminal]` state was entered; here it is.
+    Completed(S),
+    /// Stopped by `stop`, `Step::stop`, or every handle being dropped; the last state.
+    Stopped(S),
+    /// The handler panicked.
+    Crashed {
+        /// The panic message.
+        message: String,
+    },
+    /// The task was dropped or the runtime shut down.
+    Aborted,
+}
+
+impl<S: StateMachine> Outcome<S> {
+    /// A short description: `Completed(Done)`, `Crashed: boom`, ...
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Completed(state) => format!("Completed({})", state.kind()),
+            Self::Stopped(state) => format!("Stopped({})", state.kind()),
+            Self::Crashed { message } => format!("Crashed: {message}"),
+            Self::Aborted => "Aborted".to_string(),
+        }
+    }
+}
+
+/// Builds a runner: `Runner::new(handler, initial).recorder(r).capacity(n).spawn()`.
+#[must_use = "a runner does nothing until spawned or run"]
+pub struct Runner<H: Handler> {
+    handler: H,
+    initial: H::State,
+    recorders: Vec<Box<dyn Recorder<H>>>,
+    capacity: usize,
+}
+
+impl<H: Handler> Runner<H> {
+    /// A runner for `handler`, starting in `initial` (any state of the table,
+    /// so a restored machine resumes where it was).
+    pub fn new(handler: H, initial: H::State) -> Self {
+        Self {
+            handler,
+            initial,
+            recorders: Vec::new(),
+            capacity: 64,
+        }
+    }
+
+    /// Adds a recorder; recorders are called in the order they were added.
+    pub fn recorder(mut self, recorder: impl Recorder<H>) -> Self {
+        self.recorders.push(Box::new(recorder));
+        self
+    }
+
+    /// The bound of the event queue (default 64, at least 1); `post` waits
+    /// and `try_post` fails while it is full.
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity.max(1);
+        self
+    }
+
+    /// Spawns the run on the current tokio runtime.
+    ///
+    /// # Panics
+    ///
+    /// If called outside a tokio runtime.
+    pub fn spawn(self) -> RunnerHandle<H> {
+        let (handle, run) = self.into_future();
+        tokio::spawn(run);
+        handle
+    }
+
+    /// The run as a plain future, for your own executor or a deterministic
+    /// test; it resolves to the [`Outcome`] when the run ends. Dropping it
+    /// before then ends the run with [`Outcome::Aborted`]. It must be polled
+    /// within a tokio runtime (it uses tokio's timers).
+    pub fn into_future(
+        self,
+    ) -> (
+        RunnerHandle<H>,
+        impl core::future::Future<Output = Outcome<H::State>> + Send,
+    ) {
+        task::start(self.handler, self.initial, self.recorders, self.capacity)
+    }
+}
+
+impl<H: Handler> fmt::Debug for Runner<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runner")
+            .field("machine", &H::State::NAME)
+            .field("initial", &self.initial.kind())
+            .field("recorders", &self.recorders.len())
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The ready-made handler for a table-only machine: each event is `fire`d.
+///
+/// An event the current state does not accept is rejected with the
+/// `EventError` text; no user code is needed. Build it with [`Runner::fire_events`].
+pub struct FireHandler<M>(core::marker::PhantomData<fn() -> M>);
+
+impl<M> fmt::Debug for FireHandler<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FireHandler")
+    }
+}
+
+impl<M> Handler for FireHandler<M>
+where
+    M: Fire + Clone + Sync,
+    M::Event: Debug,
+{
+    type State = M;
+    type Event = M::Event;
+
+    fn handle(&mut self, state: &M, event: M::Event, _: &mut Cx<Self>) -> Step<M> {
+        let mut next = state.clone();
+        match next.fire(event) {
+            Ok(_) => Step::to(next),
+            Err(error) => Step::reject(error.to_string()),
+        }
+    }
+}
+
+impl<M> Runner<FireHandler<M>>
+where
+    M: Fire + Clone + Sync,
+    M::Event: Debug,
+{
+    /// A runner that `fire`s each event on the machine: no handler to write.
+    pub fn fire_events(initial: M) -> Self {
+        Self::new(FireHandler(core::marker::PhantomData), initial)
+    }
+}

@@ -1,0 +1,528 @@
+//! One test per guarantee in the runner's module docs; timers on tokio's paused clock.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use statewright::{
+    state_machine, Applied, Cx, Handler, Outcome, Recorder, Runner, RunnerError, Status, Step,
+    Transcript,
+};
+use tokio::time::advance;
+
+#[state_machine]
+#[derive(Debug, Clone, PartialEq)]
+enum Job {
+    #[initial]
+    #[to(Running, Failed)]
+    Idle,
+    #[to(Running, Done, Idle, Failed)]
+    Running { step: u32 },
+    #[terminal]
+    Done,
+    #[terminal]
+    Failed,
+}
+
+// `Note`'s text is read through `Debug`, in the log.
+#[allow(dead_code)]
+#[derive(Debug)]
+enum Ev {
+    Start,
+    Restart,
+    Bump,
+    BumpToIdle,
+    Finish,
+    Skip,
+    Note(&'static str),
+    Chain,
+    Timeout(Duration),
+    CancelTimeout,
+    Fired,
+    Spawn(Duration),
+    SpawnPanic,
+    TaskDone,
+    Refuse,
+    Halt,
+    Boom,
+}
+
+#[derive(Default, Clone)]
+struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    fn push(&self, line: impl Into<String>) {
+        self.0.lock().unwrap().push(line.into());
+    }
+    fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+struct Worker {
+    log: Log,
+}
+
+impl Handler for Worker {
+    type State = Job;
+    type Event = Ev;
+
+    fn handle(&mut self, state: &Job, event: Ev, cx: &mut Cx<Self>) -> Step<Job> {
+        self.log.push(format!("{event:?}"));
+        let step = match state {
+            Job::Running { step } => *step,
+            _ => 0,
+        };
+        match event {
+            Ev::Start | Ev::Restart => Step::to(Job::Running { step: 0 }),
+            Ev::Bump => Step::update(Job::Running { step: step + 1 }),
+            Ev::BumpToIdle => Step::update(Job::Idle),
+            Ev::Finish => Step::to(Job::Done),
+            Ev::Skip => {
+                cx.set_timeout(Duration::from_secs(1), Ev::Fired);
+                cx.send_self(Ev::Note("never"));
+                Step::to(Job::Done)
+            }
+            Ev::Note(_) | Ev::Fired | Ev::TaskDone => Step::stay(),
+            Ev::Chain => {
+                cx.send_self(Ev::Note("first"));
+                cx.send_self(Ev::Note("second"));
+                Step::stay()
+            }
+            Ev::Timeout(after) => {
+                cx.set_timeout(after, Ev::Fired);
+                Step::stay()
+            }
+            Ev::CancelTimeout => {
+                cx.cancel_timeout();
+                Step::stay()
+            }
+            Ev::Spawn(after) => {
+                cx.spawn(async move {
+                    tokio::time::sleep(after).await;
+                    Ev::TaskDone
+                });
+                Step::stay()
+            }
+            Ev::SpawnPanic => {
+                cx.spawn(async { panic!("task fell over") });
+                Step::stay()
+            }
+            Ev::Refuse => {
+                cx.set_timeout(Duration::from_secs(1), Ev::Fired);
+                Step::reject("not now")
+            }
+            Ev::Halt => Step::stop(),
+            Ev::Boom => panic!("handler fell over"),
+        }
+    }
+
+    fn on_enter(&mut self, state: &Job, _: &mut Cx<Self>) {
+        self.log.push(format!("enter {}", state.kind()));
+    }
+}
+
+fn new_runner() -> (Runner<Worker>, Log, Transcript) {
+    let (log, transcript) = (Log::default(), Transcript::new());
+    let runner = Runner::new(Worker { log: log.clone() }, Job::Idle).recorder(transcript.clone());
+    (runner, log, transcript)
+}
+
+fn finishes(transcript: &Transcript) -> Vec<String> {
+    transcript
+        .lines()
+        .into_iter()
+        .filter(|line| line.starts_with("finish"))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn events_run_in_order_and_send_self_goes_first() {
+    let (runner, log, _) = new_runner();
+    let handle = runner.spawn();
+    handle.pause().unwrap();
+    handle.post(Ev::Chain).await.unwrap();
+    handle.post(Ev::Note("queued")).await.unwrap();
+    handle.resume().unwrap();
+    handle.send(Ev::Note("last")).await.unwrap();
+    assert_eq!(
+        log.lines(),
+        [
+            "enter Idle",
+            "Chain",
+            "Note(\"first\")",
+            "Note(\"second\")",
+            "Note(\"queued\")",
+            "Note(\"last\")"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_illegal_step_is_refused_and_changes_nothing() {
+    let (runner, log, transcript) = new_runner();
+    let handle = runner.spawn();
+    handle
+        .send(Ev::Timeout(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    let before = handle.snapshot();
+
+    let error = handle.send(Ev::Skip).await.unwrap_err();
+    let RunnerError::Illegal(error) = error else {
+        panic!("expected Illegal, got {error:?}")
+    };
+    assert_eq!((error.from, error.to), (JobKind::Idle, JobKind::Done));
+
+    let after = handle.snapshot();
+    assert_eq!(after.state, Job::Idle);
+    assert_eq!(after.seq, before.seq);
+    assert_eq!(after.timeout_at, before.timeout_at, "the old timer is kept");
+    assert!(transcript
+        .lines()
+        .contains(&"rejected in Idle: illegal transition in `Job`: `Idle` -> `Done` (allowed: `Running`, `Failed`)".to_string()));
+    advance(Duration::from_secs(2)).await;
+    handle.send(Ev::Note("probe")).await.unwrap();
+    assert!(!log.lines().contains(&"Note(\"never\")".to_string()));
+    assert!(
+        !log.lines().contains(&"Fired".to_string()),
+        "the refused step's 1 s timer was not set"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_event_applies_no_requests() {
+    let (runner, log, transcript) = new_runner();
+    let handle = runner.spawn();
+    let applied = handle.send(Ev::Refuse).await.unwrap();
+    assert_eq!(
+        applied,
+        Applied::Rejected {
+            reason: "not now".into()
+        }
+    );
+    assert_eq!(handle.snapshot().timeout_at, None);
+    advance(Duration::from_secs(5)).await;
+    handle.send(Ev::Note("probe")).await.unwrap();
+    assert!(!log.lines().contains(&"Fired".to_string()));
+    assert!(transcript
+        .lines()
+        .contains(&"rejected in Idle: refused: not now".to_string()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_self_edge_reenters_and_an_update_does_not() {
+    let (runner, log, _) = new_runner();
+    let handle = runner.spawn();
+    let mut transitions = handle.subscribe();
+    handle.send(Ev::Start).await.unwrap();
+    handle
+        .send(Ev::Timeout(Duration::from_secs(10)))
+        .await
+        .unwrap();
+
+    handle.send(Ev::Bump).await.unwrap();
+    let snapshot = handle.snapshot();
+    assert_eq!(snapshot.state, Job::Running { step: 1 });
+    assert!(snapshot.timeout_at.is_some(), "an update keeps the timer");
+
+    handle.send(Ev::Restart).await.unwrap();
+    assert_eq!(
+        handle.snapshot().timeout_at,
+        None,
+        "re-entry cancels the timer"
+    );
+    let enters = log.lines().iter().filter(|l| *l == "enter Running").count();
+    assert_eq!(enters, 2);
+
+    let error = handle.send(Ev::BumpToIdle).await.unwrap_err();
+    assert!(matches!(error, RunnerError::Illegal(_)), "{error:?}");
+
+    let seen: Vec<_> = [(); 3]
+        .iter()
+        .map(|()| transitions.try_recv().unwrap())
+        .map(|t| (t.seq, t.update, t.to.kind()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, false, JobKind::Running),
+            (2, true, JobKind::Running),
+            (3, false, JobKind::Running)
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_timer_replaced_by_set_cancelled_by_transitions() {
+    let (runner, log, _) = new_runner();
+    let handle = runner.spawn();
+    let fired = |log: &Log| log.lines().iter().filter(|l| *l == "Fired").count();
+
+    handle
+        .send(Ev::Timeout(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    handle
+        .send(Ev::Timeout(Duration::from_secs(20)))
+        .await
+        .unwrap();
+    let deadline = handle
+        .snapshot()
+        .timeout_at
+        .expect("deadline in the snapshot");
+    advance(Duration::from_secs(15)).await;
+    handle.send(Ev::Note("probe")).await.unwrap();
+    assert_eq!(fired(&log), 0, "the 10 s timer was replaced");
+    advance(Duration::from_secs(6)).await;
+    handle.send(Ev::Note("probe")).await.unwrap();
+    assert_eq!(fired(&log), 1);
+    assert_eq!(handle.snapshot().timeout_at, None);
+    assert!(deadline > std::time::SystemTime::now() - Duration::from_secs(60));
+
+    handle
+        .send(Ev::Timeout(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    let mut transitions = handle.subscribe();
+    handle.send(Ev::Start).await.unwrap();
+    assert_eq!(transitions.recv().await.unwrap().timeout_at, None);
+    advance(Duration::from_secs(10)).await;
+    handle.send(Ev::Note("probe")).await.unwrap();
+    assert_eq!(fired(&log), 1, "the transition cancelled the timer");
+
+    handle
+        .send(Ev::Timeout(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    handle.send(Ev::CancelTimeout).await.unwrap();
+    advance(Duration::from_secs(10)).await;
+    handle.send(Ev::Note("probe")).await.unwrap();
+    assert_eq!(fired(&log), 1, "cancel_timeout cancels");
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_report_back_and_die_with_their_state() {
+    let (runner, log, transcript) = new_runner();
+    let handle = runner.spawn();
+    let done = |log: &Log| log.lines().iter().filter(|l| *l == "TaskDone").count();
+
+    handle
+        .send(Ev::Spawn(Duration::from_secs(1)))
+        .await
+        .unwrap();
+    advance(Duration::from_secs(2)).await;
+    handle.send(Ev::Note("probe")).await.unwrap();
+    assert_eq!(done(&log), 1, "the output came back as an event");
+
+    handle
+        .send(Ev::Spawn(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    handle.send(Ev::Start).await.unwrap();
+    advance(Duration::from_secs(10)).await;
+    handle.send(Ev::Note("probe")).await.unwrap();
+    assert_eq!(done(&log), 1, "leaving the state aborted the task");
+
+    handle.send(Ev::SpawnPanic).await.unwrap();
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    handle.send(Ev::Note("probe")).await.unwrap();
+    assert!(transcript
+        .lines()
+        .iter()
+        .any(|l| l == "task panicked: task fell over"));
+    assert_eq!(handle.snapshot().status, Status::Running);
+}
+
+#[tokio::test(start_paused = true)]
+async fn pause_holds_events_and_timers_in_order() {
+    let (runner, log, _) = new_runner();
+    let handle = runner.spawn();
+    handle
+        .send(Ev::Timeout(Duration::from_secs(1)))
+        .await
+        .unwrap();
+    handle.pause().unwrap();
+    handle.post(Ev::Note("a")).await.unwrap();
+    handle.post(Ev::Start).await.unwrap();
+    advance(Duration::from_secs(5)).await;
+    let mut watch = handle.watch();
+    let paused = watch
+        .wait_for(|s| s.status == Status::Paused)
+        .await
+        .unwrap()
+        .clone();
+    assert_eq!(paused.state, Job::Idle);
+    assert!(!log.lines().contains(&"Fired".to_string()));
+
+    handle.resume().unwrap();
+    handle.send(Ev::Note("b")).await.unwrap();
+    let tail: Vec<_> = log.lines().into_iter().skip(2).collect();
+    assert_eq!(
+        tail,
+        [
+            "Fired",
+            "Note(\"a\")",
+            "Start",
+            "enter Running",
+            "Note(\"b\")"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_and_terminal_states_end_the_run() {
+    let (runner, _, transcript) = new_runner();
+    let handle = runner.spawn();
+    handle.stop().unwrap();
+    assert_eq!(handle.join().await, Outcome::Stopped(Job::Idle));
+    assert_eq!(
+        handle.send(Ev::Start).await.unwrap_err(),
+        RunnerError::Finished
+    );
+    assert_eq!(handle.pause().unwrap_err(), RunnerError::Finished);
+    assert_eq!(handle.snapshot().status, Status::Stopped);
+    assert_eq!(finishes(&transcript), ["finish Stopped(Idle)"]);
+
+    let (runner, _, transcript) = new_runner();
+    let handle = runner.spawn();
+    handle.pause().unwrap();
+    handle.post(Ev::Start).await.unwrap();
+    handle.post(Ev::Finish).await.unwrap();
+    let pending = {
+        let handle = handle.clone();
+        tokio::spawn(async move { handle.send(Ev::Note("late")).await })
+    };
+    tokio::task::yield_now().await;
+    handle.resume().unwrap();
+    assert_eq!(handle.join().await, Outcome::Completed(Job::Done));
+    assert_eq!(pending.await.unwrap().unwrap_err(), RunnerError::Finished);
+    assert_eq!(handle.snapshot().status, Status::Completed);
+    assert_eq!(finishes(&transcript), ["finish Completed(Done)"]);
+
+    let (runner, _, _) = new_runner();
+    let handle = runner.spawn();
+    assert_eq!(handle.send(Ev::Halt).await.unwrap(), Applied::Stopped);
+    assert_eq!(handle.join().await, Outcome::Stopped(Job::Idle));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_handler_panic_crashes_the_run_and_finishes_once() {
+    let (runner, _, transcript) = new_runner();
+    let handle = runner.spawn();
+    let mut watch = handle.watch();
+    let error = handle.send(Ev::Boom).await.unwrap_err();
+    assert_eq!(
+        error,
+        RunnerError::Crashed {
+            message: "handler fell over".into()
+        }
+    );
+    let outcome = handle.join().await;
+    assert_eq!(
+        outcome,
+        Outcome::Crashed {
+            message: "handler fell over".into()
+        }
+    );
+    let status = watch
+        .wait_for(|s| s.status.is_finished())
+        .await
+        .unwrap()
+        .status;
+    assert_eq!(status, Status::Crashed);
+    assert_eq!(finishes(&transcript), ["finish Crashed: handler fell over"]);
+}
+
+#[test]
+fn dropping_the_runtime_aborts_and_finishes_once() {
+    let transcript = Transcript::new();
+    let handle = {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let handle = runtime.block_on(async {
+            let log = Log::default();
+            let handle = Runner::new(Worker { log }, Job::Idle)
+                .recorder(transcript.clone())
+                .spawn();
+            handle.send(Ev::Start).await.unwrap();
+            handle
+        });
+        drop(runtime);
+        handle
+    };
+    assert_eq!(finishes(&transcript), ["finish Aborted"]);
+    assert_eq!(handle.snapshot().status, Status::Aborted);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_the_plain_future_aborts() {
+    let (runner, _, transcript) = new_runner();
+    let (handle, run) = runner.into_future();
+    let task = tokio::spawn(run);
+    handle.send(Ev::Start).await.unwrap();
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    assert_eq!(handle.join().await, Outcome::Aborted);
+    assert_eq!(finishes(&transcript), ["finish Aborted"]);
+}
+
+struct Explosive;
+
+impl Recorder<Worker> for Explosive {
+    fn on_event(&mut self, _: &Job, _: &Ev) {
+        panic!("recorder fell over");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_recorder_is_isolated() {
+    let transcript = Transcript::new();
+    let handle = Runner::new(
+        Worker {
+            log: Log::default(),
+        },
+        Job::Idle,
+    )
+    .recorder(Explosive)
+    .recorder(transcript.clone())
+    .spawn();
+    handle.send(Ev::Start).await.unwrap();
+    handle.send(Ev::Finish).await.unwrap();
+    assert_eq!(handle.join().await, Outcome::Completed(Job::Done));
+    assert_eq!(
+        transcript.lines(),
+        [
+            "start Idle",
+            "event Start in Idle",
+            "transition #1 Idle -> Running",
+            "event Finish in Running",
+            "transition #2 Running -> Done",
+            "finish Completed(Done)"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_snapshot_is_current_before_the_reply_and_lag_is_visible() {
+    let (runner, _, _) = new_runner();
+    let handle = runner.capacity(8).spawn();
+    let mut lagging = handle.subscribe();
+    handle.send(Ev::Start).await.unwrap();
+    for expected in 2..=2000 {
+        let applied = handle.send(Ev::Bump).await.unwrap();
+        assert!(matches!(applied, Applied::Transitioned { seq, .. } if seq == expected));
+        assert_eq!(handle.snapshot().seq, expected, "snapshot before reply");
+    }
+    let error = lagging.recv().await.unwrap_err();
+    assert!(matches!(
+        error,
+        tokio::sync::broadcast::error::RecvError::Lagged(_)
+    ));
+    let snapshot = handle.snapshot();
+    assert_eq!(snapshot.seq, 2000);
+    assert_eq!(snapshot.state, Job::Running { step: 1999 });
+}
