@@ -526,3 +526,32 @@ async fn the_snapshot_is_current_before_the_reply_and_lag_is_visible() {
     assert_eq!(snapshot.seq, 2000);
     assert_eq!(snapshot.state, Job::Running { step: 1999 });
 }
+
+#[state_machine]
+#[derive(Debug, Clone, PartialEq)]
+enum Door {
+    #[initial]
+    #[on(open => Open)]
+    Closed,
+    #[on(close => Closed, lock => Locked)]
+    Open,
+    #[terminal]
+    Locked,
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_table_only_machine_runs_without_a_handler() {
+    let handle = Runner::fire_events(Door::Closed).spawn();
+    let applied = handle.send(DoorEvent::Open).await.unwrap();
+    assert!(matches!(applied, Applied::Transitioned { to: Door::Open, .. }));
+    let refused = handle.send(DoorEvent::Open).await.unwrap();
+    assert_eq!(
+        refused,
+        Applied::Rejected {
+            reason: "event `open` is not accepted in state `Open` of `Door` (accepted: `close`, `lock`)"
+                .into()
+        }
+    );
+    handle.send(DoorEvent::Lock).await.unwrap();
+    assert_eq!(handle.join().await, Outcome::Completed(Door::Locked));
+}
