@@ -54,3 +54,29 @@ fn worker_fails_from_anywhere_retries_and_derives_staleness() {
         assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
     }
 }
+
+#[allow(dead_code)]
+#[path = "../examples/network_runner.rs"]
+mod network_runner;
+
+#[tokio::test(start_paused = true)]
+async fn network_runner_rejects_in_lockout_restarts_from_waiting_and_broadcasts_full_status() {
+    let out = network_runner::demo().await;
+    let expected_lines = [
+        "start 'a cat': accepted, now InLockout",
+        "start 'a dog' during lockout: rejected: in lockout: the run that just started is protected",
+        "watcher: #1  in_lockout       run=1 genesis=#1 lockout_ends_in=1.0s can_start_run=false (timer in 1.0s)",
+        "watcher: #3  waiting_next     run=1 last=#1 genesis=#1 next_invocation_in=0.5s can_start_run=true (timer in 0.5s)",
+        "watcher: #4  in_lockout       run=2 genesis=#2 lockout_ends_in=1.0s can_start_run=false (timer in 1.0s)",
+        "watcher: #8  failed           run=2 last=#3 can_start_run=true",
+        "late watcher, from one snapshot: #8  failed           run=2 last=#3 can_start_run=true",
+        "watcher: #14 processing       run=3 invocation=#6 (3/3) genesis=#4 can_start_run=false",
+        "watcher: #15 idle             can_start_run=true",
+        "outcome: Stopped(Idle)",
+    ];
+    for line in expected_lines {
+        assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
+    }
+    let broadcasts = out.lines().filter(|l| l.starts_with("watcher:")).count();
+    assert_eq!(broadcasts, 15, "one broadcast per change, none lost:\n{out}");
+}

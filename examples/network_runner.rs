@@ -1,0 +1,287 @@
+//! The main demo (seed 000): a network runner whose whole status is one
+//! rich state, so a page that opens late learns everything from one snapshot
+//! and every broadcast says when the next invocation is due.
+//!
+//! - `Idle`: no run; a new run may start.
+//! - `InLockout`: a run just started; new runs are **rejected** until it expires.
+//! - `Processing`: a model invocation is running (a task owned by the state).
+//! - `WaitingNext`: the next invocation is scheduled; a new run **cancels**
+//!   this one and starts fresh.
+//! - `Failed`: the last invocation failed; a new run may start at once.
+//!
+//! One timer serves both the lockout and the wait for the next invocation.
+//!
+//! Run with `cargo run --example network_runner`; it finishes in about five seconds.
+
+use std::fmt::Write as _;
+use std::time::{Duration, SystemTime};
+
+use statewright::{
+    state_machine, Applied, Cx, Handler, Runner, RunnerError, Snapshot, Step, TracingRecorder,
+};
+
+const LOCKOUT: Duration = Duration::from_millis(1000);
+const INVOCATION: Duration = Duration::from_millis(300);
+const BETWEEN_INVOCATIONS: Duration = Duration::from_millis(500);
+const INVOCATIONS_PER_RUN: u32 = 3;
+
+/// One call of the model.
+#[derive(Debug, Clone, PartialEq)]
+struct Invocation {
+    id: u64,
+    run: u64,
+    sequence: u32,
+    prompt: String,
+}
+
+/// Everything a watcher needs, in one value.
+#[state_machine]
+#[derive(Debug, Clone, PartialEq)]
+enum Network {
+    /// No active run.
+    #[initial]
+    #[to(InLockout)]
+    Idle,
+    /// A run just started; new runs are rejected until `expires_at`.
+    #[to(Processing)]
+    InLockout {
+        genesis: Invocation,
+        expires_at: SystemTime,
+    },
+    /// Invoking the model.
+    #[to(WaitingNext, Failed, Idle)]
+    Processing {
+        genesis: Invocation,
+        current: Invocation,
+    },
+    /// The next invocation is due at `next_at`; a new run cancels this one.
+    #[to(Processing, InLockout)]
+    WaitingNext {
+        genesis: Invocation,
+        current: Invocation,
+        next_at: SystemTime,
+    },
+    /// The last invocation failed.
+    #[to(InLockout)]
+    Failed { last: Invocation },
+}
+
+#[derive(Debug)]
+enum Command {
+    StartRun { prompt: String },
+    LockoutOver,
+    NextDue,
+    InvocationDone { id: u64, ok: bool },
+}
+
+struct NetworkRunner {
+    invocations: u64,
+    runs: u64,
+}
+
+impl NetworkRunner {
+    fn invocation(&mut self, run: u64, sequence: u32, prompt: &str) -> Invocation {
+        self.invocations += 1;
+        Invocation {
+            id: self.invocations,
+            run,
+            sequence,
+            prompt: prompt.to_string(),
+        }
+    }
+
+    fn start_run(&mut self, prompt: &str, cx: &mut Cx<Self>) -> Step<Network> {
+        self.runs += 1;
+        let genesis = self.invocation(self.runs, 1, prompt);
+        cx.set_timeout(LOCKOUT, Command::LockoutOver);
+        Step::to(Network::InLockout {
+            genesis,
+            expires_at: SystemTime::now() + LOCKOUT,
+        })
+    }
+}
+
+impl Handler for NetworkRunner {
+    type State = Network;
+    type Event = Command;
+
+    fn handle(&mut self, state: &Network, event: Command, cx: &mut Cx<Self>) -> Step<Network> {
+        match (state, event) {
+            (Network::InLockout { .. }, Command::StartRun { .. }) => {
+                Step::reject("in lockout: the run that just started is protected")
+            }
+            (Network::Processing { .. }, Command::StartRun { .. }) => {
+                Step::reject("an invocation is running")
+            }
+            (_, Command::StartRun { prompt }) => self.start_run(&prompt, cx),
+            (Network::InLockout { genesis, .. }, Command::LockoutOver) => {
+                Step::to(Network::Processing {
+                    genesis: genesis.clone(),
+                    current: genesis.clone(),
+                })
+            }
+            (Network::Processing { genesis, current }, Command::InvocationDone { id, ok })
+                if id == current.id =>
+            {
+                if !ok {
+                    Step::to(Network::Failed {
+                        last: current.clone(),
+                    })
+                } else if current.sequence == INVOCATIONS_PER_RUN {
+                    Step::to(Network::Idle)
+                } else {
+                    cx.set_timeout(BETWEEN_INVOCATIONS, Command::NextDue);
+                    Step::to(Network::WaitingNext {
+                        genesis: genesis.clone(),
+                        current: current.clone(),
+                        next_at: SystemTime::now() + BETWEEN_INVOCATIONS,
+                    })
+                }
+            }
+            (Network::WaitingNext { genesis, current, .. }, Command::NextDue) => {
+                let next = self.invocation(current.run, current.sequence + 1, &current.prompt);
+                Step::to(Network::Processing {
+                    genesis: genesis.clone(),
+                    current: next,
+                })
+            }
+            (_, event) => Step::reject(format!("{event:?} does not apply")),
+        }
+    }
+
+    fn on_enter(&mut self, state: &Network, cx: &mut Cx<Self>) {
+        if let Network::Processing { current, .. } = state {
+            let (id, fails) = (current.id, current.prompt.contains("fail") && current.sequence == 2);
+            cx.spawn(async move {
+                tokio::time::sleep(INVOCATION).await;
+                Command::InvocationDone { id, ok: !fails }
+            });
+        }
+    }
+}
+
+fn seconds_until(at: SystemTime) -> f64 {
+    at.duration_since(SystemTime::now())
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
+/// The rich status a LiveView would render, from one snapshot or one broadcast.
+fn status_line(seq: u64, state: &Network, timeout_at: Option<SystemTime>) -> String {
+    let mut line = format!("#{seq:<2} ");
+    let _ = match state {
+        Network::Idle => write!(line, "idle             can_start_run=true"),
+        Network::InLockout {
+            genesis,
+            expires_at,
+        } => write!(
+            line,
+            "in_lockout       run={} genesis=#{} lockout_ends_in={:.1}s can_start_run=false",
+            genesis.run,
+            genesis.id,
+            seconds_until(*expires_at)
+        ),
+        Network::Processing { genesis, current } => write!(
+            line,
+            "processing       run={} invocation=#{} ({}/{INVOCATIONS_PER_RUN}) genesis=#{} can_start_run=false",
+            current.run, current.id, current.sequence, genesis.id
+        ),
+        Network::WaitingNext {
+            genesis,
+            current,
+            next_at,
+        } => write!(
+            line,
+            "waiting_next     run={} last=#{} genesis=#{} next_invocation_in={:.1}s can_start_run=true",
+            current.run,
+            current.id,
+            genesis.id,
+            seconds_until(*next_at)
+        ),
+        Network::Failed { last } => write!(
+            line,
+            "failed           run={} last=#{} can_start_run=true",
+            last.run, last.id
+        ),
+    };
+    if let Some(at) = timeout_at {
+        let _ = write!(line, " (timer in {:.1}s)", seconds_until(at));
+    }
+    line
+}
+
+fn snapshot_line(snapshot: &Snapshot<Network>) -> String {
+    status_line(snapshot.seq, &snapshot.state, snapshot.timeout_at)
+}
+
+fn reply(result: Result<Applied<Network>, RunnerError<NetworkKind>>) -> String {
+    match result {
+        Ok(Applied::Transitioned { to, .. }) => format!("accepted, now {}", to.kind()),
+        Ok(Applied::Rejected { reason }) => format!("rejected: {reason}"),
+        Ok(other) => format!("{other:?}"),
+        Err(error) => format!("error: {error}"),
+    }
+}
+
+/// The demo; returns what it printed so a test can check it.
+pub(crate) async fn demo() -> String {
+    let handle = Runner::new(
+        NetworkRunner {
+            invocations: 0,
+            runs: 0,
+        },
+        Network::Idle,
+    )
+    .recorder(TracingRecorder::new())
+    .spawn();
+
+    // A watcher that prints the full status from every broadcast alone.
+    let mut transitions = handle.subscribe();
+    let watcher = tokio::spawn(async move {
+        let mut lines = Vec::new();
+        while let Ok(transition) = transitions.recv().await {
+            let line = format!(
+                "watcher: {}",
+                status_line(transition.seq, &transition.to, transition.timeout_at)
+            );
+            println!("{line}");
+            lines.push(line);
+        }
+        lines
+    });
+
+    let mut log = Vec::new();
+    let mut say = |line: String| {
+        println!("{line}");
+        log.push(line);
+    };
+    let start = |prompt: &str| Command::StartRun {
+        prompt: prompt.to_string(),
+    };
+    let mut watch = handle.watch();
+
+    say(format!("start 'a cat': {}", reply(handle.send(start("a cat")).await)));
+    let refused = handle.send(start("a dog")).await;
+    say(format!("start 'a dog' during lockout: {}", reply(refused)));
+
+    let _ = watch.wait_for(|s| s.kind == NetworkKind::WaitingNext).await;
+    say("a new run while waiting for the next invocation cancels the old one:".into());
+    say(format!("start 'fail fast': {}", reply(handle.send(start("fail fast")).await)));
+
+    let _ = watch.wait_for(|s| s.kind == NetworkKind::Failed).await;
+    say(format!("late watcher, from one snapshot: {}", snapshot_line(&handle.snapshot())));
+    say(format!("start 'a bird': {}", reply(handle.send(start("a bird")).await)));
+    let _ = watch.wait_for(|s| s.kind == NetworkKind::Idle).await;
+
+    handle.stop().ok();
+    say(format!("outcome: {}", handle.join().await.describe()));
+    drop(handle);
+    let mut out: Vec<String> = watcher.await.unwrap_or_default();
+    out.extend(log);
+    out.join("\n")
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    demo().await;
+}
