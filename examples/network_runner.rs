@@ -20,7 +20,7 @@ use statewright::{
     state_machine, Applied, Cx, Handler, Runner, RunnerError, Snapshot, Step, TracingRecorder,
 };
 
-const LOCKOUT: Duration = Duration::from_millis(1000);
+const LOCKOUT: Duration = Duration::from_secs(1);
 const INVOCATION: Duration = Duration::from_millis(300);
 const BETWEEN_INVOCATIONS: Duration = Duration::from_millis(500);
 const INVOCATIONS_PER_RUN: u32 = 3;
@@ -138,7 +138,12 @@ impl Handler for NetworkRunner {
                     })
                 }
             }
-            (Network::WaitingNext { genesis, current, .. }, Command::NextDue) => {
+            (
+                Network::WaitingNext {
+                    genesis, current, ..
+                },
+                Command::NextDue,
+            ) => {
                 let next = self.invocation(current.run, current.sequence + 1, &current.prompt);
                 Step::to(Network::Processing {
                     genesis: genesis.clone(),
@@ -151,7 +156,10 @@ impl Handler for NetworkRunner {
 
     fn on_enter(&mut self, state: &Network, cx: &mut Cx<Self>) {
         if let Network::Processing { current, .. } = state {
-            let (id, fails) = (current.id, current.prompt.contains("fail") && current.sequence == 2);
+            let (id, fails) = (
+                current.id,
+                current.prompt.contains("fail") && current.sequence == 2,
+            );
             cx.spawn(async move {
                 tokio::time::sleep(INVOCATION).await;
                 Command::InvocationDone { id, ok: !fails }
@@ -166,7 +174,7 @@ fn seconds_until(at: SystemTime) -> f64 {
         .as_secs_f64()
 }
 
-/// The rich status a LiveView would render, from one snapshot or one broadcast.
+/// The rich status a `LiveView` would render, from one snapshot or one broadcast.
 fn status_line(seq: u64, state: &Network, timeout_at: Option<SystemTime>) -> String {
     let mut line = format!("#{seq:<2} ");
     let _ = match state {
@@ -260,17 +268,29 @@ pub(crate) async fn demo() -> String {
     };
     let mut watch = handle.watch();
 
-    say(format!("start 'a cat': {}", reply(handle.send(start("a cat")).await)));
+    say(format!(
+        "start 'a cat': {}",
+        reply(handle.send(start("a cat")).await)
+    ));
     let refused = handle.send(start("a dog")).await;
     say(format!("start 'a dog' during lockout: {}", reply(refused)));
 
     let _ = watch.wait_for(|s| s.kind == NetworkKind::WaitingNext).await;
     say("a new run while waiting for the next invocation cancels the old one:".into());
-    say(format!("start 'fail fast': {}", reply(handle.send(start("fail fast")).await)));
+    say(format!(
+        "start 'fail fast': {}",
+        reply(handle.send(start("fail fast")).await)
+    ));
 
     let _ = watch.wait_for(|s| s.kind == NetworkKind::Failed).await;
-    say(format!("late watcher, from one snapshot: {}", snapshot_line(&handle.snapshot())));
-    say(format!("start 'a bird': {}", reply(handle.send(start("a bird")).await)));
+    say(format!(
+        "late watcher, from one snapshot: {}",
+        snapshot_line(&handle.snapshot())
+    ));
+    say(format!(
+        "start 'a bird': {}",
+        reply(handle.send(start("a bird")).await)
+    ));
     let _ = watch.wait_for(|s| s.kind == NetworkKind::Idle).await;
 
     handle.stop().ok();

@@ -78,5 +78,75 @@ async fn network_runner_rejects_in_lockout_restarts_from_waiting_and_broadcasts_
         assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
     }
     let broadcasts = out.lines().filter(|l| l.starts_with("watcher:")).count();
-    assert_eq!(broadcasts, 15, "one broadcast per change, none lost:\n{out}");
+    assert_eq!(
+        broadcasts, 15,
+        "one broadcast per change, none lost:\n{out}"
+    );
+}
+
+#[allow(dead_code)]
+#[path = "../examples/recorder.rs"]
+mod recorder;
+
+#[tokio::test(start_paused = true)]
+async fn recorder_sees_every_event_and_finishes_exactly_once() {
+    let [decided, crashed, abandoned]: [Vec<String>; 3] =
+        recorder::demo().await.try_into().expect("three sessions");
+    assert_eq!(
+        decided.first().map(String::as_str),
+        Some("opened in Convened")
+    );
+    assert_eq!(
+        decided.iter().filter(|l| l.starts_with("  motion")).count(),
+        5
+    );
+    assert!(decided.contains(&"  refused: Tally { ayes: 1, noes: 0 } is out of order".into()));
+    assert_eq!(
+        decided.last().map(String::as_str),
+        Some("closed: Completed(Decided)")
+    );
+
+    let closed = |minutes: &[String]| minutes.iter().filter(|l| l.starts_with("closed")).count();
+    assert_eq!(
+        crashed.last().map(String::as_str),
+        Some("closed: Crashed: the chair cannot break a tie")
+    );
+    assert_eq!(
+        abandoned.last().map(String::as_str),
+        Some("closed: Aborted")
+    );
+    for minutes in [&decided, &crashed, &abandoned] {
+        assert_eq!(closed(minutes), 1, "{minutes:#?}");
+    }
+}
+
+#[allow(dead_code)]
+#[path = "../examples/workflow.rs"]
+mod workflow;
+
+#[tokio::test(start_paused = true)]
+async fn workflow_pauses_hooks_checkpoints_and_reports_errors_with_context() {
+    let log = workflow::demo().await;
+    let expected = [
+        "reset: workflow error in `Running` at #1: illegal transition in `Workflow`: `Running` -> `Pending` (allowed: `Running`, `Completed`, `Failed`)",
+        "paused for 1 s: still Running { step: 2 } at #2 (Paused)",
+        "before: step 2 reports (Running)",
+        "after:  checkpoint #5 Completed { steps: 4 }",
+        "result: Ok(4)",
+        "after:  checkpoint #4 Failed { step: 3, error: \"step 3 lost its database connection\" }",
+        "result: workflow error in `Failed` at #4: step 3 lost its database connection",
+        "checkpoints saved: 9",
+    ];
+    for line in expected {
+        assert!(
+            log.iter().any(|l| l == line),
+            "missing {line:?} in\n{log:#?}"
+        );
+    }
+    let paused = log.iter().position(|l| l.starts_with("paused")).unwrap();
+    assert_eq!(
+        log[paused - 1],
+        "after:  checkpoint #2 Running { step: 2 }",
+        "nothing ran while paused"
+    );
 }

@@ -543,13 +543,17 @@ enum Door {
 async fn a_table_only_machine_runs_without_a_handler() {
     let handle = Runner::fire_events(Door::Closed).spawn();
     let applied = handle.send(DoorEvent::Open).await.unwrap();
-    assert!(matches!(applied, Applied::Transitioned { to: Door::Open, .. }));
+    assert!(matches!(
+        applied,
+        Applied::Transitioned { to: Door::Open, .. }
+    ));
     let refused = handle.send(DoorEvent::Open).await.unwrap();
     assert_eq!(
         refused,
         Applied::Rejected {
-            reason: "event `open` is not accepted in state `Open` of `Door` (accepted: `close`, `lock`)"
-                .into()
+            reason:
+                "event `open` is not accepted in state `Open` of `Door` (accepted: `close`, `lock`)"
+                    .into()
         }
     );
     handle.send(DoorEvent::Lock).await.unwrap();
