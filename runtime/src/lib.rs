@@ -1,6 +1,8 @@
 //! The runtime of [statewright](https://docs.rs/statewright): the [`StateMachine`]
-//! trait that `#[state_machine]` implements, its typed errors, and the
-//! [`TransitionTo`] trait behind typestate transitions.
+//! trait that `#[state_machine]` implements, its typed errors, the
+//! [`TransitionTo`] trait behind typestate transitions, and the [`runner`]:
+//! a machine run as a tokio task with checked steps, one state timer,
+//! watchers and [`recorder`]s.
 //!
 //! Depend on the `statewright` facade rather than on this crate directly.
 #![forbid(unsafe_code)]

@@ -1,9 +1,10 @@
 //! [`RunnerHandle`]: the cheap, cloneable way in and out of a running machine.
 
 use core::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 
 use super::{Applied, Handler, Outcome, RunnerError};
 use crate::{Snapshot, StateMachine, Transition};
@@ -12,16 +13,93 @@ type Kind<H> = <<H as Handler>::State as StateMachine>::Kind;
 pub(crate) type Reply<H> =
     oneshot::Sender<Result<Applied<<H as Handler>::State>, RunnerError<Kind<H>>>>;
 
+/// What handles and the run share besides the queue and the snapshot. Kept
+/// in one allocation: an idle runner should cost little more than a raw actor.
+pub(crate) struct Shared<S: StateMachine> {
+    /// The current snapshot; written only by the run.
+    snapshot: RwLock<Snapshot<S>>,
+    /// The watch channel, created by the first `watch`; fed under the
+    /// snapshot's write lock so it never misses a change.
+    watch: OnceLock<watch::Sender<Snapshot<S>>>,
+    /// Woken when the run finishes.
+    pub(crate) finished: Notify,
+    /// The broadcast channel, created by the first `subscribe`: until then a
+    /// runner neither allocates its 1024 slots nor builds transitions.
+    pub(crate) transitions: OnceLock<broadcast::Sender<Arc<Transition<S>>>>,
+    /// Set once, before the snapshot shows a finished status.
+    pub(crate) outcome: OnceLock<Outcome<S>>,
+    /// Control requests: the latest `pause`/`resume` wins; `stop` is final.
+    pub(crate) pause: AtomicBool,
+    pub(crate) stop: AtomicBool,
+    /// Live handles; the last one dropped stops the run.
+    pub(crate) handles: AtomicUsize,
+    /// Wakes the run for a control request.
+    pub(crate) wake: Notify,
+}
+
+impl<S: StateMachine + Clone> Shared<S> {
+    pub(crate) fn new(snapshot: Snapshot<S>) -> Self {
+        Self {
+            snapshot: RwLock::new(snapshot),
+            watch: OnceLock::new(),
+            finished: Notify::new(),
+            transitions: OnceLock::new(),
+            outcome: OnceLock::new(),
+            pause: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+            handles: AtomicUsize::new(1),
+            wake: Notify::new(),
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Snapshot<S> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.snapshot
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .status
+            .is_finished()
+    }
+
+    /// Changes the snapshot; `change` says whether it changed anything.
+    pub(crate) fn update(&self, change: impl FnOnce(&mut Snapshot<S>) -> bool) {
+        let mut snapshot = self
+            .snapshot
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if change(&mut snapshot) {
+            if let Some(watch) = self.watch.get() {
+                watch.send_replace(snapshot.clone());
+            }
+        }
+    }
+
+    fn watch(&self) -> watch::Receiver<Snapshot<S>> {
+        let snapshot = self.snapshot.read().unwrap_or_else(PoisonError::into_inner);
+        self.watch
+            .get_or_init(|| watch::channel(snapshot.clone()).0)
+            .subscribe()
+    }
+
+    pub(crate) fn subscribers(&self) -> Option<&broadcast::Sender<Arc<Transition<S>>>> {
+        self.transitions
+            .get()
+            .filter(|sender| sender.receiver_count() > 0)
+    }
+}
+
+/// Broadcast capacity: a subscriber this far behind gets `Lagged`.
+const BROADCAST_CAPACITY: usize = 1024;
+
 pub(crate) struct Envelope<H: Handler> {
     pub(crate) event: H::Event,
     pub(crate) reply: Option<Reply<H>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Control {
-    Pause,
-    Resume,
-    Stop,
 }
 
 /// A handle to a running machine. Cheap to clone; every clone talks to the
@@ -29,20 +107,24 @@ pub(crate) enum Control {
 /// `Outcome::Stopped`.
 pub struct RunnerHandle<H: Handler> {
     pub(crate) events: mpsc::Sender<Envelope<H>>,
-    pub(crate) control: mpsc::UnboundedSender<Control>,
-    pub(crate) snapshot: watch::Receiver<Snapshot<H::State>>,
-    pub(crate) transitions: broadcast::Sender<Arc<Transition<H::State>>>,
-    pub(crate) outcome: watch::Receiver<Option<Outcome<H::State>>>,
+    pub(crate) shared: Arc<Shared<H::State>>,
 }
 
 impl<H: Handler> Clone for RunnerHandle<H> {
     fn clone(&self) -> Self {
+        self.shared.handles.fetch_add(1, Ordering::Relaxed);
         Self {
             events: self.events.clone(),
-            control: self.control.clone(),
-            snapshot: self.snapshot.clone(),
-            transitions: self.transitions.clone(),
-            outcome: self.outcome.clone(),
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<H: Handler> Drop for RunnerHandle<H> {
+    fn drop(&mut self) {
+        if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.stop.store(true, Ordering::Release);
+            self.shared.wake.notify_one();
         }
     }
 }
@@ -111,13 +193,13 @@ impl<H: Handler> RunnerHandle<H> {
     /// The current snapshot (a clone).
     #[must_use]
     pub fn snapshot(&self) -> Snapshot<H::State> {
-        self.snapshot.borrow().clone()
+        self.shared.snapshot()
     }
 
     /// A receiver that always holds the latest snapshot, the final status included.
     #[must_use]
     pub fn watch(&self) -> watch::Receiver<Snapshot<H::State>> {
-        self.snapshot.clone()
+        self.shared.watch()
     }
 
     /// Every change from now on, with the complete new state.
@@ -126,7 +208,10 @@ impl<H: Handler> RunnerHandle<H> {
     /// gets `RecvError::Lagged`; resync from [`snapshot`](Self::snapshot).
     #[must_use]
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Transition<H::State>>> {
-        self.transitions.subscribe()
+        self.shared
+            .transitions
+            .get_or_init(|| broadcast::channel(BROADCAST_CAPACITY).0)
+            .subscribe()
     }
 
     /// Holds events, timer firings and task outputs until [`resume`](Self::resume).
@@ -135,7 +220,7 @@ impl<H: Handler> RunnerHandle<H> {
     ///
     /// [`RunnerError::Finished`] if the run has ended.
     pub fn pause(&self) -> Result<(), RunnerError<Kind<H>>> {
-        self.control(Control::Pause)
+        self.control(&self.shared.pause, true)
     }
 
     /// Handles what was held, in order, and goes on.
@@ -144,7 +229,7 @@ impl<H: Handler> RunnerHandle<H> {
     ///
     /// [`RunnerError::Finished`] if the run has ended.
     pub fn resume(&self) -> Result<(), RunnerError<Kind<H>>> {
-        self.control(Control::Resume)
+        self.control(&self.shared.pause, false)
     }
 
     /// Ends the run with `Outcome::Stopped` once the current event is done;
@@ -154,7 +239,7 @@ impl<H: Handler> RunnerHandle<H> {
     ///
     /// [`RunnerError::Finished`] if the run has already ended.
     pub fn stop(&self) -> Result<(), RunnerError<Kind<H>>> {
-        self.control(Control::Stop)
+        self.control(&self.shared.stop, true)
     }
 
     /// Waits for the run to end and returns how it ended.
@@ -163,18 +248,28 @@ impl<H: Handler> RunnerHandle<H> {
     ///
     /// Cancel safe: it only watches.
     pub async fn join(&self) -> Outcome<H::State> {
-        let mut outcome = self.outcome.clone();
-        let finished = match outcome.wait_for(Option::is_some).await {
-            Ok(finished) => finished.clone(),
-            Err(_) => None,
-        };
-        finished.unwrap_or(Outcome::Aborted)
+        loop {
+            // Created before the check, so a finish in between still wakes it.
+            let finished = self.shared.finished.notified();
+            if self.shared.is_finished() {
+                break;
+            }
+            finished.await;
+        }
+        self.shared
+            .outcome
+            .get()
+            .cloned()
+            .unwrap_or(Outcome::Aborted)
     }
 
-    fn control(&self, control: Control) -> Result<(), RunnerError<Kind<H>>> {
-        self.control
-            .send(control)
-            .map_err(|_| RunnerError::Finished)
+    fn control(&self, flag: &AtomicBool, value: bool) -> Result<(), RunnerError<Kind<H>>> {
+        if self.shared.is_finished() {
+            return Err(RunnerError::Finished);
+        }
+        flag.store(value, Ordering::Release);
+        self.shared.wake.notify_one();
+        Ok(())
     }
 }
 
@@ -184,7 +279,7 @@ where
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RunnerHandle")
-            .field("snapshot", &*self.snapshot.borrow())
+            .field("snapshot", &self.shared.snapshot())
             .finish_non_exhaustive()
     }
 }

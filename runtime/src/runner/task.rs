@@ -5,21 +5,19 @@ use std::any::Any;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio::time::{Instant, Sleep};
 
 use super::cx::{BoxFuture, Cx, TimerRequest};
-use super::handle::{Control, Envelope, Reply, RunnerHandle};
+use super::handle::{Envelope, Reply, RunnerHandle, Shared};
 use super::{Applied, Handler, Outcome, Rejection, RunnerError, Step};
 use crate::recorder::Recorder;
 use crate::{Snapshot, StateMachine, Status, Transition, TransitionError};
-
-/// Broadcast capacity: a subscriber this far behind gets `Lagged`.
-const BROADCAST_CAPACITY: usize = 1024;
 
 enum TaskOutput<E> {
     Event(E),
@@ -29,6 +27,11 @@ enum TaskOutput<E> {
 /// Task outputs carry the entry number of the state that spawned them, so an
 /// output that raced a transition is recognised and dropped.
 type Tagged<E> = (u64, TaskOutput<E>);
+
+struct TaskResults<E> {
+    sender: mpsc::UnboundedSender<Tagged<E>>,
+    receiver: mpsc::UnboundedReceiver<Tagged<E>>,
+}
 
 struct Timer<E> {
     deadline: Instant,
@@ -45,48 +48,39 @@ pub(crate) fn start<H: Handler>(
     impl core::future::Future<Output = Outcome<H::State>> + Send,
 ) {
     let (events_tx, events) = mpsc::channel(capacity);
-    let (control_tx, control) = mpsc::unbounded_channel();
-    let (task_tx, task_rx) = mpsc::unbounded_channel();
     let entered_at = SystemTime::now();
-    let (snapshot, snapshot_rx) = watch::channel(Snapshot {
+    let shared = Arc::new(Shared::new(Snapshot {
         kind: initial.kind(),
         state: initial.clone(),
         seq: 0,
         entered_at,
         timeout_at: None,
         status: Status::Running,
-    });
-    let (transitions, _) = broadcast::channel(BROADCAST_CAPACITY);
-    let (outcome, outcome_rx) = watch::channel(None);
+    }));
     let handle = RunnerHandle {
         events: events_tx,
-        control: control_tx,
-        snapshot: snapshot_rx,
-        transitions: transitions.clone(),
-        outcome: outcome_rx,
+        shared: Arc::clone(&shared),
     };
-    let run = Run {
+    // Boxed: an `async fn` keeps its by-value argument and the moved local
+    // in separate slots, which would double the size of every idle runner.
+    let run = Box::new(Run {
         handler,
         state: initial,
         recorders,
         events,
-        control,
-        task_tx,
-        task_rx,
-        snapshot,
-        transitions,
-        outcome,
+        task_results: None,
+        shared,
         seq: 0,
         entry: 0,
         entered_at,
         timer: None,
-        sleep: Box::pin(tokio::time::sleep_until(Instant::now())),
+        sleep: None,
         tasks: Vec::new(),
         own: VecDeque::new(),
         paused: false,
         ending: None,
         finished: false,
-    };
+    });
     (handle, run.run())
 }
 
@@ -95,18 +89,16 @@ struct Run<H: Handler> {
     state: H::State,
     recorders: Vec<Box<dyn Recorder<H>>>,
     events: mpsc::Receiver<Envelope<H>>,
-    control: mpsc::UnboundedReceiver<Control>,
-    task_tx: mpsc::UnboundedSender<Tagged<H::Event>>,
-    task_rx: mpsc::UnboundedReceiver<Tagged<H::Event>>,
-    snapshot: watch::Sender<Snapshot<H::State>>,
-    transitions: broadcast::Sender<Arc<Transition<H::State>>>,
-    outcome: watch::Sender<Option<Outcome<H::State>>>,
+    /// Created by the first `Cx::spawn`; an idle runner carries no task channel.
+    task_results: Option<TaskResults<H::Event>>,
+    shared: Arc<Shared<H::State>>,
     seq: u64,
     /// Counts entries into a state; tags tasks.
     entry: u64,
     entered_at: SystemTime,
     timer: Option<Timer<H::Event>>,
-    sleep: Pin<Box<Sleep>>,
+    /// Created by the first `set_timeout`.
+    sleep: Option<Pin<Box<Sleep>>>,
     tasks: Vec<AbortHandle>,
     own: VecDeque<H::Event>,
     paused: bool,
@@ -117,9 +109,11 @@ struct Run<H: Handler> {
 type Kind<H> = <<H as Handler>::State as StateMachine>::Kind;
 
 impl<H: Handler> Run<H> {
-    async fn run(mut self) -> Outcome<H::State> {
-        let snapshot = self.snapshot.borrow().clone();
-        record(&mut self.recorders, |recorder| recorder.on_start(&snapshot));
+    async fn run(mut self: Box<Self>) -> Outcome<H::State> {
+        {
+            let snapshot = self.shared.snapshot();
+            record(&mut self.recorders, |recorder| recorder.on_start(&snapshot));
+        }
         self.enter();
         loop {
             if let Some(outcome) = self.ending.take() {
@@ -134,14 +128,14 @@ impl<H: Handler> Run<H> {
             let (running, timed) = (!self.paused, self.timer.is_some());
             tokio::select! {
                 biased;
-                control = self.control.recv() => self.control(control),
-                () = &mut self.sleep, if running && timed => {
+                () = self.shared.wake.notified() => self.control(),
+                () = expired(&mut self.sleep), if running && timed => {
                     if let Some(timer) = self.timer.take() {
                         self.publish_timer();
                         self.handle(timer.event, None);
                     }
                 }
-                Some((entry, output)) = self.task_rx.recv(), if running => {
+                Some((entry, output)) = task_output(&mut self.task_results), if running => {
                     self.task_output(entry, output);
                 }
                 envelope = self.events.recv(), if running => match envelope {
@@ -152,11 +146,14 @@ impl<H: Handler> Run<H> {
         }
     }
 
-    fn control(&mut self, control: Option<Control>) {
-        match control {
-            Some(Control::Pause) => self.set_paused(true),
-            Some(Control::Resume) => self.set_paused(false),
-            Some(Control::Stop) | None => self.ending = Some(Outcome::Stopped(self.state.clone())),
+    fn control(&mut self) {
+        if self.shared.stop.load(Ordering::Acquire) {
+            self.ending = Some(Outcome::Stopped(self.state.clone()));
+            return;
+        }
+        let pause = self.shared.pause.load(Ordering::Acquire);
+        if pause != self.paused {
+            self.set_paused(pause);
         }
     }
 
@@ -167,8 +164,10 @@ impl<H: Handler> Run<H> {
         } else {
             Status::Running
         };
-        self.snapshot
-            .send_modify(|snapshot| snapshot.status = status);
+        self.shared.update(|snapshot| {
+            snapshot.status = status;
+            true
+        });
     }
 
     fn task_output(&mut self, entry: u64, output: TaskOutput<H::Event>) {
@@ -306,7 +305,10 @@ impl<H: Handler> Run<H> {
     fn apply(&mut self, cx: Cx<H>) {
         match cx.timer {
             Some(TimerRequest::Set { deadline, event }) => {
-                self.sleep.as_mut().reset(deadline);
+                match &mut self.sleep {
+                    Some(sleep) => sleep.as_mut().reset(deadline),
+                    None => self.sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
+                }
                 self.timer = Some(Timer { deadline, event });
             }
             Some(TimerRequest::Cancel) => self.timer = None,
@@ -322,7 +324,15 @@ impl<H: Handler> Run<H> {
         let inner = tokio::spawn(task);
         self.tasks.retain(|task| !task.is_finished());
         self.tasks.push(inner.abort_handle());
-        let (entry, results) = (self.entry, self.task_tx.clone());
+        let results = self
+            .task_results
+            .get_or_insert_with(|| {
+                let (sender, receiver) = mpsc::unbounded_channel();
+                TaskResults { sender, receiver }
+            })
+            .sender
+            .clone();
+        let entry = self.entry;
         tokio::spawn(async move {
             let output = match inner.await {
                 Ok(event) => TaskOutput::Event(event),
@@ -343,7 +353,7 @@ impl<H: Handler> Run<H> {
     }
 
     fn wants_transitions(&self) -> bool {
-        !self.recorders.is_empty() || self.transitions.receiver_count() > 0
+        !self.recorders.is_empty() || self.shared.subscribers().is_some()
     }
 
     /// The snapshot first (so a sender's reply never outruns it), then
@@ -351,12 +361,13 @@ impl<H: Handler> Run<H> {
     fn publish(&mut self, from: Kind<H>, update: bool, event: String) {
         let timeout_at = self.timeout_at();
         let (state, seq, entered_at) = (&self.state, self.seq, self.entered_at);
-        self.snapshot.send_modify(|snapshot| {
+        self.shared.update(|snapshot| {
             snapshot.state.clone_from(state);
             snapshot.kind = state.kind();
             snapshot.seq = seq;
             snapshot.entered_at = entered_at;
             snapshot.timeout_at = timeout_at;
+            true
         });
         if !self.wants_transitions() {
             return;
@@ -373,14 +384,14 @@ impl<H: Handler> Run<H> {
         record(&mut self.recorders, |recorder| {
             recorder.on_transition(&transition);
         });
-        if self.transitions.receiver_count() > 0 {
-            let _ = self.transitions.send(transition);
+        if let Some(subscribers) = self.shared.subscribers() {
+            let _ = subscribers.send(transition);
         }
     }
 
     fn publish_timer(&mut self) {
         let timeout_at = self.timeout_at();
-        self.snapshot.send_if_modified(|snapshot| {
+        self.shared.update(|snapshot| {
             let changed = snapshot.timeout_at != timeout_at;
             snapshot.timeout_at = timeout_at;
             changed
@@ -396,15 +407,16 @@ impl<H: Handler> Run<H> {
             Outcome::Crashed { .. } => Status::Crashed,
             Outcome::Aborted => Status::Aborted,
         };
-        self.snapshot.send_modify(|snapshot| {
+        let _ = self.shared.outcome.set(outcome.clone());
+        self.shared.update(|snapshot| {
             snapshot.status = status;
             snapshot.timeout_at = None;
+            true
         });
+        self.shared.finished.notify_waiters();
         record(&mut self.recorders, |recorder| recorder.on_finish(&outcome));
         // Queued senders learn `Finished` when their envelopes are dropped.
         self.events.close();
-        self.control.close();
-        self.outcome.send_replace(Some(outcome.clone()));
         outcome
     }
 }
@@ -414,6 +426,20 @@ impl<H: Handler> Drop for Run<H> {
         if !self.finished {
             self.finish(Outcome::Aborted);
         }
+    }
+}
+
+async fn expired(sleep: &mut Option<Pin<Box<Sleep>>>) {
+    match sleep {
+        Some(sleep) => sleep.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn task_output<E>(results: &mut Option<TaskResults<E>>) -> Option<Tagged<E>> {
+    match results {
+        Some(results) => results.receiver.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,0 +1,77 @@
+//! The machine and the raw tokio actor both runner benchmarks use.
+#![allow(dead_code, unreachable_pub)]
+
+use statewright::{state_machine, Cx, Handler, Step};
+use tokio::sync::{mpsc, oneshot};
+
+#[state_machine]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Counter {
+    #[initial]
+    #[to(Counting)]
+    Idle,
+    #[to(Idle)]
+    Counting { count: u64 },
+}
+
+#[derive(Debug)]
+pub enum Tick {
+    Start,
+    Add,
+}
+
+pub struct Adder;
+
+impl Handler for Adder {
+    type State = Counter;
+    type Event = Tick;
+
+    fn handle(&mut self, state: &Counter, event: Tick, _: &mut Cx<Self>) -> Step<Counter> {
+        match (state, event) {
+            (Counter::Idle, Tick::Start) => Step::to(Counter::Counting { count: 0 }),
+            (Counter::Counting { count }, Tick::Add) => {
+                Step::update(Counter::Counting { count: count + 1 })
+            }
+            _ => Step::reject("unexpected"),
+        }
+    }
+}
+
+/// The hand-written equivalent: an `mpsc` queue, `oneshot` replies, a `match`.
+pub struct RawActor {
+    queue: mpsc::Sender<(Tick, Option<oneshot::Sender<u64>>)>,
+}
+
+impl RawActor {
+    pub fn spawn(capacity: usize) -> Self {
+        let (queue, mut inbox) = mpsc::channel::<(Tick, Option<oneshot::Sender<u64>>)>(capacity);
+        tokio::spawn(async move {
+            let mut state = Counter::Idle;
+            while let Some((tick, reply)) = inbox.recv().await {
+                state = match (&state, tick) {
+                    (Counter::Idle, Tick::Start) => Counter::Counting { count: 0 },
+                    (Counter::Counting { count }, Tick::Add) => Counter::Counting { count: count + 1 },
+                    (other, _) => other.clone(),
+                };
+                if let Some(reply) = reply {
+                    let count = match state {
+                        Counter::Counting { count } => count,
+                        Counter::Idle => 0,
+                    };
+                    let _ = reply.send(count);
+                }
+            }
+        });
+        Self { queue }
+    }
+
+    pub async fn send(&self, tick: Tick) -> u64 {
+        let (reply, answer) = oneshot::channel();
+        let _ = self.queue.send((tick, Some(reply))).await;
+        answer.await.unwrap_or_default()
+    }
+
+    pub async fn post(&self, tick: Tick) {
+        let _ = self.queue.send((tick, None)).await;
+    }
+}
