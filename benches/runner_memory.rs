@@ -43,7 +43,10 @@ fn main() {
             handles.push(Runner::new(Adder, Counter::Idle).spawn());
         }
         // Every runner has started and parked once it has answered.
-        handles[COUNT - 1].send(Tick::Start).await.expect("runner answers");
+        handles[COUNT - 1]
+            .send(Tick::Start)
+            .await
+            .expect("runner answers");
         tokio::task::yield_now().await;
         let after = resident_bytes();
         println!("idle runner:    {} (of {COUNT})", per_item(before, after));

@@ -50,7 +50,9 @@ impl RawActor {
             while let Some((tick, reply)) = inbox.recv().await {
                 state = match (&state, tick) {
                     (Counter::Idle, Tick::Start) => Counter::Counting { count: 0 },
-                    (Counter::Counting { count }, Tick::Add) => Counter::Counting { count: count + 1 },
+                    (Counter::Counting { count }, Tick::Add) => {
+                        Counter::Counting { count: count + 1 }
+                    }
                     (other, _) => other.clone(),
                 };
                 if let Some(reply) = reply {

@@ -23,27 +23,26 @@ pub(crate) enum TimerRequest<E> {
 /// the handler returns `Step::reject`, or a `Step::to` the table refuses, the
 /// timer, the tasks and the queue stay exactly as they were.
 pub struct Cx<H: Handler> {
-    pub(crate) now: Instant,
     pub(crate) timer: Option<TimerRequest<H::Event>>,
     pub(crate) spawned: Vec<BoxFuture<H::Event>>,
     pub(crate) to_self: Vec<H::Event>,
 }
 
 impl<H: Handler> Cx<H> {
-    pub(crate) fn new(now: Instant) -> Self {
+    pub(crate) fn new() -> Self {
         Self {
-            now,
             timer: None,
             spawned: Vec::new(),
             to_self: Vec::new(),
         }
     }
 
-    /// When the runner started handling this event (tokio's clock, so it
-    /// follows `tokio::time::pause`).
+    /// The current time on tokio's clock (so it follows `tokio::time::pause`).
+    ///
+    /// Read on demand rather than stamped on every event: most events never ask.
     #[must_use]
     pub fn now(&self) -> Instant {
-        self.now
+        Instant::now()
     }
 
     /// Sets the state timer to deliver `event` after `after`.
@@ -52,7 +51,7 @@ impl<H: Handler> Cx<H> {
     /// transition cancels it (a `Step::to` returned together with this call
     /// sets it on the new state). A cancelled timer never delivers.
     pub fn set_timeout(&mut self, after: Duration, event: H::Event) {
-        let deadline = self.now + after;
+        let deadline = Instant::now() + after;
         self.timer = Some(TimerRequest::Set { deadline, event });
     }
 
@@ -88,7 +87,6 @@ impl<H: Handler> Cx<H> {
 impl<H: Handler> fmt::Debug for Cx<H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cx")
-            .field("now", &self.now)
             .field("timer_requested", &self.timer.is_some())
             .field("spawned", &self.spawned.len())
             .field("to_self", &self.to_self)

@@ -33,7 +33,10 @@ pub(crate) struct Shared<S: StateMachine> {
     pub(crate) stop: AtomicBool,
     /// Live handles; the last one dropped stops the run.
     pub(crate) handles: AtomicUsize,
-    /// Wakes the run for a control request.
+    /// Set with every control request; the run checks it between events
+    /// with one load, so a running loop never touches `wake`.
+    pub(crate) requested: AtomicBool,
+    /// Wakes a paused run for a control request.
     pub(crate) wake: Notify,
 }
 
@@ -48,6 +51,7 @@ impl<S: StateMachine + Clone> Shared<S> {
             pause: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             handles: AtomicUsize::new(1),
+            requested: AtomicBool::new(false),
             wake: Notify::new(),
         }
     }
@@ -97,8 +101,9 @@ impl<S: StateMachine + Clone> Shared<S> {
 /// Broadcast capacity: a subscriber this far behind gets `Lagged`.
 const BROADCAST_CAPACITY: usize = 1024;
 
+/// A queued event; `None` only wakes the run to look at a control request.
 pub(crate) struct Envelope<H: Handler> {
-    pub(crate) event: H::Event,
+    pub(crate) event: Option<H::Event>,
     pub(crate) reply: Option<Reply<H>>,
 }
 
@@ -123,7 +128,9 @@ impl<H: Handler> Clone for RunnerHandle<H> {
 impl<H: Handler> Drop for RunnerHandle<H> {
     fn drop(&mut self) {
         if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The queue closes with this handle, which wakes a running loop.
             self.shared.stop.store(true, Ordering::Release);
+            self.shared.requested.store(true, Ordering::Release);
             self.shared.wake.notify_one();
         }
     }
@@ -148,7 +155,7 @@ impl<H: Handler> RunnerHandle<H> {
     pub async fn send(&self, event: H::Event) -> Result<Applied<H::State>, RunnerError<Kind<H>>> {
         let (reply, answer) = oneshot::channel();
         let envelope = Envelope {
-            event,
+            event: Some(event),
             reply: Some(reply),
         };
         self.events
@@ -170,7 +177,10 @@ impl<H: Handler> RunnerHandle<H> {
     /// If the future is dropped before it completes, the event was not queued.
     pub async fn post(&self, event: H::Event) -> Result<(), RunnerError<Kind<H>>> {
         self.events
-            .send(Envelope { event, reply: None })
+            .send(Envelope {
+                event: Some(event),
+                reply: None,
+            })
             .await
             .map_err(|_| RunnerError::Finished)
     }
@@ -183,7 +193,10 @@ impl<H: Handler> RunnerHandle<H> {
     /// [`RunnerError::Finished`] if the run has ended.
     pub fn try_post(&self, event: H::Event) -> Result<(), RunnerError<Kind<H>>> {
         self.events
-            .try_send(Envelope { event, reply: None })
+            .try_send(Envelope {
+                event: Some(event),
+                reply: None,
+            })
             .map_err(|error| match error {
                 mpsc::error::TrySendError::Full(_) => RunnerError::Full,
                 mpsc::error::TrySendError::Closed(_) => RunnerError::Finished,
@@ -268,7 +281,14 @@ impl<H: Handler> RunnerHandle<H> {
             return Err(RunnerError::Finished);
         }
         flag.store(value, Ordering::Release);
+        self.shared.requested.store(true, Ordering::Release);
         self.shared.wake.notify_one();
+        // A full queue means the run is busy and will see the request
+        // before its next event; otherwise this wakes it.
+        let _ = self.events.try_send(Envelope {
+            event: None,
+            reply: None,
+        });
         Ok(())
     }
 }

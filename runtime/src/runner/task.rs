@@ -28,6 +28,10 @@ enum TaskOutput<E> {
 /// output that raced a transition is recognised and dropped.
 type Tagged<E> = (u64, TaskOutput<E>);
 
+/// Queued events handled per wake-up before the loop looks at timers, tasks
+/// and the tokio budget again.
+const DRAIN_BATCH: usize = 32;
+
 struct TaskResults<E> {
     sender: mpsc::UnboundedSender<Tagged<E>>,
     receiver: mpsc::UnboundedReceiver<Tagged<E>>,
@@ -119,29 +123,66 @@ impl<H: Handler> Run<H> {
             if let Some(outcome) = self.ending.take() {
                 return self.finish(outcome);
             }
-            if !self.paused {
-                if let Some(event) = self.own.pop_front() {
-                    self.handle(event, None);
-                    continue;
-                }
+            if self.shared.requested.load(Ordering::Acquire)
+                && self.shared.requested.swap(false, Ordering::AcqRel)
+            {
+                self.control();
+                continue;
             }
-            let (running, timed) = (!self.paused, self.timer.is_some());
+            if self.paused {
+                self.shared.wake.notified().await;
+                continue;
+            }
+            if let Some(event) = self.own.pop_front() {
+                self.handle(event, None);
+                continue;
+            }
+            let (timed, tasks) = (self.timer.is_some(), self.task_results.is_some());
             tokio::select! {
                 biased;
-                () = self.shared.wake.notified() => self.control(),
-                () = expired(&mut self.sleep), if running && timed => {
+                () = expired(&mut self.sleep), if timed => {
                     if let Some(timer) = self.timer.take() {
                         self.publish_timer();
                         self.handle(timer.event, None);
                     }
                 }
-                Some((entry, output)) = task_output(&mut self.task_results), if running => {
+                Some((entry, output)) = task_output(&mut self.task_results), if tasks => {
                     self.task_output(entry, output);
                 }
-                envelope = self.events.recv(), if running => match envelope {
-                    Some(Envelope { event, reply }) => self.handle(event, reply),
+                envelope = self.events.recv() => match envelope {
+                    Some(envelope) => {
+                        self.deliver(envelope);
+                        self.drain_queue();
+                    }
                     None => self.ending = Some(Outcome::Stopped(self.state.clone())),
                 },
+            }
+        }
+    }
+
+    fn deliver(&mut self, envelope: Envelope<H>) {
+        if let Some(event) = envelope.event {
+            self.handle(event, envelope.reply);
+        }
+    }
+
+    /// Handles events already queued without going back through `select!`,
+    /// a few at a time, while nothing else needs the loop's attention.
+    fn drain_queue(&mut self) {
+        for _ in 0..DRAIN_BATCH {
+            let attention = self.ending.is_some()
+                || !self.own.is_empty()
+                || self.shared.requested.load(Ordering::Acquire)
+                || self
+                    .timer
+                    .as_ref()
+                    .is_some_and(|timer| timer.deadline <= Instant::now());
+            if attention {
+                return;
+            }
+            match self.events.try_recv() {
+                Ok(envelope) => self.deliver(envelope),
+                Err(_) => return,
             }
         }
     }
@@ -191,7 +232,7 @@ impl<H: Handler> Run<H> {
             recorder.on_event(&self.state, &event);
         });
         let text = self.wants_transitions().then(|| format!("{event:?}"));
-        let mut cx = Cx::new(Instant::now());
+        let mut cx = Cx::new();
         let (handler, state) = (&mut self.handler, &self.state);
         let step = catch_unwind(AssertUnwindSafe(|| handler.handle(state, event, &mut cx)));
         let result = match step {
@@ -280,7 +321,7 @@ impl<H: Handler> Run<H> {
     }
 
     fn enter(&mut self) {
-        let mut cx = Cx::new(Instant::now());
+        let mut cx = Cx::new();
         let (handler, state) = (&mut self.handler, &self.state);
         match catch_unwind(AssertUnwindSafe(|| handler.on_enter(state, &mut cx))) {
             Ok(()) => self.apply(cx),
