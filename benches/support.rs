@@ -38,6 +38,7 @@ impl Handler for Adder {
 }
 
 /// The hand-written equivalent: an `mpsc` queue, `oneshot` replies, a `match`.
+#[derive(Clone)]
 pub struct RawActor {
     queue: mpsc::Sender<(Tick, Option<oneshot::Sender<u64>>)>,
 }
