@@ -31,6 +31,7 @@ enum Ev {
     Restart,
     Bump,
     BumpToIdle,
+    Rest,
     Finish,
     Skip,
     Note(&'static str),
@@ -76,6 +77,7 @@ impl Handler for Worker {
             Ev::Start | Ev::Restart => Step::to(Job::Running { step: 0 }),
             Ev::Bump => Step::update(Job::Running { step: step + 1 }),
             Ev::BumpToIdle => Step::update(Job::Idle),
+            Ev::Rest => Step::to(Job::Idle),
             Ev::Finish => Step::to(Job::Done),
             Ev::Skip => {
                 cx.set_timeout(Duration::from_secs(1), Ev::Fired);
@@ -237,7 +239,14 @@ async fn a_self_edge_reenters_and_an_update_does_not() {
     let error = handle.send(Ev::BumpToIdle).await.unwrap_err();
     assert!(matches!(error, RunnerError::Illegal(_)), "{error:?}");
 
-    let seen: Vec<_> = [(); 3]
+    handle.send(Ev::Rest).await.unwrap();
+    let error = handle.send(Ev::Rest).await.unwrap_err();
+    assert!(
+        matches!(error, RunnerError::Illegal(ref e) if e.from == JobKind::Idle && e.to == JobKind::Idle),
+        "no self-edge on `Idle`, so re-entering it is refused: {error:?}"
+    );
+
+    let seen: Vec<_> = [(); 4]
         .iter()
         .map(|()| transitions.try_recv().unwrap())
         .map(|t| (t.seq, t.update, t.to.kind()))
@@ -247,7 +256,8 @@ async fn a_self_edge_reenters_and_an_update_does_not() {
         [
             (1, false, JobKind::Running),
             (2, true, JobKind::Running),
-            (3, false, JobKind::Running)
+            (3, false, JobKind::Running),
+            (4, false, JobKind::Idle)
         ]
     );
 }
