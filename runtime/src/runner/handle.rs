@@ -6,10 +6,9 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 
-use super::{Applied, Handler, Outcome, RunnerError};
+use super::{Applied, Handler, Kind, Outcome, RunnerError};
 use crate::{Snapshot, StateMachine, Transition};
 
-type Kind<H> = <<H as Handler>::State as StateMachine>::Kind;
 pub(crate) type Reply<H> =
     oneshot::Sender<Result<Applied<<H as Handler>::State>, RunnerError<Kind<H>>>>;
 

@@ -108,6 +108,9 @@ use crate::{Fire, StateMachine};
 #[cfg(doc)]
 use crate::{Snapshot, Status, Transition};
 
+/// The kind of a handler's machine.
+pub(crate) type Kind<H> = <<H as Handler>::State as StateMachine>::Kind;
+
 /// The user's side of a runner: decides each step from the state and an event.
 pub trait Handler: Send + 'static {
     /// The machine the runner holds.

@@ -15,7 +15,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::cx::{BoxFuture, Cx, TimerRequest};
 use super::handle::{Envelope, Reply, RunnerHandle, Shared};
-use super::{Applied, Handler, Outcome, Rejection, RunnerError, Step};
+use super::{Applied, Handler, Kind, Outcome, Rejection, RunnerError, Step};
 use crate::recorder::Recorder;
 use crate::{Snapshot, StateMachine, Status, Transition, TransitionError};
 
@@ -35,6 +35,15 @@ const DRAIN_BATCH: usize = 32;
 struct TaskResults<E> {
     sender: mpsc::UnboundedSender<Tagged<E>>,
     receiver: mpsc::UnboundedReceiver<Tagged<E>>,
+}
+
+/// What an event did; becomes an [`Applied`] (or, for an illegal step, a
+/// `RunnerError`) only when a sender waits for the reply.
+enum Handled<K: 'static> {
+    Transitioned { from: K },
+    Stayed,
+    Rejected(Rejection<K>),
+    Stopped,
 }
 
 struct Timer<E> {
@@ -110,8 +119,6 @@ struct Run<H: Handler> {
     finished: bool,
 }
 
-type Kind<H> = <<H as Handler>::State as StateMachine>::Kind;
-
 impl<H: Handler> Run<H> {
     async fn run(mut self: Box<Self>) -> Outcome<H::State> {
         {
@@ -154,7 +161,7 @@ impl<H: Handler> Run<H> {
                         self.deliver(envelope);
                         self.drain_queue();
                     }
-                    None => self.ending = Some(Outcome::Stopped(self.state.clone())),
+                    None => self.stop(),
                 },
             }
         }
@@ -189,13 +196,17 @@ impl<H: Handler> Run<H> {
 
     fn control(&mut self) {
         if self.shared.stop.load(Ordering::Acquire) {
-            self.ending = Some(Outcome::Stopped(self.state.clone()));
+            self.stop();
             return;
         }
         let pause = self.shared.pause.load(Ordering::Acquire);
         if pause != self.paused {
             self.set_paused(pause);
         }
+    }
+
+    fn stop(&mut self) {
+        self.ending = Some(Outcome::Stopped(self.state.clone()));
     }
 
     fn set_paused(&mut self, paused: bool) {
@@ -231,6 +242,8 @@ impl<H: Handler> Run<H> {
         record(&mut self.recorders, |recorder| {
             recorder.on_event(&self.state, &event);
         });
+        // Decided once, before the event moves into the handler: its text is
+        // only needed if someone will see the transition.
         let text = self.wants_transitions().then(|| format!("{event:?}"));
         let mut cx = Cx::new();
         let (handler, state) = (&mut self.handler, &self.state);
@@ -238,30 +251,47 @@ impl<H: Handler> Run<H> {
         let result = match step {
             Err(panic) => Err(self.crash(&*panic)),
             Ok(Step::Stay) => {
+                let timer_requested = cx.timer.is_some();
                 self.apply(cx);
-                self.publish_timer();
-                Ok(Applied::Stayed)
+                if timer_requested {
+                    self.publish_timer();
+                }
+                Ok(Handled::Stayed)
             }
-            Ok(Step::Reject(reason)) => {
-                let rejection = Rejection::Refused { reason };
-                record(&mut self.recorders, |recorder| {
-                    recorder.on_rejected(&self.state, &rejection);
-                });
-                let Rejection::Refused { reason } = rejection else {
-                    unreachable!("built as `Refused` above")
-                };
-                Ok(Applied::Rejected { reason })
-            }
+            Ok(Step::Reject(reason)) => Ok(Handled::Rejected(Rejection::Refused { reason })),
             Ok(Step::Stop) => {
-                self.ending = Some(Outcome::Stopped(self.state.clone()));
-                Ok(Applied::Stopped)
+                self.stop();
+                Ok(Handled::Stopped)
             }
             Ok(Step::To(next)) => self.transition(next, cx, text, false),
             Ok(Step::Update(next)) => self.transition(next, cx, text, true),
         };
-        if let Some(reply) = reply {
-            let _ = reply.send(result);
+        if let Ok(Handled::Rejected(rejection)) = &result {
+            record(&mut self.recorders, |recorder| {
+                recorder.on_rejected(&self.state, rejection);
+            });
         }
+        // A `post` has nobody to tell: build the reply (a clone of the
+        // state, for a transition) only for a `send`.
+        if let Some(reply) = reply {
+            let _ = reply.send(result.and_then(|handled| self.reply(handled)));
+        }
+    }
+
+    fn reply(&self, handled: Handled<Kind<H>>) -> Result<Applied<H::State>, RunnerError<Kind<H>>> {
+        Ok(match handled {
+            Handled::Transitioned { from } => Applied::Transitioned {
+                seq: self.seq,
+                from,
+                to: self.state.clone(),
+            },
+            Handled::Stayed => Applied::Stayed,
+            Handled::Rejected(Rejection::Refused { reason }) => Applied::Rejected { reason },
+            Handled::Rejected(Rejection::Illegal(error)) => {
+                return Err(RunnerError::Illegal(error))
+            }
+            Handled::Stopped => Applied::Stopped,
+        })
     }
 
     fn transition(
@@ -270,7 +300,7 @@ impl<H: Handler> Run<H> {
         cx: Cx<H>,
         text: Option<String>,
         update: bool,
-    ) -> Result<Applied<H::State>, RunnerError<Kind<H>>> {
+    ) -> Result<Handled<Kind<H>>, RunnerError<Kind<H>>> {
         let (from, to) = (self.state.kind(), next.kind());
         let legal = if update {
             from == to
@@ -279,11 +309,7 @@ impl<H: Handler> Run<H> {
         };
         if !legal {
             let error = TransitionError::new(H::State::NAME, from, to, <H::State>::targets(from));
-            let rejection = Rejection::Illegal(error);
-            record(&mut self.recorders, |recorder| {
-                recorder.on_rejected(&self.state, &rejection);
-            });
-            return Err(RunnerError::Illegal(error));
+            return Ok(Handled::Rejected(Rejection::Illegal(error)));
         }
         self.state = next;
         if !update {
@@ -300,15 +326,8 @@ impl<H: Handler> Run<H> {
             });
         }
         self.seq += 1;
-        self.publish(from, update, text.unwrap_or_default());
-        if H::State::is_terminal(to) {
-            self.ending = Some(Outcome::Completed(self.state.clone()));
-        }
-        Ok(Applied::Transitioned {
-            seq: self.seq,
-            from,
-            to: self.state.clone(),
-        })
+        self.publish(from, update, text);
+        Ok(Handled::Transitioned { from })
     }
 
     /// Cancels what belongs to the state being left.
@@ -329,7 +348,7 @@ impl<H: Handler> Run<H> {
                 self.crash(&*panic);
             }
         }
-        if self.seq == 0 && H::State::is_terminal(self.state.kind()) {
+        if self.ending.is_none() && H::State::is_terminal(self.state.kind()) {
             self.ending = Some(Outcome::Completed(self.state.clone()));
         }
     }
@@ -404,7 +423,7 @@ impl<H: Handler> Run<H> {
 
     /// The snapshot first (so a sender's reply never outruns it), then
     /// recorders, then subscribers.
-    fn publish(&mut self, from: Kind<H>, update: bool, event: String) {
+    fn publish(&mut self, from: Kind<H>, update: bool, text: Option<String>) {
         let timeout_at = self.timeout_at();
         let (state, seq, entered_at) = (&self.state, self.seq, self.entered_at);
         self.shared.update(|snapshot| {
@@ -415,9 +434,9 @@ impl<H: Handler> Run<H> {
             snapshot.timeout_at = timeout_at;
             true
         });
-        if !self.wants_transitions() {
+        let Some(event) = text else {
             return;
-        }
+        };
         let transition = Arc::new(Transition {
             seq,
             from,
