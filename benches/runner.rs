@@ -11,7 +11,7 @@
 mod support;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use statewright::Runner;
+use statewright::{Runner, RunnerHandle};
 use support::{Adder, Counter, RawActor, Tick};
 use tokio::runtime::{Builder, Runtime};
 
@@ -28,15 +28,49 @@ fn runtimes() -> [(&'static str, Runtime); 2] {
 }
 
 /// Subscribers that drain their receivers, as a page would.
-fn subscribe(runtime: &Runtime, handle: &statewright::RunnerHandle<Adder>, count: usize) {
+fn subscribe(runtime: &Runtime, handle: &RunnerHandle<Adder>, count: usize) {
     for _ in 0..count {
         let mut receiver = handle.subscribe();
         runtime.spawn(async move { while receiver.recv().await.is_ok() {} });
     }
 }
 
-fn round_trip(c: &mut Criterion) {
-    let mut group = c.benchmark_group("round_trip");
+/// How a batch is sent: every event awaited, or fire-and-forget with only
+/// the last one awaited (so the batch ends when the queue is drained).
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    RoundTrip,
+    Post,
+}
+
+impl Mode {
+    fn awaits(self, index: u64) -> bool {
+        self == Mode::RoundTrip || index + 1 == BATCH
+    }
+}
+
+async fn raw_batch(raw: RawActor, mode: Mode) {
+    for index in 0..BATCH {
+        if mode.awaits(index) {
+            black_box(raw.send(Tick::Add).await);
+        } else {
+            raw.post(Tick::Add).await;
+        }
+    }
+}
+
+async fn runner_batch(handle: RunnerHandle<Adder>, mode: Mode) {
+    for index in 0..BATCH {
+        if mode.awaits(index) {
+            let _ = black_box(handle.send(Tick::Add).await);
+        } else {
+            let _ = handle.post(Tick::Add).await;
+        }
+    }
+}
+
+fn compare(c: &mut Criterion, group_name: &str, mode: Mode) {
+    let mut group = c.benchmark_group(group_name);
     group.throughput(Throughput::Elements(BATCH));
     group.sample_size(20);
     group.warm_up_time(std::time::Duration::from_secs(1));
@@ -45,14 +79,7 @@ fn round_trip(c: &mut Criterion) {
         let raw = runtime.block_on(async { RawActor::spawn(64) });
         runtime.block_on(raw.send(Tick::Start));
         group.bench_function(BenchmarkId::new(flavor, "raw actor"), |b| {
-            b.iter(|| {
-                let raw = raw.clone();
-                runtime.block_on(runtime.spawn(async move {
-                    for _ in 0..BATCH {
-                        black_box(raw.send(Tick::Add).await);
-                    }
-                }))
-            });
+            b.iter(|| runtime.block_on(runtime.spawn(raw_batch(raw.clone(), mode))));
         });
         for subscribers in [0, 1, 16] {
             let handle = runtime.block_on(async { Runner::new(Adder, Counter::Idle).spawn() });
@@ -60,59 +87,19 @@ fn round_trip(c: &mut Criterion) {
             runtime.block_on(handle.send(Tick::Start)).unwrap();
             let name = format!("runner, {subscribers} subscribers");
             group.bench_function(BenchmarkId::new(flavor, name), |b| {
-                b.iter(|| {
-                    let handle = handle.clone();
-                    runtime.block_on(runtime.spawn(async move {
-                        for _ in 0..BATCH {
-                            let _ = black_box(handle.send(Tick::Add).await);
-                        }
-                    }))
-                });
+                b.iter(|| runtime.block_on(runtime.spawn(runner_batch(handle.clone(), mode))));
             });
         }
     }
     group.finish();
 }
 
+fn round_trip(c: &mut Criterion) {
+    compare(c, "round_trip", Mode::RoundTrip);
+}
+
 fn post(c: &mut Criterion) {
-    let mut group = c.benchmark_group("post");
-    group.throughput(Throughput::Elements(BATCH));
-    group.sample_size(20);
-    group.warm_up_time(std::time::Duration::from_secs(1));
-    group.measurement_time(std::time::Duration::from_secs(3));
-    for (flavor, runtime) in runtimes() {
-        let raw = runtime.block_on(async { RawActor::spawn(64) });
-        runtime.block_on(raw.send(Tick::Start));
-        group.bench_function(BenchmarkId::new(flavor, "raw actor"), |b| {
-            b.iter(|| {
-                let raw = raw.clone();
-                runtime.block_on(runtime.spawn(async move {
-                    for _ in 1..BATCH {
-                        raw.post(Tick::Add).await;
-                    }
-                    black_box(raw.send(Tick::Add).await);
-                }))
-            });
-        });
-        for subscribers in [0, 1, 16] {
-            let handle = runtime.block_on(async { Runner::new(Adder, Counter::Idle).spawn() });
-            subscribe(&runtime, &handle, subscribers);
-            runtime.block_on(handle.send(Tick::Start)).unwrap();
-            let name = format!("runner, {subscribers} subscribers");
-            group.bench_function(BenchmarkId::new(flavor, name), |b| {
-                b.iter(|| {
-                    let handle = handle.clone();
-                    runtime.block_on(runtime.spawn(async move {
-                        for _ in 1..BATCH {
-                            let _ = handle.post(Tick::Add).await;
-                        }
-                        let _ = black_box(handle.send(Tick::Add).await);
-                    }))
-                });
-            });
-        }
-    }
-    group.finish();
+    compare(c, "post", Mode::Post);
 }
 
 criterion_group!(benches, round_trip, post);
