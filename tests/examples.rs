@@ -15,6 +15,14 @@ fn output(run: impl FnOnce(&mut String) -> std::fmt::Result) -> String {
     out
 }
 
+/// Every expected line appears, whole, somewhere in `lines`.
+fn assert_has_lines<'a>(lines: impl IntoIterator<Item = &'a str>, expected: &[&str]) {
+    let lines: Vec<&str> = lines.into_iter().collect();
+    for line in expected {
+        assert!(lines.contains(line), "missing {line:?} in\n{lines:#?}");
+    }
+}
+
 #[test]
 fn run_instance_refuses_illegal_and_guarded_moves_and_revalidates_on_restore() {
     let out = output(run_instance::run);
@@ -27,12 +35,7 @@ fn run_instance_refuses_illegal_and_guarded_moves_and_revalidates_on_restore() {
         "restored: Completed, equal: true",
         "tampered: history has an illegal step `Ready` -> `Running`",
     ];
-    for line in expected_lines {
-        assert!(
-            out.lines().any(|l| l.starts_with(line)),
-            "missing {line:?} in\n{out}"
-        );
-    }
+    assert_has_lines(out.lines(), &expected_lines);
 }
 
 #[test]
@@ -50,9 +53,7 @@ fn worker_fails_from_anywhere_retries_and_derives_staleness() {
         "InReview, heartbeat never: Ok",
         "    Failed --> Assigned : retry",
     ];
-    for line in expected_lines {
-        assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
-    }
+    assert_has_lines(out.lines(), &expected_lines);
 }
 
 #[allow(dead_code)]
@@ -74,9 +75,7 @@ async fn network_runner_rejects_in_lockout_restarts_from_waiting_and_broadcasts_
         "watcher: #15 idle             can_start_run=true",
         "outcome: Stopped(Idle)",
     ];
-    for line in expected_lines {
-        assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
-    }
+    assert_has_lines(out.lines(), &expected_lines);
     let broadcasts = out.lines().filter(|l| l.starts_with("watcher:")).count();
     assert_eq!(
         broadcasts, 15,
@@ -100,7 +99,10 @@ async fn recorder_sees_every_event_and_finishes_exactly_once() {
         decided.iter().filter(|l| l.starts_with("  motion")).count(),
         5
     );
-    assert!(decided.contains(&"  refused: Tally { ayes: 1, noes: 0 } is out of order".into()));
+    assert_has_lines(
+        decided.iter().map(String::as_str),
+        &["  refused: Tally { ayes: 1, noes: 0 } is out of order"],
+    );
     assert_eq!(
         decided.last().map(String::as_str),
         Some("closed: Completed(Decided)")
@@ -137,12 +139,7 @@ async fn workflow_pauses_hooks_checkpoints_and_reports_errors_with_context() {
         "result: workflow error in `Failed` at #4: step 3 lost its database connection",
         "checkpoints saved: 9",
     ];
-    for line in expected {
-        assert!(
-            log.iter().any(|l| l == line),
-            "missing {line:?} in\n{log:#?}"
-        );
-    }
+    assert_has_lines(log.iter().map(String::as_str), &expected);
     let paused = log.iter().position(|l| l.starts_with("paused")).unwrap();
     assert_eq!(
         log[paused - 1],

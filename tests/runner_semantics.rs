@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use statewright::{
-    state_machine, Applied, Cx, Handler, Outcome, Recorder, Runner, RunnerError, Status, Step,
-    Transcript,
+    state_machine, Applied, Cx, Handler, Outcome, Recorder, Runner, RunnerError, RunnerHandle,
+    Status, Step, Transcript,
 };
 use tokio::time::advance;
 
@@ -56,6 +56,9 @@ impl Log {
     }
     fn lines(&self) -> Vec<String> {
         self.0.lock().unwrap().clone()
+    }
+    fn count(&self, line: &str) -> usize {
+        self.lines().iter().filter(|l| *l == line).count()
     }
 }
 
@@ -123,6 +126,13 @@ impl Handler for Worker {
     }
 }
 
+/// Lets `time` pass, then waits until the runner has handled everything that
+/// became due (a probe event queues behind it).
+async fn pass(handle: &RunnerHandle<Worker>, time: Duration) {
+    advance(time).await;
+    handle.send(Ev::Note("probe")).await.unwrap();
+}
+
 fn new_runner() -> (Runner<Worker>, Log, Transcript) {
     let (log, transcript) = (Log::default(), Transcript::new());
     let runner = Runner::new(Worker { log: log.clone() }, Job::Idle).recorder(transcript.clone());
@@ -182,8 +192,7 @@ async fn an_illegal_step_is_refused_and_changes_nothing() {
     assert!(transcript
         .lines()
         .contains(&"rejected in Idle: illegal transition in `Job`: `Idle` -> `Done` (allowed: `Running`, `Failed`)".to_string()));
-    advance(Duration::from_secs(2)).await;
-    handle.send(Ev::Note("probe")).await.unwrap();
+    pass(&handle, Duration::from_secs(2)).await;
     assert!(!log.lines().contains(&"Note(\"never\")".to_string()));
     assert!(
         !log.lines().contains(&"Fired".to_string()),
@@ -203,8 +212,7 @@ async fn a_refused_event_applies_no_requests() {
         }
     );
     assert_eq!(handle.snapshot().timeout_at, None);
-    advance(Duration::from_secs(5)).await;
-    handle.send(Ev::Note("probe")).await.unwrap();
+    pass(&handle, Duration::from_secs(5)).await;
     assert!(!log.lines().contains(&"Fired".to_string()));
     assert!(transcript
         .lines()
@@ -233,8 +241,7 @@ async fn a_self_edge_reenters_and_an_update_does_not() {
         None,
         "re-entry cancels the timer"
     );
-    let enters = log.lines().iter().filter(|l| *l == "enter Running").count();
-    assert_eq!(enters, 2);
+    assert_eq!(log.count("enter Running"), 2);
 
     let error = handle.send(Ev::BumpToIdle).await.unwrap_err();
     assert!(matches!(error, RunnerError::Illegal(_)), "{error:?}");
@@ -266,7 +273,6 @@ async fn a_self_edge_reenters_and_an_update_does_not() {
 async fn one_timer_replaced_by_set_cancelled_by_transitions() {
     let (runner, log, _) = new_runner();
     let handle = runner.spawn();
-    let fired = |log: &Log| log.lines().iter().filter(|l| *l == "Fired").count();
 
     handle
         .send(Ev::Timeout(Duration::from_secs(10)))
@@ -280,12 +286,10 @@ async fn one_timer_replaced_by_set_cancelled_by_transitions() {
         .snapshot()
         .timeout_at
         .expect("deadline in the snapshot");
-    advance(Duration::from_secs(15)).await;
-    handle.send(Ev::Note("probe")).await.unwrap();
-    assert_eq!(fired(&log), 0, "the 10 s timer was replaced");
-    advance(Duration::from_secs(6)).await;
-    handle.send(Ev::Note("probe")).await.unwrap();
-    assert_eq!(fired(&log), 1);
+    pass(&handle, Duration::from_secs(15)).await;
+    assert_eq!(log.count("Fired"), 0, "the 10 s timer was replaced");
+    pass(&handle, Duration::from_secs(6)).await;
+    assert_eq!(log.count("Fired"), 1);
     assert_eq!(handle.snapshot().timeout_at, None);
     assert!(deadline > std::time::SystemTime::now() - Duration::from_secs(60));
 
@@ -296,42 +300,41 @@ async fn one_timer_replaced_by_set_cancelled_by_transitions() {
     let mut transitions = handle.subscribe();
     handle.send(Ev::Start).await.unwrap();
     assert_eq!(transitions.recv().await.unwrap().timeout_at, None);
-    advance(Duration::from_secs(10)).await;
-    handle.send(Ev::Note("probe")).await.unwrap();
-    assert_eq!(fired(&log), 1, "the transition cancelled the timer");
+    pass(&handle, Duration::from_secs(10)).await;
+    assert_eq!(log.count("Fired"), 1, "the transition cancelled the timer");
 
     handle
         .send(Ev::Timeout(Duration::from_secs(5)))
         .await
         .unwrap();
     handle.send(Ev::CancelTimeout).await.unwrap();
-    advance(Duration::from_secs(10)).await;
-    handle.send(Ev::Note("probe")).await.unwrap();
-    assert_eq!(fired(&log), 1, "cancel_timeout cancels");
+    pass(&handle, Duration::from_secs(10)).await;
+    assert_eq!(log.count("Fired"), 1, "cancel_timeout cancels");
 }
 
 #[tokio::test(start_paused = true)]
 async fn tasks_report_back_and_die_with_their_state() {
     let (runner, log, transcript) = new_runner();
     let handle = runner.spawn();
-    let done = |log: &Log| log.lines().iter().filter(|l| *l == "TaskDone").count();
 
     handle
         .send(Ev::Spawn(Duration::from_secs(1)))
         .await
         .unwrap();
-    advance(Duration::from_secs(2)).await;
-    handle.send(Ev::Note("probe")).await.unwrap();
-    assert_eq!(done(&log), 1, "the output came back as an event");
+    pass(&handle, Duration::from_secs(2)).await;
+    assert_eq!(log.count("TaskDone"), 1, "the output came back as an event");
 
     handle
         .send(Ev::Spawn(Duration::from_secs(5)))
         .await
         .unwrap();
     handle.send(Ev::Start).await.unwrap();
-    advance(Duration::from_secs(10)).await;
-    handle.send(Ev::Note("probe")).await.unwrap();
-    assert_eq!(done(&log), 1, "leaving the state aborted the task");
+    pass(&handle, Duration::from_secs(10)).await;
+    assert_eq!(
+        log.count("TaskDone"),
+        1,
+        "leaving the state aborted the task"
+    );
 
     handle.send(Ev::SpawnPanic).await.unwrap();
     for _ in 0..10 {
