@@ -36,6 +36,10 @@ impl Errors {
         self.list.is_empty()
     }
 
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
     /// Ends a stage: `Err` with every error collected so far, combined.
     pub(crate) fn finish(&mut self) -> Result<(), syn::Error> {
         let mut drained = self.list.drain(..);

@@ -20,6 +20,10 @@ pub(crate) struct Machine {
     pub(crate) module: Ident,
     /// Whether unreachable states are allowed.
     pub(crate) allow_unreachable: bool,
+    /// False when the written table lost marks or edges to errors (a
+    /// malformed attribute, an unknown state): checks of the whole graph
+    /// would then only echo those errors.
+    pub(crate) table_is_complete: bool,
     /// States in declaration order.
     pub(crate) states: Vec<State>,
     /// Edges grouped by source state, each group in declaration order.
@@ -94,6 +98,7 @@ impl Machine {
             derives: input.derives,
             module,
             allow_unreachable: input.options.allow_unreachable,
+            table_is_complete: input.variants_complete,
             states,
             edges: Vec::new(),
             events: Vec::new(),
@@ -102,6 +107,7 @@ impl Machine {
         for (from, variant) in input.variants.iter().enumerate() {
             for edge in &variant.edges {
                 let Some(to) = machine.resolve(&edge.target, errors) else {
+                    machine.table_is_complete = false;
                     continue;
                 };
                 let event = edge.event.as_ref().map(|event| machine.event(event, to));

@@ -46,6 +46,9 @@ pub(crate) struct Machine {
     pub(crate) derives: Vec<Ident>,
     /// The variants in declaration order.
     pub(crate) variants: Vec<Variant>,
+    /// False when a variant's attributes had errors: some marks or edges
+    /// are then missing from `variants`.
+    pub(crate) variants_complete: bool,
 }
 
 /// `#[state_machine(..)]` options.
@@ -185,6 +188,7 @@ pub(crate) fn from_syn(
             ),
         );
     }
+    let errors_before_variants = errors.len();
     let variants = data
         .variants
         .iter_mut()
@@ -197,6 +201,7 @@ pub(crate) fn from_syn(
         ident: item.ident.clone(),
         derives,
         variants,
+        variants_complete: errors.len() == errors_before_variants,
     };
     (Some(machine), quote!(#item))
 }

@@ -29,21 +29,20 @@ const RESERVED_EVENTS: [&str; 19] = [
     "is_terminal",
 ];
 
-/// Runs every check. When earlier stages already reported errors, the table
-/// may be missing edges (an unknown state, a malformed `#[to]`), so the checks
-/// that judge the whole graph are skipped rather than report their echoes.
+/// Runs every check. When the table lost edges or marks to earlier errors,
+/// the checks that judge the whole graph are skipped rather than report
+/// their echoes.
 pub(crate) fn check(machine: &Machine, errors: &mut Errors) {
     if machine.states.is_empty() {
         return;
     }
-    let table_is_complete = errors.is_empty();
     check_initial(machine, errors);
     check_terminal_edges(machine, errors);
     check_duplicate_edges(machine, errors);
     check_event_per_state(machine, errors);
     check_event_payloads(machine, errors);
     check_event_names(machine, errors);
-    if table_is_complete {
+    if machine.table_is_complete {
         check_dead_ends(machine, errors);
         if !machine.allow_unreachable {
             check_reachable(machine, errors);
@@ -258,8 +257,15 @@ mod tests {
     use quote::quote;
 
     fn messages(item: proc_macro2::TokenStream) -> Vec<String> {
+        messages_with(quote!(), item)
+    }
+
+    fn messages_with(
+        args: proc_macro2::TokenStream,
+        item: proc_macro2::TokenStream,
+    ) -> Vec<String> {
         let mut errors = Errors::default();
-        let (parsed, _) = crate::parse::from_syn(quote!(), item, &mut errors);
+        let (parsed, _) = crate::parse::from_syn(args, item, &mut errors);
         if let Some(parsed) = parsed {
             let machine = crate::model::Machine::from_parse(parsed, &mut errors);
             super::check(&machine, &mut errors);
@@ -289,6 +295,22 @@ mod tests {
         });
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].contains("did you mean `Open`"), "{found:?}");
+    }
+
+    #[test]
+    fn errors_outside_the_table_do_not_hide_graph_checks() {
+        let found = messages_with(
+            quote!(colour = blue),
+            quote! {
+                enum Door {
+                    #[initial] #[to(Open)] Closed,
+                    Open,
+                }
+            },
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("unknown option `colour`"), "{found:?}");
+        assert!(found[1].contains("`Open` has no way out"), "{found:?}");
     }
 
     #[test]
