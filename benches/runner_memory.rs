@@ -30,7 +30,7 @@ fn main() {
         .build()
         .expect("a tokio runtime");
     runtime.block_on(async {
-        let (handle, run) = Runner::new(Adder, Counter::Idle).into_future();
+        let (handle, run) = Runner::new(Adder, Counter::Idle).pair();
         println!(
             "runner future: {} bytes, snapshot: {} bytes",
             std::mem::size_of_val(&run),

@@ -294,7 +294,7 @@ pub(crate) async fn demo() -> String {
     let _ = watch.wait_for(|s| s.kind == NetworkKind::Idle).await;
 
     handle.stop().ok();
-    say(format!("outcome: {}", handle.join().await.describe()));
+    say(format!("outcome: {}", handle.join().await));
     drop(handle);
     let mut out: Vec<String> = watcher.await.unwrap_or_default();
     out.extend(log);

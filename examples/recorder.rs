@@ -101,7 +101,7 @@ impl Recorder<Chair> for Minutes {
     }
 
     fn on_finish(&mut self, outcome: &Outcome<Council>) {
-        self.write(format!("closed: {}", outcome.describe()));
+        self.write(format!("closed: {}", outcome));
     }
 }
 
@@ -148,7 +148,7 @@ pub(crate) async fn demo() -> Vec<Vec<String>> {
     let abandoned = Minutes::default();
     let (handle, run) = Runner::new(Chair, Council::Convened)
         .recorder(abandoned.clone())
-        .into_future();
+        .pair();
     let task = tokio::spawn(run);
     let _ = handle.send(Motion::Open).await;
     task.abort();

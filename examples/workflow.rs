@@ -127,7 +127,7 @@ impl Recorder<Steps> for Hooks {
     }
 
     fn on_finish(&mut self, outcome: &Outcome<Workflow>) {
-        self.say(format!("finished: {}", outcome.describe()));
+        self.say(format!("finished: {}", outcome));
     }
 }
 
@@ -209,7 +209,7 @@ async fn run_workflow(
         other => Err(WorkflowError {
             seq: handle.snapshot().seq,
             state: handle.snapshot().kind,
-            message: other.describe(),
+            message: other.to_string(),
         }),
     }
 }

@@ -1,13 +1,18 @@
 //! One test per guarantee in the runner's module docs; timers on tokio's paused clock.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use statewright::{
-    state_machine, Applied, Cx, Handler, Outcome, Recorder, Runner, RunnerError, RunnerHandle,
+    runner::error::FinishedError, state_machine, Applied, Cx, Handler, Outcome, Recorder, Runner,
+    RunnerError, RunnerHandle,
     Status, Step, Transcript,
 };
 use tokio::time::advance;
+
+mod support;
+
+use support::{poll_once, within};
 
 #[state_machine]
 #[derive(Debug, Clone, PartialEq)]
@@ -244,7 +249,11 @@ async fn a_self_edge_reenters_and_an_update_does_not() {
     assert_eq!(log.count("enter Running"), 2);
 
     let error = handle.send(Ev::BumpToIdle).await.unwrap_err();
-    assert!(matches!(error, RunnerError::Illegal(_)), "{error:?}");
+    assert!(matches!(error, RunnerError::KindChanged(_)), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "update in `Job` must keep the kind: `Running` -> `Idle` is a transition; return `Step::to`"
+    );
 
     handle.send(Ev::Rest).await.unwrap();
     let error = handle.send(Ev::Rest).await.unwrap_err();
@@ -278,20 +287,28 @@ async fn one_timer_replaced_by_set_cancelled_by_transitions() {
         .send(Ev::Timeout(Duration::from_secs(10)))
         .await
         .unwrap();
+    let before = SystemTime::now();
     handle
         .send(Ev::Timeout(Duration::from_secs(20)))
         .await
         .unwrap();
+    let after = SystemTime::now();
     let deadline = handle
         .snapshot()
         .timeout_at
         .expect("deadline in the snapshot");
+    // The paused clock stands still; the wall clock does not, so the
+    // deadline is 20 s after some moment during the send.
+    let twenty = Duration::from_secs(20);
+    assert!(
+        before + twenty <= deadline && deadline <= after + twenty,
+        "{deadline:?} is not 20 s after the send"
+    );
     pass(&handle, Duration::from_secs(15)).await;
     assert_eq!(log.count("Fired"), 0, "the 10 s timer was replaced");
     pass(&handle, Duration::from_secs(6)).await;
     assert_eq!(log.count("Fired"), 1);
     assert_eq!(handle.snapshot().timeout_at, None);
-    assert!(deadline > std::time::SystemTime::now() - Duration::from_secs(60));
 
     handle
         .send(Ev::Timeout(Duration::from_secs(5)))
@@ -299,7 +316,7 @@ async fn one_timer_replaced_by_set_cancelled_by_transitions() {
         .unwrap();
     let mut transitions = handle.subscribe();
     handle.send(Ev::Start).await.unwrap();
-    assert_eq!(transitions.recv().await.unwrap().timeout_at, None);
+    assert_eq!(within(transitions.recv()).await.unwrap().timeout_at, None);
     pass(&handle, Duration::from_secs(10)).await;
     assert_eq!(log.count("Fired"), 1, "the transition cancelled the timer");
 
@@ -312,10 +329,20 @@ async fn one_timer_replaced_by_set_cancelled_by_transitions() {
     assert_eq!(log.count("Fired"), 1, "cancel_timeout cancels");
 }
 
+/// Forwards task panics to the test.
+struct TaskPanics(tokio::sync::mpsc::UnboundedSender<String>);
+
+impl Recorder<Worker> for TaskPanics {
+    fn on_task_panic(&mut self, message: &str) {
+        let _ = self.0.send(message.to_string());
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn tasks_report_back_and_die_with_their_state() {
-    let (runner, log, transcript) = new_runner();
-    let handle = runner.spawn();
+    let (runner, log, _) = new_runner();
+    let (panics, mut task_panics) = tokio::sync::mpsc::unbounded_channel();
+    let handle = runner.recorder(TaskPanics(panics)).spawn();
 
     handle
         .send(Ev::Spawn(Duration::from_secs(1)))
@@ -337,14 +364,8 @@ async fn tasks_report_back_and_die_with_their_state() {
     );
 
     handle.send(Ev::SpawnPanic).await.unwrap();
-    for _ in 0..10 {
-        tokio::task::yield_now().await;
-    }
-    handle.send(Ev::Note("probe")).await.unwrap();
-    assert!(transcript
-        .lines()
-        .iter()
-        .any(|l| l == "task panicked: task fell over"));
+    let message = within(task_panics.recv()).await;
+    assert_eq!(message.as_deref(), Some("task fell over"));
     assert_eq!(handle.snapshot().status, Status::Running);
 }
 
@@ -361,8 +382,7 @@ async fn pause_holds_events_and_timers_in_order() {
     handle.post(Ev::Start).await.unwrap();
     advance(Duration::from_secs(5)).await;
     let mut watch = handle.watch();
-    let paused = watch
-        .wait_for(|s| s.status == Status::Paused)
+    let paused = within(watch.wait_for(|s| s.status == Status::Paused))
         .await
         .unwrap()
         .clone();
@@ -389,12 +409,12 @@ async fn stop_and_terminal_states_end_the_run() {
     let (runner, _, transcript) = new_runner();
     let handle = runner.spawn();
     handle.stop().unwrap();
-    assert_eq!(handle.join().await, Outcome::Stopped(Job::Idle));
+    assert_eq!(within(handle.join()).await, Outcome::Stopped(Job::Idle));
     assert_eq!(
         handle.send(Ev::Start).await.unwrap_err(),
         RunnerError::Finished
     );
-    assert_eq!(handle.pause().unwrap_err(), RunnerError::Finished);
+    assert_eq!(handle.pause().unwrap_err(), FinishedError);
     assert_eq!(handle.snapshot().status, Status::Stopped);
     assert_eq!(finishes(&transcript), ["finish Stopped(Idle)"]);
 
@@ -403,21 +423,21 @@ async fn stop_and_terminal_states_end_the_run() {
     handle.pause().unwrap();
     handle.post(Ev::Start).await.unwrap();
     handle.post(Ev::Finish).await.unwrap();
-    let pending = {
-        let handle = handle.clone();
-        tokio::spawn(async move { handle.send(Ev::Note("late")).await })
-    };
-    tokio::task::yield_now().await;
+    let mut late = std::pin::pin!(handle.send(Ev::Note("late")));
+    assert!(
+        poll_once(late.as_mut()).await.is_none(),
+        "queued behind `Finish`, waiting for its reply"
+    );
     handle.resume().unwrap();
-    assert_eq!(handle.join().await, Outcome::Completed(Job::Done));
-    assert_eq!(pending.await.unwrap().unwrap_err(), RunnerError::Finished);
+    assert_eq!(within(handle.join()).await, Outcome::Completed(Job::Done));
+    assert_eq!(within(late).await.unwrap_err(), RunnerError::Finished);
     assert_eq!(handle.snapshot().status, Status::Completed);
     assert_eq!(finishes(&transcript), ["finish Completed(Done)"]);
 
     let (runner, _, _) = new_runner();
     let handle = runner.spawn();
     assert_eq!(handle.send(Ev::Halt).await.unwrap(), Applied::Stopped);
-    assert_eq!(handle.join().await, Outcome::Stopped(Job::Idle));
+    assert_eq!(within(handle.join()).await, Outcome::Stopped(Job::Idle));
 }
 
 #[tokio::test(start_paused = true)]
@@ -432,15 +452,14 @@ async fn a_handler_panic_crashes_the_run_and_finishes_once() {
             message: "handler fell over".into()
         }
     );
-    let outcome = handle.join().await;
+    let outcome = within(handle.join()).await;
     assert_eq!(
         outcome,
         Outcome::Crashed {
             message: "handler fell over".into()
         }
     );
-    let status = watch
-        .wait_for(|s| s.status.is_finished())
+    let status = within(watch.wait_for(|s| s.status.is_finished()))
         .await
         .unwrap()
         .status;
@@ -474,12 +493,12 @@ fn dropping_the_runtime_aborts_and_finishes_once() {
 #[tokio::test(start_paused = true)]
 async fn dropping_the_plain_future_aborts() {
     let (runner, _, transcript) = new_runner();
-    let (handle, run) = runner.into_future();
+    let (handle, run) = runner.pair();
     let task = tokio::spawn(run);
     handle.send(Ev::Start).await.unwrap();
     task.abort();
     assert!(task.await.unwrap_err().is_cancelled());
-    assert_eq!(handle.join().await, Outcome::Aborted);
+    assert_eq!(within(handle.join()).await, Outcome::Aborted);
     assert_eq!(finishes(&transcript), ["finish Aborted"]);
 }
 
@@ -505,7 +524,7 @@ async fn a_panicking_recorder_is_isolated() {
     .spawn();
     handle.send(Ev::Start).await.unwrap();
     handle.send(Ev::Finish).await.unwrap();
-    assert_eq!(handle.join().await, Outcome::Completed(Job::Done));
+    assert_eq!(within(handle.join()).await, Outcome::Completed(Job::Done));
     assert_eq!(
         transcript.lines(),
         [
@@ -530,7 +549,7 @@ async fn the_snapshot_is_current_before_the_reply_and_lag_is_visible() {
         assert!(matches!(applied, Applied::Transitioned { seq, .. } if seq == expected));
         assert_eq!(handle.snapshot().seq, expected, "snapshot before reply");
     }
-    let error = lagging.recv().await.unwrap_err();
+    let error = within(lagging.recv()).await.unwrap_err();
     assert!(matches!(
         error,
         tokio::sync::broadcast::error::RecvError::Lagged(_)
@@ -570,5 +589,24 @@ async fn a_table_only_machine_runs_without_a_handler() {
         }
     );
     handle.send(DoorEvent::Lock).await.unwrap();
-    assert_eq!(handle.join().await, Outcome::Completed(Door::Locked));
+    assert_eq!(within(handle.join()).await, Outcome::Completed(Door::Locked));
+}
+
+/// Handles cross threads and tasks; so do the futures of `send` and `join`.
+#[test]
+fn handles_and_their_futures_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let _guard = runtime.enter();
+    let (handle, run) = new_runner().0.pair();
+    send_sync(&handle);
+    send(&run);
+    send(&handle.send(Ev::Start));
+    send(&handle.post(Ev::Start));
+    send(&handle.join());
+    send_sync(&handle.snapshot());
 }

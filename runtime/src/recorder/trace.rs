@@ -76,7 +76,7 @@ impl<H: Handler> Recorder<H> for TracingRecorder {
         self.current = None;
         tracing::info!(
             machine = <H::State as StateMachine>::NAME,
-            outcome = %outcome.describe(),
+            outcome = %outcome,
             "runner finished"
         );
     }

@@ -80,6 +80,6 @@ impl<H: Handler> Recorder<H> for Transcript {
     }
 
     fn on_finish(&mut self, outcome: &Outcome<H::State>) {
-        self.push(format!("finish {}", outcome.describe()));
+        self.push(format!("finish {outcome}"));
     }
 }

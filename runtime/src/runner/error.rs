@@ -1,15 +1,25 @@
-//! Errors of the runner.
+//! Errors of the runner, one type per operation: each holds only what its
+//! operation can fail with (as tokio's `mpsc` and `broadcast` errors do).
+//!
+//! | operation | error |
+//! |---|---|
+//! | [`send`](crate::RunnerHandle::send) | [`RunnerError`] |
+//! | [`post`](crate::RunnerHandle::post) | [`PostError`] (gives the event back) |
+//! | [`try_post`](crate::RunnerHandle::try_post) | [`TryPostError`] (gives the event back) |
+//! | [`pause`](crate::RunnerHandle::pause), [`resume`](crate::RunnerHandle::resume), [`stop`](crate::RunnerHandle::stop) | [`FinishedError`] |
 
 use core::fmt::{self, Debug, Display};
 
 use crate::TransitionError;
 
-/// Why the runner did not apply an event sent to it.
+/// Why the runner did not apply an event given to [`send`](crate::RunnerHandle::send).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RunnerError<K: 'static> {
     /// The handler asked for a transition the table forbids; nothing changed.
     Illegal(TransitionError<K>),
+    /// The handler returned a `Step::update` of another kind; nothing changed.
+    KindChanged(KindChanged<K>),
     /// The run has ended (completed, stopped, crashed or aborted) before
     /// this event was handled.
     Finished,
@@ -19,17 +29,15 @@ pub enum RunnerError<K: 'static> {
         /// The panic message.
         message: String,
     },
-    /// `try_post` found the queue full; the event was dropped.
-    Full,
 }
 
 impl<K: Display + 'static> Display for RunnerError<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Illegal(error) => Display::fmt(error, f),
+            Self::KindChanged(error) => Display::fmt(error, f),
             Self::Finished => f.write_str("runner has finished"),
             Self::Crashed { message } => write!(f, "handler panicked: {message}"),
-            Self::Full => f.write_str("runner queue is full"),
         }
     }
 }
@@ -40,12 +48,47 @@ impl<K: Debug + Display + 'static> std::error::Error for RunnerError<K> {
     }
 }
 
+/// A `Step::update` whose new state is of another kind: an update replaces
+/// the current state's data and never moves the machine.
+///
+/// ``update in `Job` must keep the kind: `Idle` -> `Running` is a transition; return `Step::to`` ``
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct KindChanged<K: 'static> {
+    /// The machine's name.
+    pub machine: &'static str,
+    /// The kind of the current state (which it still is).
+    pub from: K,
+    /// The kind the update asked for.
+    pub to: K,
+}
+
+impl<K> KindChanged<K> {
+    pub(crate) fn new(machine: &'static str, from: K, to: K) -> Self {
+        Self { machine, from, to }
+    }
+}
+
+impl<K: Display> Display for KindChanged<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "update in `{}` must keep the kind: `{}` -> `{}` is a transition; return `Step::to`",
+            self.machine, self.from, self.to
+        )
+    }
+}
+
+impl<K: Debug + Display> std::error::Error for KindChanged<K> {}
+
 /// Why an event changed nothing, as told to recorders.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Rejection<K: 'static> {
-    /// The handler's `Step::to` (or a kind-changing `Step::update`) has no edge in the table.
+    /// The handler's `Step::to` has no edge in the table.
     Illegal(TransitionError<K>),
+    /// The handler's `Step::update` changes the kind.
+    KindChanged(KindChanged<K>),
     /// The handler returned `Step::reject(reason)`.
     Refused {
         /// The handler's reason.
@@ -57,7 +100,87 @@ impl<K: Display + 'static> Display for Rejection<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Illegal(error) => Display::fmt(error, f),
+            Self::KindChanged(error) => Display::fmt(error, f),
             Self::Refused { reason } => write!(f, "refused: {reason}"),
         }
     }
 }
+
+/// [`post`](crate::RunnerHandle::post) found the run finished; the event
+/// comes back unhandled.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostError<E>(pub E);
+
+impl<E> PostError<E> {
+    /// The event that was not queued.
+    pub fn into_inner(self) -> E {
+        self.0
+    }
+}
+
+impl<E> Debug for PostError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostError").finish_non_exhaustive()
+    }
+}
+
+impl<E> Display for PostError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("runner has finished")
+    }
+}
+
+impl<E> std::error::Error for PostError<E> {}
+
+/// Why [`try_post`](crate::RunnerHandle::try_post) did not queue an event;
+/// either way the event comes back unhandled.
+#[derive(Clone, PartialEq, Eq)]
+pub enum TryPostError<E> {
+    /// The queue is full; the run is alive and may take it later.
+    Full(E),
+    /// The run has ended.
+    Finished(E),
+}
+
+impl<E> TryPostError<E> {
+    /// The event that was not queued.
+    pub fn into_inner(self) -> E {
+        match self {
+            Self::Full(event) | Self::Finished(event) => event,
+        }
+    }
+}
+
+impl<E> Debug for TryPostError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full(_) => f.write_str("Full(..)"),
+            Self::Finished(_) => f.write_str("Finished(..)"),
+        }
+    }
+}
+
+impl<E> Display for TryPostError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Full(_) => "runner queue is full",
+            Self::Finished(_) => "runner has finished",
+        })
+    }
+}
+
+impl<E> std::error::Error for TryPostError<E> {}
+
+/// A control request ([`pause`](crate::RunnerHandle::pause),
+/// [`resume`](crate::RunnerHandle::resume), [`stop`](crate::RunnerHandle::stop))
+/// reached a run that has already ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FinishedError;
+
+impl Display for FinishedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("runner has finished")
+    }
+}
+
+impl std::error::Error for FinishedError {}

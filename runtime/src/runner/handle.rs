@@ -2,10 +2,11 @@
 
 use core::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 
+use super::error::{FinishedError, PostError, TryPostError};
 use super::{Applied, Handler, Kind, Outcome, RunnerError};
 use crate::{Snapshot, StateMachine, Transition};
 
@@ -20,12 +21,16 @@ pub(crate) struct Shared<S: StateMachine> {
     /// The watch channel, created by the first `watch`; fed under the
     /// snapshot's write lock so it never misses a change.
     watch: OnceLock<watch::Sender<Snapshot<S>>>,
-    /// Woken when the run finishes.
+    /// Woken when the run finishes, after every `on_finish` has returned.
     pub(crate) finished: Notify,
-    /// The broadcast channel, created by the first `subscribe`: until then a
-    /// runner neither allocates its 1024 slots nor builds transitions.
-    pub(crate) transitions: OnceLock<broadcast::Sender<Arc<Transition<S>>>>,
-    /// Set once, before the snapshot shows a finished status.
+    /// The broadcast channel: opened by the first `subscribe` (until then a
+    /// runner neither allocates its slots nor builds transitions), closed
+    /// when the run ends so receivers see `Closed`.
+    transitions: Mutex<Channel<S>>,
+    /// Set once the channel is open, so the run looks at the mutex only once.
+    pub(crate) subscribed: AtomicBool,
+    /// Set once, after every `on_finish` and before the snapshot shows a
+    /// finished status.
     pub(crate) outcome: OnceLock<Outcome<S>>,
     /// Control requests: the latest `pause`/`resume` wins; `stop` is final.
     pub(crate) pause: AtomicBool,
@@ -33,10 +38,19 @@ pub(crate) struct Shared<S: StateMachine> {
     /// Live handles; the last one dropped stops the run.
     pub(crate) handles: AtomicUsize,
     /// Set with every control request; the run checks it between events
-    /// with one load, so a running loop never touches `wake`.
+    /// with one load.
     pub(crate) requested: AtomicBool,
-    /// Wakes a paused run for a control request.
+    /// Wakes a waiting run for a control request. It is not the event queue:
+    /// a control request never takes a slot a user's event could use.
     pub(crate) wake: Notify,
+}
+
+type Broadcast<S> = broadcast::Sender<Arc<Transition<S>>>;
+
+enum Channel<S: StateMachine> {
+    Unopened,
+    Open(Broadcast<S>),
+    Closed,
 }
 
 impl<S: StateMachine + Clone> Shared<S> {
@@ -45,7 +59,8 @@ impl<S: StateMachine + Clone> Shared<S> {
             snapshot: RwLock::new(snapshot),
             watch: OnceLock::new(),
             finished: Notify::new(),
-            transitions: OnceLock::new(),
+            transitions: Mutex::new(Channel::Unopened),
+            subscribed: AtomicBool::new(false),
             outcome: OnceLock::new(),
             pause: AtomicBool::new(false),
             stop: AtomicBool::new(false),
@@ -90,19 +105,40 @@ impl<S: StateMachine + Clone> Shared<S> {
             .subscribe()
     }
 
-    pub(crate) fn subscribers(&self) -> Option<&broadcast::Sender<Arc<Transition<S>>>> {
-        self.transitions
-            .get()
-            .filter(|sender| sender.receiver_count() > 0)
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Transition<S>>> {
+        let mut channel = self.transitions.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*channel {
+            Channel::Open(sender) => sender.subscribe(),
+            Channel::Unopened => {
+                let (sender, receiver) = broadcast::channel(BROADCAST_CAPACITY);
+                *channel = Channel::Open(sender);
+                self.subscribed.store(true, Ordering::Release);
+                receiver
+            }
+            Channel::Closed => broadcast::channel(1).1,
+        }
+    }
+
+    /// The open broadcast channel, for the run to keep.
+    pub(crate) fn broadcast(&self) -> Option<Broadcast<S>> {
+        match &*self.transitions.lock().unwrap_or_else(PoisonError::into_inner) {
+            Channel::Open(sender) => Some(sender.clone()),
+            Channel::Unopened | Channel::Closed => None,
+        }
+    }
+
+    /// Drops the shared sender; receivers see `Closed` once the run's is gone too.
+    pub(crate) fn close_broadcast(&self) {
+        *self.transitions.lock().unwrap_or_else(PoisonError::into_inner) = Channel::Closed;
     }
 }
 
 /// Broadcast capacity: a subscriber this far behind gets `Lagged`.
 const BROADCAST_CAPACITY: usize = 1024;
 
-/// A queued event; `None` only wakes the run to look at a control request.
+/// A queued event, with the channel for its reply if a sender waits for one.
 pub(crate) struct Envelope<H: Handler> {
-    pub(crate) event: Option<H::Event>,
+    pub(crate) event: H::Event,
     pub(crate) reply: Option<Reply<H>>,
 }
 
@@ -138,23 +174,49 @@ impl<H: Handler> Drop for RunnerHandle<H> {
 impl<H: Handler> RunnerHandle<H> {
     /// Sends `event` and waits until it has been handled.
     ///
-    /// The snapshot already shows the result when this returns.
+    /// Waits for room while the queue is full. When this returns, the
+    /// [`snapshot`](Self::snapshot) already shows the result, an ending
+    /// included (its status is then finished).
     ///
     /// # Errors
     ///
-    /// [`RunnerError::Illegal`] if and only if the handler asked for a
-    /// transition the table forbids; [`RunnerError::Finished`] if the run
-    /// ended before handling it; [`RunnerError::Crashed`] if the handler
-    /// panicked on it.
+    /// - [`RunnerError::Illegal`] if and only if the handler asked for a
+    ///   transition the table forbids (the state did not change);
+    /// - [`RunnerError::KindChanged`] if and only if the handler returned a
+    ///   `Step::update` of another kind (the state did not change);
+    /// - [`RunnerError::Crashed`] if the handler panicked on this event (the
+    ///   run has ended);
+    /// - [`RunnerError::Finished`] if the run ended before handling it.
     ///
     /// # Cancel safety
     ///
-    /// If the future is dropped after the event was queued, the event is
-    /// still handled; only the reply is lost.
+    /// This method is not cancel safe. If the future is dropped while it
+    /// waits for room in the queue, the event is lost: it was never queued.
+    /// If it is dropped after the event was queued, the event is still
+    /// handled, in order; only the reply is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// use statewright::{Applied, RunnerError};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let door = Runner::new(Doorman, Door::Closed).spawn();
+    /// let applied = door.send(Push::Open).await.unwrap();
+    /// assert!(matches!(applied, Applied::Transitioned { seq: 1, to: Door::Open, .. }));
+    ///
+    /// // No edge `Open -> Open`: refused, and nothing changed.
+    /// let error = door.send(Push::Open).await.unwrap_err();
+    /// assert!(matches!(error, RunnerError::Illegal(_)));
+    /// assert_eq!(door.snapshot().seq, 1);
+    /// # }
+    /// ```
     pub async fn send(&self, event: H::Event) -> Result<Applied<H::State>, RunnerError<Kind<H>>> {
         let (reply, answer) = oneshot::channel();
         let envelope = Envelope {
-            event: Some(event),
+            event,
             reply: Some(reply),
         };
         self.events
@@ -169,46 +231,115 @@ impl<H: Handler> RunnerHandle<H> {
     ///
     /// # Errors
     ///
-    /// [`RunnerError::Finished`] if the run has ended.
+    /// [`PostError`] if and only if the run has ended; it holds the event.
     ///
     /// # Cancel safety
     ///
-    /// If the future is dropped before it completes, the event was not queued.
-    pub async fn post(&self, event: H::Event) -> Result<(), RunnerError<Kind<H>>> {
+    /// This method is cancel safe: if the future is dropped before it
+    /// completes, the event was not queued (and is dropped with it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let door = Runner::new(Doorman, Door::Closed).spawn();
+    /// door.post(Push::Open).await.unwrap();
+    /// door.post(Push::Close).await.unwrap();
+    /// door.send(Push::Knock).await.unwrap(); // handled after both posts
+    /// assert_eq!(door.snapshot().seq, 2);
+    ///
+    /// door.stop().unwrap();
+    /// door.join().await;
+    /// let error = door.post(Push::Open).await.unwrap_err();
+    /// assert!(matches!(error.into_inner(), Push::Open));
+    /// # }
+    /// ```
+    pub async fn post(&self, event: H::Event) -> Result<(), PostError<H::Event>> {
         self.events
-            .send(Envelope {
-                event: Some(event),
-                reply: None,
-            })
+            .send(Envelope { event, reply: None })
             .await
-            .map_err(|_| RunnerError::Finished)
+            .map_err(|error| PostError(error.0.event))
     }
 
     /// Queues `event` if there is room, without waiting.
     ///
     /// # Errors
     ///
-    /// [`RunnerError::Full`] if the queue is full (the event is dropped),
-    /// [`RunnerError::Finished`] if the run has ended.
-    pub fn try_post(&self, event: H::Event) -> Result<(), RunnerError<Kind<H>>> {
+    /// [`TryPostError::Full`] if and only if the queue is full,
+    /// [`TryPostError::Finished`] if and only if the run has ended; both
+    /// hold the event.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// use statewright::runner::error::TryPostError;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let door = Runner::new(Doorman, Door::Closed).capacity(1).spawn();
+    /// door.pause().unwrap(); // nothing is taken off the queue while paused
+    /// door.try_post(Push::Open).unwrap();
+    /// assert!(matches!(door.try_post(Push::Close), Err(TryPostError::Full(Push::Close))));
+    /// # }
+    /// ```
+    pub fn try_post(&self, event: H::Event) -> Result<(), TryPostError<H::Event>> {
         self.events
-            .try_send(Envelope {
-                event: Some(event),
-                reply: None,
-            })
+            .try_send(Envelope { event, reply: None })
             .map_err(|error| match error {
-                mpsc::error::TrySendError::Full(_) => RunnerError::Full,
-                mpsc::error::TrySendError::Closed(_) => RunnerError::Finished,
+                mpsc::error::TrySendError::Full(envelope) => TryPostError::Full(envelope.event),
+                mpsc::error::TrySendError::Closed(envelope) => {
+                    TryPostError::Finished(envelope.event)
+                }
             })
     }
 
     /// The current snapshot (a clone).
+    ///
+    /// The initial state's entry (its `on_enter`, and the timer it sets)
+    /// runs when the run is first polled; the snapshot shows it from then
+    /// on, before any event is handled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// use statewright::Status;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let door = Runner::new(Doorman, Door::Closed).spawn();
+    /// door.send(Push::Open).await.unwrap();
+    /// let snapshot = door.snapshot();
+    /// assert_eq!((snapshot.state, snapshot.seq, snapshot.status), (Door::Open, 1, Status::Running));
+    /// # }
+    /// ```
     #[must_use]
     pub fn snapshot(&self) -> Snapshot<H::State> {
         self.shared.snapshot()
     }
 
-    /// A receiver that always holds the latest snapshot, the final status included.
+    /// A receiver that always holds the latest snapshot, the final status
+    /// included: a watcher that arrives late reads the current state at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// use statewright::Status;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let door = Runner::new(Doorman, Door::Closed).spawn();
+    /// let mut watch = door.watch();
+    /// door.post(Push::Open).await.unwrap();
+    /// door.stop().unwrap();
+    /// let last = watch.wait_for(|snapshot| snapshot.status.is_finished()).await.unwrap();
+    /// assert_eq!(last.status, Status::Stopped);
+    /// # }
+    /// ```
     #[must_use]
     pub fn watch(&self) -> watch::Receiver<Snapshot<H::State>> {
         self.shared.watch()
@@ -218,20 +349,58 @@ impl<H: Handler> RunnerHandle<H> {
     ///
     /// A receiver that falls more than the channel's capacity (1024) behind
     /// gets `RecvError::Lagged`; resync from [`snapshot`](Self::snapshot).
+    /// When the run ends, receivers get the remaining changes, then
+    /// `RecvError::Closed`; one created after the end is closed at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let door = Runner::new(Doorman, Door::Closed).spawn();
+    /// let mut changes = door.subscribe();
+    /// door.send(Push::Open).await.unwrap();
+    /// door.stop().unwrap();
+    /// let change = changes.recv().await.unwrap();
+    /// assert_eq!((change.seq, change.from, &change.to), (1, DoorKind::Closed, &Door::Open));
+    /// assert!(changes.recv().await.is_err()); // closed: the run has ended
+    /// # }
+    /// ```
     #[must_use]
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Transition<H::State>>> {
-        self.shared
-            .transitions
-            .get_or_init(|| broadcast::channel(BROADCAST_CAPACITY).0)
-            .subscribe()
+        self.shared.subscribe()
     }
 
     /// Holds events, timer firings and task outputs until [`resume`](Self::resume).
     ///
+    /// The run pauses once the event it is handling is done; the snapshot's
+    /// status then says `Paused`. Calling it again is harmless.
+    ///
     /// # Errors
     ///
-    /// [`RunnerError::Finished`] if the run has ended.
-    pub fn pause(&self) -> Result<(), RunnerError<Kind<H>>> {
+    /// [`FinishedError`] if and only if the run has ended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// use statewright::Status;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let door = Runner::new(Doorman, Door::Closed).spawn();
+    /// door.pause().unwrap();
+    /// door.post(Push::Open).await.unwrap();
+    /// let mut watch = door.watch();
+    /// watch.wait_for(|snapshot| snapshot.status == Status::Paused).await.unwrap();
+    /// assert_eq!(door.snapshot().state, Door::Closed); // held, not handled
+    /// door.resume().unwrap();
+    /// door.send(Push::Knock).await.unwrap();
+    /// assert_eq!(door.snapshot().state, Door::Open);
+    /// # }
+    /// ```
+    pub fn pause(&self) -> Result<(), FinishedError> {
         self.control(&self.shared.pause, true)
     }
 
@@ -239,55 +408,98 @@ impl<H: Handler> RunnerHandle<H> {
     ///
     /// # Errors
     ///
-    /// [`RunnerError::Finished`] if the run has ended.
-    pub fn resume(&self) -> Result<(), RunnerError<Kind<H>>> {
+    /// [`FinishedError`] if and only if the run has ended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let door = Runner::new(Doorman, Door::Closed).spawn();
+    /// door.pause().unwrap();
+    /// door.post(Push::Open).await.unwrap();
+    /// door.resume().unwrap();
+    /// door.send(Push::Close).await.unwrap();
+    /// assert_eq!(door.snapshot().seq, 2);
+    /// # }
+    /// ```
+    pub fn resume(&self) -> Result<(), FinishedError> {
         self.control(&self.shared.pause, false)
     }
 
     /// Ends the run with `Outcome::Stopped` once the current event is done;
-    /// queued events are not handled.
+    /// queued events are not handled (their senders get `Finished`). It also
+    /// ends a paused run.
     ///
     /// # Errors
     ///
-    /// [`RunnerError::Finished`] if the run has already ended.
-    pub fn stop(&self) -> Result<(), RunnerError<Kind<H>>> {
+    /// [`FinishedError`] if and only if the run has already ended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// use statewright::Outcome;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let door = Runner::new(Doorman, Door::Closed).spawn();
+    /// door.stop().unwrap();
+    /// assert_eq!(door.join().await, Outcome::Stopped(Door::Closed));
+    /// assert!(door.stop().is_err());
+    /// # }
+    /// ```
+    pub fn stop(&self) -> Result<(), FinishedError> {
         self.control(&self.shared.stop, true)
     }
 
     /// Waits for the run to end and returns how it ended.
     ///
+    /// It returns only **after** every recorder's `on_finish` has returned,
+    /// so code that joins can rely on the recorders being done.
+    ///
     /// # Cancel safety
     ///
-    /// Cancel safe: it only watches.
+    /// This method is cancel safe: it only watches the run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// use statewright::Outcome;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let door = Runner::new(Doorman, Door::Closed).spawn();
+    /// let joined = tokio::spawn({
+    ///     let door = door.clone();
+    ///     async move { door.join().await }
+    /// });
+    /// door.send(Push::Open).await.unwrap();
+    /// door.stop().unwrap();
+    /// assert_eq!(joined.await.unwrap(), Outcome::Stopped(Door::Open));
+    /// # }
+    /// ```
     pub async fn join(&self) -> Outcome<H::State> {
         loop {
             // Created before the check, so a finish in between still wakes it.
             let finished = self.shared.finished.notified();
-            if self.shared.is_finished() {
-                break;
+            if let Some(outcome) = self.shared.outcome.get() {
+                return outcome.clone();
             }
             finished.await;
         }
-        self.shared
-            .outcome
-            .get()
-            .cloned()
-            .unwrap_or(Outcome::Aborted)
     }
 
-    fn control(&self, flag: &AtomicBool, value: bool) -> Result<(), RunnerError<Kind<H>>> {
+    fn control(&self, flag: &AtomicBool, value: bool) -> Result<(), FinishedError> {
         if self.shared.is_finished() {
-            return Err(RunnerError::Finished);
+            return Err(FinishedError);
         }
         flag.store(value, Ordering::Release);
         self.shared.requested.store(true, Ordering::Release);
+        // A permit is kept if the run is busy, so the request is never missed.
         self.shared.wake.notify_one();
-        // A full queue means the run is busy and will see the request
-        // before its next event; otherwise this wakes it.
-        let _ = self.events.try_send(Envelope {
-            event: None,
-            reply: None,
-        });
         Ok(())
     }
 }

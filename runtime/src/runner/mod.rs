@@ -100,7 +100,7 @@ mod task;
 use core::fmt::{self, Debug};
 
 pub use cx::Cx;
-pub use error::{Rejection, RunnerError};
+pub use error::{FinishedError, KindChanged, PostError, Rejection, RunnerError, TryPostError};
 pub use handle::RunnerHandle;
 
 use crate::recorder::Recorder;
@@ -225,15 +225,15 @@ pub enum Outcome<S> {
     Aborted,
 }
 
-impl<S: StateMachine> Outcome<S> {
-    /// A short description: `Completed(Done)`, `Crashed: boom`, ...
-    #[must_use]
-    pub fn describe(&self) -> String {
+/// A short description: `Completed(Done)`, `Stopped(Idle)`, `Crashed: boom`,
+/// `Aborted` (the state by its kind).
+impl<S: StateMachine> fmt::Display for Outcome<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Completed(state) => format!("Completed({})", state.kind()),
-            Self::Stopped(state) => format!("Stopped({})", state.kind()),
-            Self::Crashed { message } => format!("Crashed: {message}"),
-            Self::Aborted => "Aborted".to_string(),
+            Self::Completed(state) => write!(f, "Completed({})", state.kind()),
+            Self::Stopped(state) => write!(f, "Stopped({})", state.kind()),
+            Self::Crashed { message } => write!(f, "Crashed: {message}"),
+            Self::Aborted => f.write_str("Aborted"),
         }
     }
 }
@@ -278,16 +278,35 @@ impl<H: Handler> Runner<H> {
     ///
     /// If called outside a tokio runtime.
     pub fn spawn(self) -> RunnerHandle<H> {
-        let (handle, run) = self.into_future();
+        let (handle, run) = self.pair();
         tokio::spawn(run);
         handle
     }
 
-    /// The run as a plain future, for your own executor or a deterministic
-    /// test; it resolves to the [`Outcome`] when the run ends. Dropping it
-    /// before then ends the run with [`Outcome::Aborted`]. It must be polled
-    /// within a tokio runtime (it uses tokio's timers).
-    pub fn into_future(
+    /// The handle and the run as a plain future (as tower's `Buffer::pair`),
+    /// for your own executor or a deterministic test; the future resolves to
+    /// the [`Outcome`] when the run ends. Dropping it before then ends the
+    /// run with [`Outcome::Aborted`] (a future dropped before it was ever
+    /// polled still calls each recorder's `on_start`, then `on_finish`; the
+    /// handler's `on_enter` never runs). It must be polled within a tokio
+    /// runtime (it uses tokio's timers and spawns the state's tasks).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// use statewright::Outcome;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (door, run) = Runner::new(Doorman, Door::Closed).pair();
+    /// let run = tokio::spawn(run);
+    /// door.send(Push::Open).await.unwrap();
+    /// door.stop().unwrap();
+    /// assert_eq!(run.await.unwrap(), Outcome::Stopped(Door::Open));
+    /// # }
+    /// ```
+    pub fn pair(
         self,
     ) -> (
         RunnerHandle<H>,

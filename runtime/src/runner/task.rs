@@ -9,11 +9,14 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::mpsc;
+use core::fmt::Debug;
+
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 use tokio::time::{Instant, Sleep};
 
-use super::cx::{BoxFuture, Cx, TimerRequest};
+use super::cx::{BoxFuture, Cx, TimerRequest, FAR_FUTURE};
+use super::error::KindChanged;
 use super::handle::{Envelope, Reply, RunnerHandle, Shared};
 use super::{Applied, Handler, Kind, Outcome, Rejection, RunnerError, Step};
 use crate::recorder::Recorder;
@@ -92,7 +95,9 @@ pub(crate) fn start<H: Handler>(
         own: VecDeque::new(),
         paused: false,
         ending: None,
-        finished: false,
+        outcome: None,
+        started: false,
+        broadcast: None,
     });
     (handle, run.run())
 }
@@ -115,20 +120,23 @@ struct Run<H: Handler> {
     tasks: Vec<AbortHandle>,
     own: VecDeque<H::Event>,
     paused: bool,
+    /// Set while an event ends the run; the run is finished before the
+    /// event's sender gets its reply.
     ending: Option<Outcome<H::State>>,
-    finished: bool,
+    /// How the run ended, once it has.
+    outcome: Option<Outcome<H::State>>,
+    /// Whether `on_start` has been called.
+    started: bool,
+    /// The broadcast sender, taken from `Shared` once the first subscriber came.
+    broadcast: Option<broadcast::Sender<Arc<Transition<H::State>>>>,
 }
 
 impl<H: Handler> Run<H> {
     async fn run(mut self: Box<Self>) -> Outcome<H::State> {
-        {
-            let snapshot = self.shared.snapshot();
-            record(&mut self.recorders, |recorder| recorder.on_start(&snapshot));
-        }
-        self.enter();
+        self.start();
         loop {
-            if let Some(outcome) = self.ending.take() {
-                return self.finish(outcome);
+            if let Some(outcome) = &self.outcome {
+                return outcome.clone();
             }
             if self.shared.requested.load(Ordering::Acquire)
                 && self.shared.requested.swap(false, Ordering::AcqRel)
@@ -147,6 +155,7 @@ impl<H: Handler> Run<H> {
             let (timed, tasks) = (self.timer.is_some(), self.task_results.is_some());
             tokio::select! {
                 biased;
+                () = self.shared.wake.notified() => {}
                 () = expired(&mut self.sleep), if timed => {
                     if let Some(timer) = self.timer.take() {
                         self.publish_timer();
@@ -158,26 +167,34 @@ impl<H: Handler> Run<H> {
                 }
                 envelope = self.events.recv() => match envelope {
                     Some(envelope) => {
-                        self.deliver(envelope);
+                        self.handle(envelope.event, envelope.reply);
                         self.drain_queue();
                     }
-                    None => self.stop(),
+                    None => {
+                        self.stop();
+                        self.conclude();
+                    }
                 },
             }
         }
     }
 
-    fn deliver(&mut self, envelope: Envelope<H>) {
-        if let Some(event) = envelope.event {
-            self.handle(event, envelope.reply);
-        }
+    /// Records the start and enters the initial state; its timer shows in
+    /// the snapshot before any event is handled.
+    fn start(&mut self) {
+        self.started = true;
+        let snapshot = self.shared.snapshot();
+        record(&mut self.recorders, |recorder| recorder.on_start(&snapshot));
+        self.enter();
+        self.publish_timer();
+        self.conclude();
     }
 
     /// Handles events already queued without going back through `select!`,
     /// a few at a time, while nothing else needs the loop's attention.
     fn drain_queue(&mut self) {
         for _ in 0..DRAIN_BATCH {
-            let attention = self.ending.is_some()
+            let attention = self.outcome.is_some()
                 || !self.own.is_empty()
                 || self.shared.requested.load(Ordering::Acquire)
                 || self
@@ -188,7 +205,7 @@ impl<H: Handler> Run<H> {
                 return;
             }
             match self.events.try_recv() {
-                Ok(envelope) => self.deliver(envelope),
+                Ok(envelope) => self.handle(envelope.event, envelope.reply),
                 Err(_) => return,
             }
         }
@@ -197,6 +214,7 @@ impl<H: Handler> Run<H> {
     fn control(&mut self) {
         if self.shared.stop.load(Ordering::Acquire) {
             self.stop();
+            self.conclude();
             return;
         }
         let pause = self.shared.pause.load(Ordering::Acquire);
@@ -222,12 +240,16 @@ impl<H: Handler> Run<H> {
         });
     }
 
+    /// A task's output event is dropped if its state was left since (the
+    /// task was aborted, but its output may already have been on its way);
+    /// a panic is always reported, whatever the state is by now.
     fn task_output(&mut self, entry: u64, output: TaskOutput<H::Event>) {
-        if entry != self.entry {
-            return;
-        }
         match output {
-            TaskOutput::Event(event) => self.handle(event, None),
+            TaskOutput::Event(event) => {
+                if entry == self.entry {
+                    self.handle(event, None);
+                }
+            }
             TaskOutput::Panicked(message) => {
                 tracing::error!(machine = H::State::NAME, message, "state task panicked");
                 record(&mut self.recorders, |recorder| {
@@ -244,7 +266,7 @@ impl<H: Handler> Run<H> {
         });
         // Decided once, before the event moves into the handler: its text is
         // only needed if someone will see the transition.
-        let text = self.wants_transitions().then(|| format!("{event:?}"));
+        let text = self.wants_transitions().then(|| event_text(&event));
         let mut cx = Cx::new();
         let (handler, state) = (&mut self.handler, &self.state);
         let step = catch_unwind(AssertUnwindSafe(|| handler.handle(state, event, &mut cx)));
@@ -271,10 +293,19 @@ impl<H: Handler> Run<H> {
                 recorder.on_rejected(&self.state, rejection);
             });
         }
+        // The end of the run is visible before the reply.
+        self.conclude();
         // A `post` has nobody to tell: build the reply (a clone of the
         // state, for a transition) only for a `send`.
         if let Some(reply) = reply {
             let _ = reply.send(result.and_then(|handled| self.reply(handled)));
+        }
+    }
+
+    /// Finishes the run if the last step ended it.
+    fn conclude(&mut self) {
+        if let Some(outcome) = self.ending.take() {
+            self.finish(outcome);
         }
     }
 
@@ -290,6 +321,9 @@ impl<H: Handler> Run<H> {
             Handled::Rejected(Rejection::Illegal(error)) => {
                 return Err(RunnerError::Illegal(error))
             }
+            Handled::Rejected(Rejection::KindChanged(error)) => {
+                return Err(RunnerError::KindChanged(error))
+            }
             Handled::Stopped => Applied::Stopped,
         })
     }
@@ -302,12 +336,11 @@ impl<H: Handler> Run<H> {
         update: bool,
     ) -> Result<Handled<Kind<H>>, RunnerError<Kind<H>>> {
         let (from, to) = (self.state.kind(), next.kind());
-        let legal = if update {
-            from == to
-        } else {
-            H::State::can_transition(from, to)
-        };
-        if !legal {
+        if update && from != to {
+            let error = KindChanged::new(H::State::NAME, from, to);
+            return Ok(Handled::Rejected(Rejection::KindChanged(error)));
+        }
+        if !update && !H::State::can_transition(from, to) {
             let error = TransitionError::new(H::State::NAME, from, to, <H::State>::targets(from));
             return Ok(Handled::Rejected(Rejection::Illegal(error)));
         }
@@ -412,13 +445,25 @@ impl<H: Handler> Run<H> {
 
     fn timeout_at(&self) -> Option<SystemTime> {
         self.timer.as_ref().map(|timer| {
-            let now = Instant::now();
-            SystemTime::now() + timer.deadline.saturating_duration_since(now)
+            let remaining = timer.deadline.saturating_duration_since(Instant::now());
+            let now = SystemTime::now();
+            // `Cx` caps deadlines at `FAR_FUTURE`; this only guards the addition.
+            now.checked_add(remaining).unwrap_or(now + FAR_FUTURE)
         })
     }
 
-    fn wants_transitions(&self) -> bool {
-        !self.recorders.is_empty() || self.shared.subscribers().is_some()
+    fn wants_transitions(&mut self) -> bool {
+        !self.recorders.is_empty() || self.subscribers().is_some()
+    }
+
+    /// The broadcast sender while someone listens.
+    fn subscribers(&mut self) -> Option<&broadcast::Sender<Arc<Transition<H::State>>>> {
+        if self.broadcast.is_none() && self.shared.subscribed.load(Ordering::Acquire) {
+            self.broadcast = self.shared.broadcast();
+        }
+        self.broadcast
+            .as_ref()
+            .filter(|sender| sender.receiver_count() > 0)
     }
 
     /// The snapshot first (so a sender's reply never outruns it), then
@@ -449,7 +494,7 @@ impl<H: Handler> Run<H> {
         record(&mut self.recorders, |recorder| {
             recorder.on_transition(&transition);
         });
-        if let Some(subscribers) = self.shared.subscribers() {
+        if let Some(subscribers) = self.subscribers() {
             let _ = subscribers.send(transition);
         }
     }
@@ -463,9 +508,12 @@ impl<H: Handler> Run<H> {
         });
     }
 
-    fn finish(&mut self, outcome: Outcome<H::State>) -> Outcome<H::State> {
-        self.finished = true;
+    /// Ends the run: the recorders' `on_finish` first, then the outcome and
+    /// the final status, then the waiters; last, the queue and the broadcast
+    /// close so every sender and subscriber learns of the end.
+    fn finish(&mut self, outcome: Outcome<H::State>) {
         self.leave();
+        record(&mut self.recorders, |recorder| recorder.on_finish(&outcome));
         let status = match &outcome {
             Outcome::Completed(_) => Status::Completed,
             Outcome::Stopped(_) => Status::Stopped,
@@ -473,22 +521,31 @@ impl<H: Handler> Run<H> {
             Outcome::Aborted => Status::Aborted,
         };
         let _ = self.shared.outcome.set(outcome.clone());
+        self.outcome = Some(outcome);
         self.shared.update(|snapshot| {
             snapshot.status = status;
             snapshot.timeout_at = None;
             true
         });
         self.shared.finished.notify_waiters();
-        record(&mut self.recorders, |recorder| recorder.on_finish(&outcome));
         // Queued senders learn `Finished` when their envelopes are dropped.
         self.events.close();
-        outcome
+        self.broadcast = None;
+        self.shared.close_broadcast();
     }
 }
 
 impl<H: Handler> Drop for Run<H> {
+    /// A run dropped before it ended is `Aborted`. One dropped before it was
+    /// ever polled still pairs `on_start` with `on_finish`, so every
+    /// recorder sees a whole run; the handler's `on_enter` never ran.
     fn drop(&mut self) {
-        if !self.finished {
+        if self.outcome.is_none() {
+            if !self.started {
+                self.started = true;
+                let snapshot = self.shared.snapshot();
+                record(&mut self.recorders, |recorder| recorder.on_start(&snapshot));
+            }
             self.finish(Outcome::Aborted);
         }
     }
@@ -523,6 +580,16 @@ fn record<H: Handler>(
             );
         }
     }
+}
+
+/// The event's `Debug` text for recorders and subscribers. A `Debug` impl
+/// that panics must not take the run down: the text then says so.
+fn event_text<E: Debug>(event: &E) -> String {
+    catch_unwind(AssertUnwindSafe(|| format!("{event:?}"))).unwrap_or_else(|panic| {
+        let message = panic_message(&*panic);
+        tracing::error!(message, "the event's `Debug` panicked; the runner goes on");
+        format!("<`Debug` panicked: {message}>")
+    })
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> String {

@@ -1,0 +1,44 @@
+//! Helpers shared by the runner tests.
+// Each test binary uses only some of them.
+#![allow(dead_code)]
+
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::Poll;
+use std::time::Duration;
+
+/// How long any wait in a test may take. On tokio's paused clock an idle
+/// runtime jumps straight to this deadline, so a lost wake-up fails the test
+/// at once instead of hanging it.
+pub(crate) const LIMIT: Duration = Duration::from_secs(30);
+
+/// Awaits `future`, failing the test if it does not finish within [`LIMIT`].
+pub(crate) async fn within<F: Future>(future: F) -> F::Output {
+    match tokio::time::timeout(LIMIT, future).await {
+        Ok(output) => output,
+        Err(_) => panic!("waited {LIMIT:?}: a wake-up was lost"),
+    }
+}
+
+/// Polls `future` once: its output if it was ready, `None` if it is pending.
+pub(crate) async fn poll_once<F: Future + ?Sized>(mut future: Pin<&mut F>) -> Option<F::Output> {
+    poll_fn(move |cx| {
+        Poll::Ready(match future.as_mut().poll(cx) {
+            Poll::Ready(output) => Some(output),
+            Poll::Pending => None,
+        })
+    })
+    .await
+}
+
+/// Every line of `expected` appears, whole, in `lines`, in this order.
+pub(crate) fn assert_lines_in_order<'a>(lines: impl IntoIterator<Item = &'a str>, expected: &[&str]) {
+    let lines: Vec<&str> = lines.into_iter().collect();
+    let mut rest = lines.iter();
+    for line in expected {
+        assert!(
+            rest.any(|candidate| candidate == line),
+            "missing {line:?}, or out of order, in\n{lines:#?}"
+        );
+    }
+}
