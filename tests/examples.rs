@@ -92,8 +92,10 @@ mod recorder;
 
 #[tokio::test(start_paused = true)]
 async fn recorder_sees_every_event_and_finishes_exactly_once() {
-    let [decided, crashed, abandoned]: [Vec<String>; 3] =
-        within(recorder::demo()).await.try_into().expect("three sessions");
+    let [decided, crashed, abandoned]: [Vec<String>; 3] = within(recorder::demo())
+        .await
+        .try_into()
+        .expect("three sessions");
     assert_eq!(
         decided.first().map(String::as_str),
         Some("opened in Convened")

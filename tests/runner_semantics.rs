@@ -5,8 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use statewright::{
     runner::error::FinishedError, state_machine, Applied, Cx, Handler, Outcome, Recorder, Runner,
-    RunnerError, RunnerHandle,
-    Status, Step, Transcript,
+    RunnerError, RunnerHandle, Status, Step, Transcript,
 };
 use tokio::time::advance;
 
@@ -589,7 +588,10 @@ async fn a_table_only_machine_runs_without_a_handler() {
         }
     );
     handle.send(DoorEvent::Lock).await.unwrap();
-    assert_eq!(within(handle.join()).await, Outcome::Completed(Door::Locked));
+    assert_eq!(
+        within(handle.join()).await,
+        Outcome::Completed(Door::Locked)
+    );
 }
 
 /// Handles cross threads and tasks; so do the futures of `send` and `join`.

@@ -32,7 +32,10 @@ pub(crate) async fn poll_once<F: Future + ?Sized>(mut future: Pin<&mut F>) -> Op
 }
 
 /// Every line of `expected` appears, whole, in `lines`, in this order.
-pub(crate) fn assert_lines_in_order<'a>(lines: impl IntoIterator<Item = &'a str>, expected: &[&str]) {
+pub(crate) fn assert_lines_in_order<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+    expected: &[&str],
+) {
     let lines: Vec<&str> = lines.into_iter().collect();
     let mut rest = lines.iter();
     for line in expected {

@@ -106,7 +106,10 @@ impl<S: StateMachine + Clone> Shared<S> {
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<Transition<S>>> {
-        let mut channel = self.transitions.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut channel = self
+            .transitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         match &*channel {
             Channel::Open(sender) => sender.subscribe(),
             Channel::Unopened => {
@@ -121,7 +124,11 @@ impl<S: StateMachine + Clone> Shared<S> {
 
     /// The open broadcast channel, for the run to keep.
     pub(crate) fn broadcast(&self) -> Option<Broadcast<S>> {
-        match &*self.transitions.lock().unwrap_or_else(PoisonError::into_inner) {
+        match &*self
+            .transitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
             Channel::Open(sender) => Some(sender.clone()),
             Channel::Unopened | Channel::Closed => None,
         }
@@ -129,7 +136,10 @@ impl<S: StateMachine + Clone> Shared<S> {
 
     /// Drops the shared sender; receivers see `Closed` once the run's is gone too.
     pub(crate) fn close_broadcast(&self) {
-        *self.transitions.lock().unwrap_or_else(PoisonError::into_inner) = Channel::Closed;
+        *self
+            .transitions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Channel::Closed;
     }
 }
 
