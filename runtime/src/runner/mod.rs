@@ -59,30 +59,44 @@
 //! timer and the tasks are untouched. A `Step::to` of the same kind needs a
 //! self-edge in the table and re-enters the state. [`Step::update`] changes
 //! the current state's data: it keeps the timer and tasks and is published
-//! like a transition (with `update: true`).
+//! like a transition (with `update: true`); an update of another kind is
+//! refused with [`RunnerError::KindChanged`].
 //!
 //! ## The state timer
 //!
 //! There is **one** timer ([`Cx::set_timeout`]); setting it replaces the old
 //! one, **any** transition cancels it, and a cancelled firing is **never**
-//! delivered. Its deadline is in the snapshot and in every transition.
+//! delivered. Its deadline is in the snapshot and in every transition, the
+//! initial state's included (from the moment the run is first polled). A
+//! deadline more than 30 years away is cut to 30 years.
 //!
 //! ## Tasks
 //!
 //! Tasks from [`Cx::spawn`] belong to the state: they are aborted when it is
-//! left, their output comes back as an event, and a panicking task is
-//! reported to recorders, not fatal.
+//! left, and their output comes back as an event only while it lasts. A
+//! panicking task is reported to recorders (`on_task_panic`) **always**,
+//! even if its state was left by then; it never ends the run.
 //!
 //! ## Pause, stop and the end of a run
 //!
 //! [`RunnerHandle::pause`] holds events, timer firings and task outputs, in
-//! order, until [`RunnerHandle::resume`]. [`RunnerHandle::stop`] ends the run
-//! with [`Outcome::Stopped`]; entering a `#[terminal]` state ends it with
-//! [`Outcome::Completed`]; a handler panic with [`Outcome::Crashed`];
-//! dropping the task or shutting the runtime down with [`Outcome::Aborted`].
-//! In **every** case each recorder's `on_finish` runs **exactly once** and
-//! watchers see the final [`Status`]. Events still queued, and any sent
-//! later, fail with [`RunnerError::Finished`].
+//! order, until [`RunnerHandle::resume`]. Control requests never take a
+//! slot in the event queue. [`RunnerHandle::stop`] ends the run with
+//! [`Outcome::Stopped`], as does dropping **every** handle; entering a
+//! `#[terminal]` state ends it with [`Outcome::Completed`]; a handler panic
+//! (in `handle` or `on_enter`) with [`Outcome::Crashed`]; dropping the task
+//! or shutting the runtime down with [`Outcome::Aborted`].
+//!
+//! In **every** case, in this order: each recorder's `on_finish` runs
+//! **exactly once**; then the snapshot shows the final [`Status`]; then
+//! [`RunnerHandle::join`] returns; then the sender of the event that ended
+//! the run gets its reply. Events still queued, and any sent later, fail
+//! with [`RunnerError::Finished`]; subscribers receive the last transitions
+//! and then `RecvError::Closed`.
+//!
+//! A run future (from [`Runner::pair`]) dropped before it was ever polled
+//! still calls each recorder's `on_start` and then `on_finish(Aborted)`, so
+//! a recorder always sees both or, if it was never added, neither.
 //!
 //! ## Watching
 //!
@@ -91,6 +105,15 @@
 //! sees a gap in `seq` (or `RecvError::Lagged`) and resyncs from
 //! [`RunnerHandle::snapshot`]: nothing is lost silently. A slow subscriber
 //! never slows the runner, and with no subscriber no transition is built.
+//! A transition's `event` is the event's `Debug` text; if that `Debug`
+//! panics, the text says so and the run goes on.
+//!
+//! ## Errors
+//!
+//! Each operation has the error type it can fail with, in [`error`]:
+//! [`RunnerError`] for `send`, [`PostError`] and [`TryPostError`] (which
+//! give the event back) for `post` and `try_post`, [`FinishedError`] for
+//! `pause`, `resume` and `stop`.
 
 mod cx;
 pub mod error;
@@ -129,8 +152,10 @@ pub trait Handler: Send + 'static {
     where
         Self: Sized;
 
-    /// Called after each entry into a state (the initial one included, and
-    /// re-entry through a self-edge); not called for `Step::update`.
+    /// Called after each entry into a state (the initial one included, when
+    /// the run is first polled, and re-entry through a self-edge); not
+    /// called for `Step::update`. Its `cx` requests apply to the entered
+    /// state; a panic here ends the run with `Outcome::Crashed`.
     fn on_enter(&mut self, state: &Self::State, cx: &mut Cx<Self>)
     where
         Self: Sized,
