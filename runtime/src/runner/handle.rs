@@ -4,6 +4,7 @@ use core::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
+use atomic_waker::AtomicWaker;
 use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 
 use super::error::{FinishedError, PostError, TryPostError};
@@ -40,9 +41,10 @@ pub(crate) struct Shared<S: StateMachine> {
     /// Set with every control request; the run checks it between events
     /// with one load.
     pub(crate) requested: AtomicBool,
-    /// Wakes a waiting run for a control request. It is not the event queue:
-    /// a control request never takes a slot a user's event could use.
-    pub(crate) wake: Notify,
+    /// The run's waker for control requests: registered lock-free each time
+    /// the run waits. It is not the event queue, so a control request never
+    /// takes a slot a user's event could use.
+    pub(crate) control: AtomicWaker,
 }
 
 type Broadcast<S> = broadcast::Sender<Arc<Transition<S>>>;
@@ -66,7 +68,7 @@ impl<S: StateMachine + Clone> Shared<S> {
             stop: AtomicBool::new(false),
             handles: AtomicUsize::new(1),
             requested: AtomicBool::new(false),
-            wake: Notify::new(),
+            control: AtomicWaker::new(),
         }
     }
 
@@ -176,7 +178,7 @@ impl<H: Handler> Drop for RunnerHandle<H> {
             // The queue closes with this handle, which wakes a running loop.
             self.shared.stop.store(true, Ordering::Release);
             self.shared.requested.store(true, Ordering::Release);
-            self.shared.wake.notify_one();
+            self.shared.control.wake();
         }
     }
 }
@@ -508,8 +510,8 @@ impl<H: Handler> RunnerHandle<H> {
         }
         flag.store(value, Ordering::Release);
         self.shared.requested.store(true, Ordering::Release);
-        // A permit is kept if the run is busy, so the request is never missed.
-        self.shared.wake.notify_one();
+        // A busy run sees `requested` before its next event; a waiting one is woken.
+        self.shared.control.wake();
         Ok(())
     }
 }

@@ -4,7 +4,9 @@
 use std::any::Any;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::future::Future;
 use std::pin::Pin;
+use std::task::Poll;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -145,7 +147,7 @@ impl<H: Handler> Run<H> {
                 continue;
             }
             if self.paused {
-                self.shared.wake.notified().await;
+                control_requested(&self.shared).await;
                 continue;
             }
             if let Some(event) = self.own.pop_front() {
@@ -155,7 +157,7 @@ impl<H: Handler> Run<H> {
             let (timed, tasks) = (self.timer.is_some(), self.task_results.is_some());
             tokio::select! {
                 biased;
-                () = self.shared.wake.notified() => {}
+                () = control_requested(&self.shared) => {}
                 () = expired(&mut self.sleep), if timed => {
                     if let Some(timer) = self.timer.take() {
                         self.publish_timer();
@@ -549,6 +551,19 @@ impl<H: Handler> Drop for Run<H> {
             self.finish(Outcome::Aborted);
         }
     }
+}
+
+/// Resolves once a control request is pending. The waker is registered
+/// before the flag is read, so a request made in between still wakes the run.
+fn control_requested<S: StateMachine + Clone>(shared: &Shared<S>) -> impl Future<Output = ()> + '_ {
+    std::future::poll_fn(move |cx| {
+        shared.control.register(cx.waker());
+        if shared.requested.load(Ordering::Acquire) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
 }
 
 async fn expired(sleep: &mut Option<Pin<Box<Sleep>>>) {
