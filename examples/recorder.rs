@@ -101,7 +101,7 @@ impl Recorder<Chair> for Minutes {
     }
 
     fn on_finish(&mut self, outcome: &Outcome<Council>) {
-        self.write(format!("closed: {}", outcome));
+        self.write(format!("closed: {outcome}"));
     }
 }
 

@@ -127,7 +127,7 @@ impl Recorder<Steps> for Hooks {
     }
 
     fn on_finish(&mut self, outcome: &Outcome<Workflow>) {
-        self.say(format!("finished: {}", outcome));
+        self.say(format!("finished: {outcome}"));
     }
 }
 

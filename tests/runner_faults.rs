@@ -121,7 +121,7 @@ impl Handler for Worker {
         };
         self.log.push(format!("{line} in {}", state.kind()));
         match event {
-            Ev::Start => Step::to(Job::Running),
+            Ev::Start | Ev::Poison(_) => Step::to(Job::Running),
             Ev::Rest => Step::to(Job::Idle),
             Ev::Finish => Step::to(Job::Done),
             Ev::Note | Ev::Fired => Step::stay(),
@@ -154,7 +154,6 @@ impl Handler for Worker {
                 });
                 Step::stay()
             }
-            Ev::Poison(_) => Step::to(Job::Running),
             Ev::Refresh => Step::update(Job::Running),
         }
     }

@@ -147,7 +147,11 @@ async fn every_subscriber_is_gap_free_or_resyncs_to_the_final_snapshot() {
         }
     }
     assert_eq!(replies, EVENTS / SEND_EVERY, "one reply per send");
-    assert_eq!(handled.load(Ordering::Relaxed), EVENTS, "none lost or doubled");
+    assert_eq!(
+        handled.load(Ordering::Relaxed),
+        EVENTS,
+        "none lost or doubled"
+    );
     let final_snapshot = handle.snapshot();
     assert_eq!(final_snapshot.seq, final_seq);
     assert_eq!(final_snapshot.state, Counter::Counting { count: EVENTS });
@@ -155,7 +159,10 @@ async fn every_subscriber_is_gap_free_or_resyncs_to_the_final_snapshot() {
         // Keeping every transition would take well over 100 MiB.
         let growth = late.saturating_sub(early);
         assert!(growth < 64 << 20, "memory grew by {growth} bytes");
-        println!("resident memory grew by {} KiB over the last 90 %", growth >> 10);
+        println!(
+            "resident memory grew by {} KiB over the last 90 %",
+            growth >> 10
+        );
     }
 
     let mut resynced = 0;

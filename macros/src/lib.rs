@@ -1,6 +1,4 @@
 //! The proc-macro entry point of statewright; see the `statewright` crate.
-#![forbid(unsafe_code)]
-#![deny(missing_docs)]
 
 use proc_macro::TokenStream;
 

@@ -5,8 +5,6 @@
 //! watchers and [`recorder`]s.
 //!
 //! Depend on the `statewright` facade rather than on this crate directly.
-#![forbid(unsafe_code)]
-#![deny(missing_docs)]
 
 #[doc(hidden)]
 pub mod __private;

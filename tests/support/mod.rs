@@ -16,7 +16,7 @@ pub(crate) const LIMIT: Duration = Duration::from_secs(30);
 pub(crate) async fn within<F: Future>(future: F) -> F::Output {
     match tokio::time::timeout(LIMIT, future).await {
         Ok(output) => output,
-        Err(_) => panic!("waited {LIMIT:?}: a wake-up was lost"),
+        Err(elapsed) => panic!("{elapsed} after {LIMIT:?}: a wake-up was lost"),
     }
 }
 

@@ -75,15 +75,27 @@ pub(crate) fn did_you_mean<'a>(
     unknown: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> String {
-    let best = candidates
-        .into_iter()
-        .map(|candidate| (edit_distance(unknown, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len().max(3) / 3).max(1))
-        .min_by_key(|(distance, _)| *distance);
-    match best {
-        Some((_, candidate)) => format!("; did you mean `{candidate}`?"),
+    match closest(unknown, candidates) {
+        Some(candidate) => format!("; did you mean `{candidate}`?"),
         None => String::new(),
     }
+}
+
+/// The candidate closest to `unknown`, if one is close enough to be what
+/// was meant: up to two edits in five letters (`Payed` is `Paid`).
+pub(crate) fn closest<'a>(
+    unknown: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (edit_distance(unknown, candidate), candidate))
+        .filter(|(distance, candidate)| {
+            let longest = unknown.chars().count().max(candidate.chars().count());
+            *distance <= (longest * 2 / 5).max(1)
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
 }
 
 /// Edit distance counting a swap of two neighbours as one edit (optimal
@@ -122,5 +134,10 @@ mod tests {
             "; did you mean `InReview`?"
         );
         assert_eq!(did_you_mean("Banana", states), "");
+        assert_eq!(
+            did_you_mean("Payed", ["Pending", "Paid", "Shipped"]),
+            "; did you mean `Paid`?"
+        );
+        assert_eq!(did_you_mean("Done", ["Idle", "Open"]), "");
     }
 }

@@ -1,9 +1,11 @@
 //! The machine as a table: states, edges and events in declaration order,
 //! names resolved to indices. Holds no `syn` nodes.
 
-use crate::errors::{did_you_mean, Errors};
-use crate::parse::{self, Fields};
+use crate::errors::{closest, did_you_mean, Errors};
+use crate::idents::{self, pascal_case, snake_case, unraw};
+use crate::{parse, types};
 use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
 
 /// A machine whose names are resolved; `validate` checks its rules.
 #[cfg_attr(test, derive(Debug))]
@@ -18,6 +20,15 @@ pub(crate) struct Machine {
     pub(crate) derives: Vec<Ident>,
     /// The typestate module's name.
     pub(crate) module: Ident,
+    /// The kind enum's name (`<Machine>Kind` unless renamed).
+    pub(crate) kind: Ident,
+    /// The event enum's name (`<Machine>Event` unless renamed).
+    pub(crate) event_enum: Ident,
+    /// Hidden aliases declared beside the enum for field types that the
+    /// typestate module would otherwise shadow.
+    pub(crate) aliases: Vec<(Ident, TokenStream)>,
+    /// Whether the enum has generics, which nothing generated supports yet.
+    pub(crate) has_generics: bool,
     /// Whether unreachable states are allowed.
     pub(crate) allow_unreachable: bool,
     /// False when the written table lost marks or edges to errors (a
@@ -30,6 +41,74 @@ pub(crate) struct Machine {
     pub(crate) edges: Vec<Edge>,
     /// Events in order of first use.
     pub(crate) events: Vec<Event>,
+    /// Edges to a misspelt state, aimed at the state the error suggests:
+    /// only the fallback uses them, so that code written against the
+    /// intended table does not fail a second time.
+    pub(crate) guessed_edges: Vec<Edge>,
+}
+
+/// A variant's fields, also the payload of events that enter it.
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
+pub(crate) struct Fields {
+    /// Unit, tuple or struct.
+    pub(crate) style: Style,
+    /// The fields in order.
+    pub(crate) fields: Vec<Field>,
+}
+
+impl Fields {
+    /// Whether both have the same shape, names and types as written.
+    pub(crate) fn same_as(&self, other: &Fields) -> bool {
+        self.style == other.style
+            && self.fields.len() == other.fields.len()
+            && self
+                .fields
+                .iter()
+                .zip(&other.fields)
+                .all(|(a, b)| a.ident == b.ident && a.ty.to_string() == b.ty.to_string())
+    }
+}
+
+/// The shape of a variant.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(test, derive(Debug))]
+pub(crate) enum Style {
+    /// `A`
+    Unit,
+    /// `A(T, U)`
+    Tuple,
+    /// `A { t: T }`
+    Named,
+}
+
+/// One field.
+#[derive(Clone)]
+#[cfg_attr(test, derive(Debug))]
+pub(crate) struct Field {
+    /// The name of a struct field; `None` in a tuple variant.
+    pub(crate) ident: Option<Ident>,
+    /// The type as written in the enum.
+    pub(crate) ty: TokenStream,
+    /// The type as written beside the enum (the event enum): `Self` is the enum.
+    pub(crate) outside: TokenStream,
+    /// The type as written in the typestate module, one module deeper.
+    pub(crate) inside: TokenStream,
+    /// Its doc comment lines.
+    pub(crate) docs: Vec<String>,
+}
+
+impl Field {
+    /// A field whose type is yet to be placed with [`types::place`].
+    pub(crate) fn new(ident: Option<Ident>, ty: TokenStream, docs: Vec<String>) -> Self {
+        Field {
+            ident,
+            outside: ty.clone(),
+            inside: ty.clone(),
+            ty,
+            docs,
+        }
+    }
 }
 
 /// One state (variant).
@@ -77,18 +156,66 @@ pub(crate) struct Event {
 
 impl Machine {
     pub(crate) fn from_parse(input: parse::Machine, errors: &mut Errors) -> Machine {
-        let module = input.options.module.clone().unwrap_or_else(|| {
-            Ident::new(&snake_case(&input.ident.to_string()), input.ident.span())
-        });
+        let name = unraw(&input.ident);
+        let module = match input.options.module.clone() {
+            Some(module) => module,
+            None => derived(
+                &snake_case(&name),
+                &input.ident,
+                "typestate module",
+                "module",
+                errors,
+            ),
+        };
+        let kind = match input.options.kind.clone() {
+            Some(kind) => kind,
+            None => derived(
+                &format!("{name}Kind"),
+                &input.ident,
+                "kind enum",
+                "kind",
+                errors,
+            ),
+        };
+        let event_enum = match input.options.event.clone() {
+            Some(event) => event,
+            None => derived(
+                &format!("{name}Event"),
+                &input.ident,
+                "event enum",
+                "event",
+                errors,
+            ),
+        };
+        let state_names: Vec<String> = input
+            .variants
+            .iter()
+            .map(|variant| variant.ident.to_string())
+            .collect();
+        let mut aliases = Vec::new();
         let states: Vec<State> = input
             .variants
             .iter()
-            .map(|variant| State {
-                ident: variant.ident.clone(),
-                docs: variant.docs.clone(),
-                fields: variant.fields.clone(),
-                initial: variant.initial.clone(),
-                terminal: variant.terminal.first().copied(),
+            .map(|variant| {
+                let mut fields = variant.fields.clone();
+                for (index, field) in fields.fields.iter_mut().enumerate() {
+                    let placed = types::place(&field.ty, &input.ident, &state_names);
+                    field.outside = placed.outside;
+                    field.inside = placed.inside;
+                    if placed.shadowed {
+                        let alias =
+                            quote::format_ident!("__{}_{}_{index}", name, unraw(&variant.ident));
+                        aliases.push((alias.clone(), field.outside.clone()));
+                        field.inside = quote!(super::#alias);
+                    }
+                }
+                State {
+                    ident: variant.ident.clone(),
+                    docs: variant.docs.clone(),
+                    fields,
+                    initial: variant.initial.clone(),
+                    terminal: variant.terminal.first().copied(),
+                }
             })
             .collect();
         let mut machine = Machine {
@@ -97,27 +224,44 @@ impl Machine {
             inner_vis: input.inner_vis,
             derives: input.derives,
             module,
+            kind,
+            event_enum,
+            aliases,
+            has_generics: input.has_generics,
             allow_unreachable: input.options.allow_unreachable,
             table_is_complete: input.variants_complete,
             states,
             edges: Vec::new(),
             events: Vec::new(),
+            guessed_edges: Vec::new(),
         };
         let mut by_source: Vec<Vec<Edge>> = vec![Vec::new(); machine.states.len()];
         for (from, variant) in input.variants.iter().enumerate() {
             for edge in &variant.edges {
-                let Some(to) = machine.resolve(&edge.target, errors) else {
-                    machine.table_is_complete = false;
-                    continue;
+                let (to, guessed) = match machine.resolve(&edge.target, errors) {
+                    Ok(to) => (to, false),
+                    Err(guess) => {
+                        machine.table_is_complete = false;
+                        let Some(guess) = guess else { continue };
+                        (guess, true)
+                    }
                 };
-                let event = edge.event.as_ref().map(|event| machine.event(event, to));
-                by_source[from].push(Edge {
+                let event = edge
+                    .event
+                    .as_ref()
+                    .map(|event| machine.event(event, to, errors));
+                let edge = Edge {
                     from,
                     to,
                     event,
                     span: edge.target.span(),
                     from_any: false,
-                });
+                };
+                if guessed {
+                    machine.guessed_edges.push(edge);
+                } else {
+                    by_source[from].push(edge);
+                }
             }
         }
         for (to, variant) in input.variants.iter().enumerate() {
@@ -125,7 +269,7 @@ impl Machine {
                 let event = from_any
                     .event
                     .as_ref()
-                    .map(|event| machine.event(event, to));
+                    .map(|event| machine.event(event, to, errors));
                 for (from, edges) in by_source.iter_mut().enumerate() {
                     if from != to && machine.states[from].terminal.is_none() {
                         edges.push(Edge {
@@ -143,33 +287,50 @@ impl Machine {
         machine
     }
 
-    fn resolve(&self, name: &Ident, errors: &mut Errors) -> Option<usize> {
-        let found = self.states.iter().position(|state| state.ident == *name);
-        if found.is_none() {
-            let hint = did_you_mean(
-                &name.to_string(),
-                self.states
-                    .iter()
-                    .map(|state| state.ident.to_string())
-                    .collect::<Vec<_>>()
-                    .iter()
-                    .map(String::as_str),
-            );
-            errors.error(
-                name.span(),
-                format!("unknown state `{name}` in `{}`{hint}", self.ident),
-            );
+    /// The index of the state `name`, or the error's suggestion, if any.
+    fn resolve(&self, name: &Ident, errors: &mut Errors) -> Result<usize, Option<usize>> {
+        if let Some(found) = self.states.iter().position(|state| state.ident == *name) {
+            return Ok(found);
         }
-        found
+        let names: Vec<String> = self
+            .states
+            .iter()
+            .map(|state| unraw(&state.ident))
+            .collect();
+        let written = unraw(name);
+        let hint = did_you_mean(&written, names.iter().map(String::as_str));
+        errors.error(
+            name.span(),
+            format!(
+                "unknown state `{written}` in `{}`{hint}",
+                unraw(&self.ident)
+            ),
+        );
+        let guess = closest(&written, names.iter().map(String::as_str));
+        Err(guess.and_then(|guess| names.iter().position(|name| name == guess)))
     }
 
-    fn event(&mut self, ident: &Ident, target: usize) -> usize {
+    fn event(&mut self, ident: &Ident, target: usize, errors: &mut Errors) -> usize {
         if let Some(index) = self.events.iter().position(|event| event.ident == *ident) {
             return index;
         }
+        let name = unraw(ident);
+        let variant = match idents::build(&pascal_case(&name), ident.span()) {
+            Ok(variant) => variant,
+            Err(invalid) => {
+                errors.error(
+                    ident.span(),
+                    format!(
+                        "event `{name}` would name the event variant {}; rename the event",
+                        invalid.describe(&pascal_case(&name))
+                    ),
+                );
+                quote::format_ident!("__Event{}", self.events.len(), span = ident.span())
+            }
+        };
         self.events.push(Event {
             ident: ident.clone(),
-            variant: Ident::new(&pascal_case(&ident.to_string()), ident.span()),
+            variant,
             payload: target,
         });
         self.events.len() - 1
@@ -218,49 +379,21 @@ impl Machine {
     }
 }
 
-pub(crate) fn snake_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    let chars: Vec<char> = name.chars().collect();
-    for (i, c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let after_lower =
-                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
-            let acronym_end = i > 0
-                && chars[i - 1].is_uppercase()
-                && chars.get(i + 1).is_some_and(|next| next.is_lowercase());
-            if after_lower || acronym_end {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(*c);
+/// A generated item's name derived from the enum's, or a placeholder and
+/// an error that names the option that renames it.
+fn derived(text: &str, machine: &Ident, item: &str, option: &str, errors: &mut Errors) -> Ident {
+    match idents::build(text, machine.span()) {
+        Ok(ident) => ident,
+        Err(invalid) => {
+            errors.error(
+                machine.span(),
+                format!(
+                    "the {item} of `{}` would be named {}; name it with `#[state_machine({option} = name)]`",
+                    unraw(machine),
+                    invalid.describe(text)
+                ),
+            );
+            quote::format_ident!("__{}", option, span = machine.span())
         }
-    }
-    out
-}
-
-pub(crate) fn pascal_case(name: &str) -> String {
-    name.split('_')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let mut chars = part.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_uppercase().chain(chars).collect()
-            })
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cases() {
-        assert_eq!(snake_case("Worker"), "worker");
-        assert_eq!(snake_case("RunInstance"), "run_instance");
-        assert_eq!(snake_case("HTTPServer"), "http_server");
-        assert_eq!(pascal_case("submit"), "Submit");
-        assert_eq!(pascal_case("force_fail"), "ForceFail");
     }
 }

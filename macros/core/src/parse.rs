@@ -3,6 +3,7 @@
 //! Checks that need more than one attribute live in `validate`.
 
 use crate::errors::{did_you_mean, Errors};
+use crate::model::{Field, Fields, Style};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::parse::{Parse, ParseStream};
@@ -13,7 +14,7 @@ use syn::{Attribute, Meta, Token};
 /// Our variant attributes, as written.
 const HELPERS: [&str; 5] = ["initial", "terminal", "to", "on", "from_any"];
 /// Options of `#[state_machine(..)]`.
-const OPTIONS: [&str; 2] = ["module", "allow_unreachable"];
+const OPTIONS: [&str; 4] = ["module", "kind", "event", "allow_unreachable"];
 /// Derives that are carried to typestate structs and the event enum.
 const STD_DERIVES: [&str; 8] = [
     "Debug",
@@ -28,6 +29,8 @@ const STD_DERIVES: [&str; 8] = [
 
 mod kw {
     syn::custom_keyword!(module);
+    syn::custom_keyword!(kind);
+    syn::custom_keyword!(event);
     syn::custom_keyword!(allow_unreachable);
 }
 
@@ -49,6 +52,8 @@ pub(crate) struct Machine {
     /// False when a variant's attributes had errors: some marks or edges
     /// are then missing from `variants`.
     pub(crate) variants_complete: bool,
+    /// Whether the enum has generics (not supported; reported here).
+    pub(crate) has_generics: bool,
 }
 
 /// `#[state_machine(..)]` options.
@@ -57,6 +62,10 @@ pub(crate) struct Machine {
 pub(crate) struct Options {
     /// `module = name`: the typestate module's name.
     pub(crate) module: Option<Ident>,
+    /// `kind = Name`: the kind enum's name.
+    pub(crate) kind: Option<Ident>,
+    /// `event = Name`: the event enum's name.
+    pub(crate) event: Option<Ident>,
     /// `allow_unreachable`: do not require every state to be reachable.
     pub(crate) allow_unreachable: bool,
 }
@@ -98,40 +107,6 @@ pub(crate) struct FromAny {
     pub(crate) event: Option<Ident>,
 }
 
-/// A variant's fields, also the payload of events that enter it.
-#[derive(Clone)]
-#[cfg_attr(test, derive(Debug))]
-pub(crate) struct Fields {
-    /// Unit, tuple or struct.
-    pub(crate) style: Style,
-    /// The fields in order.
-    pub(crate) fields: Vec<Field>,
-}
-
-/// The shape of a variant.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(test, derive(Debug))]
-pub(crate) enum Style {
-    /// `A`
-    Unit,
-    /// `A(T, U)`
-    Tuple,
-    /// `A { t: T }`
-    Named,
-}
-
-/// One field.
-#[derive(Clone)]
-#[cfg_attr(test, derive(Debug))]
-pub(crate) struct Field {
-    /// The name of a struct field; `None` in a tuple variant.
-    pub(crate) ident: Option<Ident>,
-    /// The type, as tokens.
-    pub(crate) ty: TokenStream,
-    /// Its doc comment lines.
-    pub(crate) docs: Vec<String>,
-}
-
 /// `event => Target` inside `#[on(..)]`.
 struct Arrow {
     event: Ident,
@@ -168,7 +143,8 @@ pub(crate) fn from_syn(
         return (None, item.into_token_stream());
     }
     let options = parse_options(args, errors);
-    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+    let has_generics = !item.generics.params.is_empty() || item.generics.where_clause.is_some();
+    if has_generics {
         errors.error(
             item.generics.span(),
             "generic state machines are not supported yet; use concrete types in the variants",
@@ -202,6 +178,7 @@ pub(crate) fn from_syn(
         derives,
         variants,
         variants_complete: errors.len() == errors_before_variants,
+        has_generics,
     };
     (Some(machine), quote!(#item))
 }
@@ -219,6 +196,7 @@ fn one_module_deeper(vis: &syn::Visibility) -> TokenStream {
                 .first()
                 .map(|segment| segment.ident.to_string());
             match first.as_deref() {
+                _ if path.leading_colon.is_some() => quote!(pub(in #path)),
                 Some("crate") => quote!(pub(in #path)),
                 Some("self") if path.segments.len() == 1 => quote!(pub(super)),
                 _ => quote!(pub(in super::#path)),
@@ -231,42 +209,45 @@ const NOT_AN_ENUM: &str = "`#[state_machine]` can only be applied to an enum";
 
 fn parse_options(args: TokenStream, errors: &mut Errors) -> Options {
     let mut options = Options::default();
-    let mut module_span = None;
-    let mut allow_span = None;
+    let mut given: Vec<(&'static str, Span)> = Vec::new();
+    let mut once = |name: &'static str, span: Span, errors: &mut Errors| match given
+        .iter()
+        .find(|(earlier, _)| *earlier == name)
+    {
+        Some((_, first)) => errors.duplicate(
+            span,
+            format!("option `{name}` is given twice"),
+            *first,
+            "first given here",
+        ),
+        None => given.push((name, span)),
+    };
     let parser = |input: ParseStream<'_>| -> syn::Result<()> {
         while !input.is_empty() {
             let lookahead = input.lookahead1();
             if lookahead.peek(kw::module) {
                 let keyword: kw::module = input.parse()?;
-                input.parse::<Token![=]>()?;
-                let name: Ident = input.parse()?;
-                if let Some(first) = module_span.replace(keyword.span) {
-                    errors.duplicate(
-                        keyword.span,
-                        "option `module` is given twice",
-                        first,
-                        "first given here",
-                    );
-                }
-                options.module = Some(name);
+                options.module = Some(named(input)?);
+                once("module", keyword.span, errors);
+            } else if lookahead.peek(kw::kind) {
+                let keyword: kw::kind = input.parse()?;
+                options.kind = Some(named(input)?);
+                once("kind", keyword.span, errors);
+            } else if lookahead.peek(kw::event) {
+                let keyword: kw::event = input.parse()?;
+                options.event = Some(named(input)?);
+                once("event", keyword.span, errors);
             } else if lookahead.peek(kw::allow_unreachable) {
                 let keyword: kw::allow_unreachable = input.parse()?;
-                if let Some(first) = allow_span.replace(keyword.span) {
-                    errors.duplicate(
-                        keyword.span,
-                        "option `allow_unreachable` is given twice",
-                        first,
-                        "first given here",
-                    );
-                }
                 options.allow_unreachable = true;
+                once("allow_unreachable", keyword.span, errors);
             } else if input.peek(syn::Ident) {
                 let unknown: Ident = input.parse()?;
                 let name = unknown.to_string();
                 return Err(syn::Error::new(
                     unknown.span(),
                     format!(
-                        "unknown option `{name}`; expected one of `module = name`, `allow_unreachable`{}",
+                        "unknown option `{name}`; expected one of `module = name`, `kind = Name`, `event = Name`, `allow_unreachable`{}",
                         did_you_mean(&name, OPTIONS)
                     ),
                 ));
@@ -283,6 +264,12 @@ fn parse_options(args: TokenStream, errors: &mut Errors) -> Options {
         errors.push(error);
     }
     options
+}
+
+/// `= name` after an option's keyword.
+fn named(input: ParseStream<'_>) -> syn::Result<Ident> {
+    input.parse::<Token![=]>()?;
+    input.parse()
 }
 
 /// Our variant attributes do nothing on the enum itself: say so, and strip
@@ -481,10 +468,12 @@ fn fields(fields: &syn::Fields) -> Fields {
     };
     let fields = fields
         .iter()
-        .map(|field| Field {
-            ident: field.ident.clone(),
-            ty: field.ty.to_token_stream(),
-            docs: docs(&field.attrs),
+        .map(|field| {
+            Field::new(
+                field.ident.clone(),
+                field.ty.to_token_stream(),
+                docs(&field.attrs),
+            )
         })
         .collect();
     Fields { style, fields }

@@ -2,32 +2,9 @@
 //! attributes; each `check_*` reports every violation it finds.
 
 use crate::errors::Errors;
-use crate::model::{snake_case, Edge, Machine};
-use crate::parse::Fields;
-
-/// Method names on generated types that an event (whose name becomes a
-/// method on typestate structs) would shadow or make ambiguous.
-const RESERVED_EVENTS: [&str; 19] = [
-    "to",
-    "into",
-    "try_into",
-    "from",
-    "try_from",
-    "clone",
-    "clone_from",
-    "eq",
-    "ne",
-    "cmp",
-    "partial_cmp",
-    "hash",
-    "fmt",
-    "name",
-    "kind",
-    "fire",
-    "transition_to",
-    "can_transition",
-    "is_terminal",
-];
+use crate::expand::RESERVED_METHODS;
+use crate::idents::{snake_case, unraw};
+use crate::model::{Edge, Machine};
 
 /// Runs every check. When the table lost edges or marks to earlier errors,
 /// the checks that judge the whole graph are skipped rather than report
@@ -162,10 +139,10 @@ fn check_event_payloads(machine: &Machine, errors: &mut Errors) {
     for edge in &machine.edges {
         let Some(event) = edge.event else { continue };
         let payload = machine.events[event].payload;
-        if same_fields(
-            &machine.states[payload].fields,
-            &machine.states[edge.to].fields,
-        ) || reported.contains(&(event, edge.to))
+        if machine.states[payload]
+            .fields
+            .same_as(&machine.states[edge.to].fields)
+            || reported.contains(&(event, edge.to))
         {
             continue;
         }
@@ -182,20 +159,11 @@ fn check_event_payloads(machine: &Machine, errors: &mut Errors) {
     }
 }
 
-fn same_fields(a: &Fields, b: &Fields) -> bool {
-    a.style == b.style
-        && a.fields.len() == b.fields.len()
-        && a.fields
-            .iter()
-            .zip(&b.fields)
-            .all(|(x, y)| x.ident == y.ident && x.ty.to_string() == y.ty.to_string())
-}
-
 fn check_event_names(machine: &Machine, errors: &mut Errors) {
     for event in &machine.events {
-        let name = event.ident.to_string();
-        let name = name.strip_prefix("r#").unwrap_or(&name);
-        if RESERVED_EVENTS.contains(&name) {
+        let name = unraw(&event.ident);
+        let name = name.as_str();
+        if RESERVED_METHODS.contains(&name) {
             errors.error(
                 event.ident.span(),
                 format!(

@@ -51,7 +51,9 @@ impl<K: Debug + Display + 'static> std::error::Error for RunnerError<K> {
 /// A `Step::update` whose new state is of another kind: an update replaces
 /// the current state's data and never moves the machine.
 ///
-/// ``update in `Job` must keep the kind: `Idle` -> `Running` is a transition; return `Step::to`` ``
+/// ```text
+/// update in `Job` must keep the kind: `Idle` -> `Running` is a transition; return `Step::to`
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct KindChanged<K: 'static> {

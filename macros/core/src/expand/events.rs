@@ -1,6 +1,6 @@
 use super::{bindings, docs_then, shape, Names};
 use crate::model::Machine;
-use crate::parse::Style;
+use crate::model::Style;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -32,7 +32,7 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> TokenStream {
             .iter()
             .enumerate()
             .map(|(index, field)| {
-                let ty = &field.ty;
+                let ty = &field.outside;
                 let doc = match &field.ident {
                     Some(name) => format!("The `{name}` field of `{}`.", target.ident),
                     None => format!("Field {index} of `{}`.", target.ident),

@@ -7,9 +7,47 @@ mod typestate;
 mod validator;
 
 use crate::model::Machine;
-use crate::parse::{Fields, Style};
+use crate::model::{Fields, Style};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
+
+/// The methods of the generated items that an event (which names a
+/// typestate method) must not shadow or make ambiguous: the typestates'
+/// own methods and conversions, the methods of every trait they may
+/// derive, and the machine's and event enum's generated methods.
+pub(crate) const RESERVED_METHODS: [&str; 28] = [
+    // typestate structs: `to` and the conversions
+    "to",
+    "into",
+    "try_into",
+    "from",
+    "try_from",
+    // derivable traits
+    "clone",
+    "clone_from",
+    "eq",
+    "ne",
+    "cmp",
+    "partial_cmp",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "max",
+    "min",
+    "clamp",
+    "hash",
+    "fmt",
+    "default",
+    // the machine enum, the kind enum and the event enum
+    "name",
+    "kind",
+    "fire",
+    "transition_to",
+    "can_transition",
+    "is_terminal",
+    "index",
+];
 
 /// Every generated item for a validated machine.
 pub(crate) fn expand(machine: &Machine) -> TokenStream {
@@ -40,8 +78,8 @@ impl Names {
     fn of(machine: &Machine) -> Names {
         Names {
             machine: machine.ident.clone(),
-            kind: format_ident!("{}Kind", machine.ident),
-            event: format_ident!("{}Event", machine.ident),
+            kind: machine.kind.clone(),
+            event: machine.event_enum.clone(),
         }
     }
 }
@@ -83,8 +121,8 @@ pub(crate) fn shape(path: &TokenStream, fields: &Fields, bindings: &[Ident]) -> 
     }
 }
 
-/// `name: Type` parameters for the given bindings.
+/// `name: Type` parameters for the given bindings, typed for the typestate module.
 pub(crate) fn parameters(fields: &Fields, bindings: &[Ident]) -> TokenStream {
-    let types = fields.fields.iter().map(|field| &field.ty);
+    let types = fields.fields.iter().map(|field| &field.inside);
     quote!(#(#bindings: #types),*)
 }
