@@ -244,7 +244,7 @@ fn terminal_state_accepts_nothing() {
     );
 }
 
-fn assert_transition<A: TransitionTo<B>, B: statewright::Typestate>() {}
+fn assert_transition<A: TransitionTo<B>, B>() {}
 
 #[test]
 fn transition_to_impls_follow_the_table() {

@@ -256,14 +256,15 @@ impl<M: StateMachine + Debug> std::error::Error for WrongState<M> {}
 /// }
 /// ```
 ///
-/// The second parameter names the machine in the compiler's message; it is
-/// always the default.
+/// Generic code needs no other bound: `fn f<A: TransitionTo<B>, B>(a: A, b: B) -> B`.
+/// (The typestates' own `to` method reports an illegal edge with the
+/// machine's name, through a trait generated for each machine.)
 #[diagnostic::on_unimplemented(
-    message = "illegal transition in `{Machine}`: no edge `{Self}` -> `{Target}`",
+    message = "illegal transition: no edge `{Self}` -> `{Target}`",
     label = "`{Self}` cannot go to `{Target}`",
     note = "legal edges are declared on the enum with `#[to(..)]`, `#[on(event => ..)]` and `#[from_any]`"
 )]
-pub trait TransitionTo<Target: Typestate, Machine = <Target as Typestate>::Machine>: Sized {
+pub trait TransitionTo<Target>: Sized {
     /// Moves to `next`, which the table allows.
     #[must_use = "the new state is the machine from now on"]
     fn to(self, next: Target) -> Target {

@@ -7,12 +7,12 @@ use core::fmt::Write;
 /// The machine as a Mermaid `stateDiagram-v2`, edges in declaration order.
 pub(crate) fn mermaid(machine: &Machine) -> String {
     let mut out = String::from("stateDiagram-v2\n");
-    let name = |index: usize| plain(&machine.states[index].ident);
+    let name = |index: usize| machine.states[index].name.as_str();
     let _ = writeln!(out, "    [*] --> {}", name(machine.initial()));
     for edge in &machine.edges {
         let _ = write!(out, "    {} --> {}", name(edge.from), name(edge.to));
         if let Some(event) = edge.event {
-            let _ = write!(out, " : {}", plain(&machine.events[event].ident));
+            let _ = write!(out, " : {}", machine.events[event].name);
         }
         out.push('\n');
     }
@@ -32,8 +32,8 @@ pub(crate) fn mermaid(machine: &Machine) -> String {
 /// The machine as a Graphviz `digraph`, edges in declaration order.
 pub(crate) fn dot(machine: &Machine) -> String {
     let mut out = String::new();
-    let name = |index: usize| plain(&machine.states[index].ident);
-    let _ = writeln!(out, "digraph {} {{", plain(&machine.ident));
+    let name = |index: usize| machine.states[index].name.as_str();
+    let _ = writeln!(out, "digraph {} {{", machine.name);
     out.push_str("    rankdir=LR;\n    node [shape=box, style=rounded];\n");
     out.push_str("    __start [shape=point, label=\"\"];\n");
     for (index, state) in machine.states.iter().enumerate() {
@@ -57,17 +57,12 @@ pub(crate) fn dot(machine: &Machine) -> String {
     for edge in &machine.edges {
         let _ = write!(out, "    {} -> {}", name(edge.from), name(edge.to));
         if let Some(event) = edge.event {
-            let _ = write!(out, " [label=\"{}\"]", plain(&machine.events[event].ident));
+            let _ = write!(out, " [label=\"{}\"]", machine.events[event].name);
         }
         out.push_str(";\n");
     }
     out.push_str("}\n");
     out
-}
-
-fn plain(ident: &proc_macro2::Ident) -> String {
-    let text = ident.to_string();
-    text.strip_prefix("r#").unwrap_or(&text).to_owned()
 }
 
 /// Doc lines folded into one line; `None` when there are no docs.

@@ -8,7 +8,7 @@
 //! that shadow a generated method. An edge to a misspelt state goes to the
 //! state the error suggests.
 
-use crate::expand::{self, RESERVED_METHODS};
+use crate::expand::{self, MODULE_TRAIT, RESERVED_METHODS};
 use crate::idents::unraw;
 use crate::model::{Edge, Machine};
 use proc_macro2::TokenStream;
@@ -28,7 +28,11 @@ pub(crate) fn expand(mut machine: Machine) -> TokenStream {
         }
     }
     machine.edges = kept;
-    expand::expand(&machine)
+    let clashes = machine
+        .states
+        .iter()
+        .any(|state| state.name == MODULE_TRAIT);
+    expand::expand_items(&machine, !clashes)
 }
 
 /// Whether `edge` can join `kept` without making the expansion fail.

@@ -12,12 +12,19 @@ use quote::quote;
 pub(crate) struct Machine {
     /// The enum's name.
     pub(crate) ident: Ident,
+    /// Its name as the user means it: `r#Job` is `Job`.
+    pub(crate) name: String,
     /// The enum's visibility.
     pub(crate) vis: TokenStream,
     /// The enum's visibility, written from inside the typestate module.
     pub(crate) inner_vis: TokenStream,
     /// Std derives carried to generated structs.
     pub(crate) derives: Vec<Ident>,
+    /// serde's derives, as written, carried to generated structs and events.
+    pub(crate) serde_derives: Vec<TokenStream>,
+    /// Whether the enum derives `Default`: the kind enum and the default
+    /// state's typestate struct do too.
+    pub(crate) derives_default: bool,
     /// The typestate module's name.
     pub(crate) module: Ident,
     /// The kind enum's name (`<Machine>Kind` unless renamed).
@@ -116,6 +123,12 @@ impl Field {
 pub(crate) struct State {
     /// The variant's name.
     pub(crate) ident: Ident,
+    /// Its name as the user means it: `r#Type` is `Type`.
+    pub(crate) name: String,
+    /// Its name in serde's formats, after `rename` and `rename_all`.
+    pub(crate) serde_name: String,
+    /// Whether it is the enum's `#[default]` variant.
+    pub(crate) default: bool,
     /// Its doc lines.
     pub(crate) docs: Vec<String>,
     /// Its fields.
@@ -148,6 +161,8 @@ pub(crate) struct Edge {
 pub(crate) struct Event {
     /// The `snake_case` name, as first written.
     pub(crate) ident: Ident,
+    /// Its name as the user means it: `r#type` is `type`.
+    pub(crate) name: String,
     /// The `PascalCase` variant of the event enum.
     pub(crate) variant: Ident,
     /// The target of its first edge, whose fields are the payload.
@@ -187,10 +202,12 @@ impl Machine {
                 errors,
             ),
         };
-        let state_names: Vec<String> = input
+        // Names the typestate module declares, which shadow the enum's scope.
+        let module_items: Vec<String> = input
             .variants
             .iter()
             .map(|variant| variant.ident.to_string())
+            .chain([crate::expand::MODULE_TRAIT.to_string()])
             .collect();
         let mut aliases = Vec::new();
         let states: Vec<State> = input
@@ -199,7 +216,7 @@ impl Machine {
             .map(|variant| {
                 let mut fields = variant.fields.clone();
                 for (index, field) in fields.fields.iter_mut().enumerate() {
-                    let placed = types::place(&field.ty, &input.ident, &state_names);
+                    let placed = types::place(&field.ty, &input.ident, &module_items);
                     field.outside = placed.outside;
                     field.inside = placed.inside;
                     if placed.shadowed {
@@ -209,8 +226,14 @@ impl Machine {
                         field.inside = quote!(super::#alias);
                     }
                 }
+                let state_name = unraw(&variant.ident);
                 State {
                     ident: variant.ident.clone(),
+                    serde_name: variant.serde_rename.clone().unwrap_or_else(|| {
+                        serde_case(&state_name, input.serde_rename_all.as_deref())
+                    }),
+                    name: state_name,
+                    default: variant.default,
                     docs: variant.docs.clone(),
                     fields,
                     initial: variant.initial.clone(),
@@ -219,10 +242,13 @@ impl Machine {
             })
             .collect();
         let mut machine = Machine {
+            name,
             ident: input.ident,
             vis: input.vis,
             inner_vis: input.inner_vis,
             derives: input.derives,
+            serde_derives: input.serde_derives,
+            derives_default: input.derives_default,
             module,
             kind,
             event_enum,
@@ -330,6 +356,7 @@ impl Machine {
         };
         self.events.push(Event {
             ident: ident.clone(),
+            name,
             variant,
             payload: target,
         });
@@ -376,6 +403,36 @@ impl Machine {
         self.states
             .iter()
             .all(|state| state.fields.fields.is_empty())
+    }
+}
+
+/// A variant's name under serde's `rename_all` rule (as serde spells the
+/// rules); an unknown rule, which serde reports, leaves it as it is.
+fn serde_case(variant: &str, rule: Option<&str>) -> String {
+    let snake = || {
+        let mut snake = String::new();
+        for (index, c) in variant.char_indices() {
+            if index > 0 && c.is_uppercase() {
+                snake.push('_');
+            }
+            snake.push(c.to_ascii_lowercase());
+        }
+        snake
+    };
+    match rule {
+        Some("lowercase") => variant.to_ascii_lowercase(),
+        Some("UPPERCASE") => variant.to_ascii_uppercase(),
+        Some("camelCase") => {
+            let mut chars = variant.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_lowercase().to_string() + chars.as_str()
+            })
+        }
+        Some("snake_case") => snake(),
+        Some("SCREAMING_SNAKE_CASE") => snake().to_ascii_uppercase(),
+        Some("kebab-case") => snake().replace('_', "-"),
+        Some("SCREAMING-KEBAB-CASE") => snake().to_ascii_uppercase().replace('_', "-"),
+        _ => variant.to_string(),
     }
 }
 

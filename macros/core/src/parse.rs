@@ -47,6 +47,13 @@ pub(crate) struct Machine {
     pub(crate) ident: Ident,
     /// Std derives on the enum, carried to the generated structs.
     pub(crate) derives: Vec<Ident>,
+    /// serde's derives as written (`serde::Serialize`), carried to the
+    /// typestate structs and the event enum.
+    pub(crate) serde_derives: Vec<TokenStream>,
+    /// Whether the enum derives `Default` (from its `#[default]` variant).
+    pub(crate) derives_default: bool,
+    /// `#[serde(rename_all = "..")]` on the enum.
+    pub(crate) serde_rename_all: Option<String>,
     /// The variants in declaration order.
     pub(crate) variants: Vec<Variant>,
     /// False when a variant's attributes had errors: some marks or edges
@@ -77,6 +84,10 @@ pub(crate) struct Variant {
     pub(crate) ident: Ident,
     /// Its doc comment lines.
     pub(crate) docs: Vec<String>,
+    /// `#[serde(rename = "..")]` on the variant.
+    pub(crate) serde_rename: Option<String>,
+    /// Whether it is marked `#[default]` (for `#[derive(Default)]`).
+    pub(crate) default: bool,
     /// Its fields.
     pub(crate) fields: Fields,
     /// Each `#[initial]`, by span.
@@ -152,6 +163,13 @@ pub(crate) fn from_syn(
     }
     strip_enum_helpers(&mut item.attrs, errors);
     let derives = std_derives(&item.attrs);
+    let serde_derives = serde_derives(&item.attrs);
+    let derives_default = derive_paths(&item.attrs).any(|path| {
+        path.segments
+            .last()
+            .is_some_and(|last| last.ident == "Default")
+    });
+    let serde_rename_all = serde_string(&item.attrs, "rename_all");
     let syn::Data::Enum(data) = &mut item.data else {
         unreachable!("structs and unions returned above");
     };
@@ -176,6 +194,9 @@ pub(crate) fn from_syn(
         inner_vis: one_module_deeper(&item.vis),
         ident: item.ident.clone(),
         derives,
+        serde_derives,
+        derives_default,
+        serde_rename_all,
         variants,
         variants_complete: errors.len() == errors_before_variants,
         has_generics,
@@ -295,12 +316,8 @@ fn helper_name(attr: &Attribute) -> Option<&'static str> {
 
 fn std_derives(attrs: &[Attribute]) -> Vec<Ident> {
     let mut derives = Vec::new();
-    for attr in attrs.iter().filter(|attr| attr.path().is_ident("derive")) {
-        let Ok(paths) = attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
-        else {
-            continue;
-        };
-        for path in paths {
+    {
+        for path in derive_paths(attrs) {
             let Some(last) = path.segments.last() else {
                 continue;
             };
@@ -317,10 +334,65 @@ fn std_derives(attrs: &[Attribute]) -> Vec<Ident> {
     derives
 }
 
+/// `Serialize` and `Deserialize` in the enum's derives, as written.
+fn serde_derives(attrs: &[Attribute]) -> Vec<TokenStream> {
+    derive_paths(attrs)
+        .filter(|path| {
+            path.segments
+                .last()
+                .is_some_and(|last| last.ident == "Serialize" || last.ident == "Deserialize")
+        })
+        .map(|path| path.to_token_stream())
+        .collect()
+}
+
+fn derive_paths(attrs: &[Attribute]) -> impl Iterator<Item = syn::Path> + '_ {
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("derive"))
+        .filter_map(|attr| {
+            attr.parse_args_with(Punctuated::<syn::Path, Token![,]>::parse_terminated)
+                .ok()
+        })
+        .flatten()
+}
+
+/// The string of `key = ".."` in a `#[serde(..)]` attribute, if written so.
+fn serde_string(attrs: &[Attribute], key: &str) -> Option<String> {
+    let mut found = None;
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("serde")) {
+        // serde reports its own syntax errors; a form we do not read
+        // (`rename(serialize = ..)`) keeps the Rust name.
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.input.peek(Token![=]) {
+                let value: syn::Expr = meta.value()?.parse()?;
+                if let syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) = value
+                {
+                    if meta.path.is_ident(key) {
+                        found = Some(text.value());
+                    }
+                }
+            } else if meta.input.peek(syn::token::Paren) {
+                meta.input.parse::<proc_macro2::Group>()?;
+            }
+            Ok(())
+        });
+    }
+    found
+}
+
 fn parse_variant(variant: &mut syn::Variant, errors: &mut Errors) -> Variant {
     let mut parsed = Variant {
         ident: variant.ident.clone(),
         docs: docs(&variant.attrs),
+        serde_rename: serde_string(&variant.attrs, "rename"),
+        default: variant
+            .attrs
+            .iter()
+            .any(|attr| attr.path().is_ident("default")),
         fields: fields(&variant.fields),
         initial: Vec::new(),
         terminal: Vec::new(),

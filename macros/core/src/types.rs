@@ -31,11 +31,18 @@ pub(crate) struct Placed {
     pub(crate) shadowed: bool,
 }
 
-/// Rewrites `ty`, a field type of `machine` whose states are `states`.
-pub(crate) fn place(ty: &TokenStream, machine: &Ident, states: &[String]) -> Placed {
+/// Rewrites `ty`, a field type of `machine`; `shadowing` are the names the
+/// typestate module declares (its structs and trait).
+pub(crate) fn place(ty: &TokenStream, machine: &Ident, shadowing: &[String]) -> Placed {
     let mut shadowed = false;
-    let outside = rewrite(ty.clone(), Place::Outside, machine, states, &mut shadowed);
-    let inside = rewrite(ty.clone(), Place::Inside, machine, states, &mut shadowed);
+    let outside = rewrite(
+        ty.clone(),
+        Place::Outside,
+        machine,
+        shadowing,
+        &mut shadowed,
+    );
+    let inside = rewrite(ty.clone(), Place::Inside, machine, shadowing, &mut shadowed);
     Placed {
         outside,
         inside,

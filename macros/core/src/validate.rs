@@ -2,7 +2,7 @@
 //! attributes; each `check_*` reports every violation it finds.
 
 use crate::errors::Errors;
-use crate::expand::RESERVED_METHODS;
+use crate::expand::{MODULE_TRAIT, RESERVED_METHODS};
 use crate::idents::{snake_case, unraw};
 use crate::model::{Edge, Machine};
 
@@ -13,6 +13,7 @@ pub(crate) fn check(machine: &Machine, errors: &mut Errors) {
     if machine.states.is_empty() {
         return;
     }
+    check_state_names(machine, errors);
     check_initial(machine, errors);
     check_terminal_edges(machine, errors);
     check_duplicate_edges(machine, errors);
@@ -23,6 +24,21 @@ pub(crate) fn check(machine: &Machine, errors: &mut Errors) {
         check_dead_ends(machine, errors);
         if !machine.allow_unreachable {
             check_reachable(machine, errors);
+        }
+    }
+}
+
+/// A state is a struct in the typestate module, beside the module's trait.
+fn check_state_names(machine: &Machine, errors: &mut Errors) {
+    for state in &machine.states {
+        if state.name == MODULE_TRAIT {
+            errors.error(
+                state.ident.span(),
+                format!(
+                    "state `{MODULE_TRAIT}` would clash with the trait `{}::{MODULE_TRAIT}` that `#[state_machine]` generates; rename the state",
+                    machine.module
+                ),
+            );
         }
     }
 }

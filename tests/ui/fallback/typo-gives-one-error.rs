@@ -17,7 +17,7 @@ pub enum Order {
     Delivered,
 }
 
-fn generic<A: TransitionTo<B>, B: statewright::Typestate>(a: A, b: B) -> B {
+fn generic<A: TransitionTo<B>, B>(a: A, b: B) -> B {
     a.to(b)
 }
 

@@ -16,6 +16,7 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> TokenStream {
     } = names;
     let vis = &machine.vis;
     let derives = &machine.derives;
+    let serde_derives = &machine.serde_derives;
     let variants = machine.events.iter().map(|event| {
         let target = &machine.states[event.payload];
         let doc = docs_then(
@@ -53,7 +54,7 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> TokenStream {
     let labels: Vec<String> = machine
         .events
         .iter()
-        .map(|event| event.ident.to_string())
+        .map(|event| event.name.clone())
         .collect();
     let accepted = (0..machine.states.len()).map(|from| {
         let names = machine
@@ -77,7 +78,7 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> TokenStream {
     );
     quote! {
         #[doc = #doc]
-        #[derive(#(#derives),*)]
+        #[derive(#(#derives,)* #(#serde_derives),*)]
         // A private machine need not send every event its table names.
         #[allow(dead_code)]
         #vis enum #event_enum {
@@ -145,7 +146,7 @@ fn table_dispatch(machine: &Machine, names: &Names) -> TokenStream {
         quote!([#(#cells),*])
     });
     let (states, events) = (machine.states.len(), machine.events.len());
-    let labels = machine.events.iter().map(|event| event.ident.to_string());
+    let labels = machine.events.iter().map(|event| &event.name);
     quote! {
         const __NEXT: [[::core::option::Option<#kind>; #events]; #states] = [#(#rows),*];
         const __EVENTS: [&str; #events] = [#(#labels),*];

@@ -49,12 +49,21 @@ pub(crate) const RESERVED_METHODS: [&str; 28] = [
     "index",
 ];
 
+/// The trait the typestate module declares for its `to` methods.
+pub(crate) const MODULE_TRAIT: &str = "LegalEdge";
+
 /// Every generated item for a validated machine.
 pub(crate) fn expand(machine: &Machine) -> TokenStream {
+    expand_items(machine, true)
+}
+
+/// The generated items; the typestate module only `with_typestates` (the
+/// fallback leaves it out when a state would clash with it).
+pub(crate) fn expand_items(machine: &Machine, with_typestates: bool) -> TokenStream {
     let names = Names::of(machine);
     let kind = kind::expand_kind(machine, &names);
     let validator = validator::expand_validator(machine, &names);
-    let typestate = typestate::expand_typestate(machine, &names);
+    let typestate = with_typestates.then(|| typestate::expand_typestate(machine, &names));
     let events = events::expand_events(machine, &names);
     quote! {
         #kind

@@ -15,6 +15,7 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
     let vis = &machine.vis;
     let module = &machine.module;
     let derives = &machine.derives;
+    let serde_derives = &machine.serde_derives;
     let inner_vis = &machine.inner_vis;
     let structs = machine.states.iter().map(|state| {
         let name = &state.ident;
@@ -26,9 +27,12 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
         let bound = bindings(&state.fields, "__");
         let as_struct = shape(&quote!(#name), &state.fields, &bound);
         let as_enum = shape(&quote!(super::#ident::#name), &state.fields, &bound);
+        let default = (machine.derives_default && state.default)
+            .then(|| quote!(#[derive(::core::default::Default)]));
         quote! {
             #doc
-            #[derive(#(#derives),*)]
+            #[derive(#(#derives,)* #(#serde_derives),*)]
+            #default
             #inner_vis struct #name #body
 
             #[automatically_derived]
@@ -46,9 +50,9 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
                 #[inline]
                 pub fn to<Next: ::statewright::Typestate>(self, next: Next) -> Next
                 where
-                    Self: ::statewright::TransitionTo<Next>,
+                    Self: LegalEdge<Next>,
                 {
-                    ::statewright::TransitionTo::to(self, next)
+                    next
                 }
             }
 
@@ -91,8 +95,14 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
         Some(quote! {
             #[automatically_derived]
             impl ::statewright::TransitionTo<#to> for #from {}
+            #[automatically_derived]
+            impl LegalEdge<#to> for #from {}
         })
     });
+    let message = format!(
+        "illegal transition in `{}`: no edge `{{Self}}` -> `{{Next}}`",
+        machine.name
+    );
     let methods = machine.edges.iter().filter_map(|edge| {
         let event = &machine.events[edge.event?].ident;
         let (from, target) = (&machine.states[edge.from].ident, &machine.states[edge.to]);
@@ -134,6 +144,21 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
         #vis mod #module {
             #[allow(unused_imports)]
             use super::*;
+
+            /// The edges of the table, for `to`: an illegal one is reported
+            /// with the machine's name.
+            #[doc(hidden)]
+            #[diagnostic::on_unimplemented(
+                message = #message,
+                label = "`{Self}` cannot go to `{Next}`",
+                note = "legal edges are declared on the enum with `#[to(..)]`, `#[on(event => ..)]` and `#[from_any]`"
+            )]
+            #inner_vis trait LegalEdge<Next> {}
+
+            // No typestate has exactly one edge, or rustc would infer the
+            // target of `a.to(b)` from it and report a type mismatch.
+            #[automatically_derived]
+            impl<T> LegalEdge<::statewright::__private::NoTarget> for T {}
 
             #(#structs)*
             #(#transitions)*

@@ -11,7 +11,7 @@ pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream 
         kind,
         ..
     } = names;
-    let name = ident.to_string();
+    let name = &machine.name;
     let count = machine.states.len();
     let variants: Vec<_> = machine.states.iter().map(|state| &state.ident).collect();
     let initial = variants[machine.initial()];
@@ -33,7 +33,7 @@ pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream 
         let (from, to) = (variants[edge.from], variants[edge.to]);
         let event = match edge.event {
             Some(event) => {
-                let label = machine.events[event].ident.to_string();
+                let label = &machine.events[event].name;
                 quote!(::core::option::Option::Some(#label))
             }
             None => quote!(::core::option::Option::None),
