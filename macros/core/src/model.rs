@@ -9,6 +9,8 @@ use quote::quote;
 
 /// A machine whose names are resolved; `validate` checks its rules.
 #[cfg_attr(test, derive(Debug))]
+// Each flag is an independent fact about the input, read by one stage.
+#[allow(clippy::struct_excessive_bools)]
 pub(crate) struct Machine {
     /// The enum's name.
     pub(crate) ident: Ident,
