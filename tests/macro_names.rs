@@ -111,6 +111,9 @@ fn events_deserialize_from_a_request_body() {
 #[test]
 fn default_follows_the_default_variant() {
     assert_eq!(ReviewKind::default(), ReviewKind::Open);
-    let _: review::Open = review::Open::default();
-    assert_eq!(Review::from(review::Open::default()), Review::default());
+    fn default_of<T: Default>() -> T {
+        T::default()
+    }
+    let open: review::Open = default_of();
+    assert_eq!(Review::from(open), Review::default());
 }
