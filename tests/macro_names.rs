@@ -108,12 +108,13 @@ fn events_deserialize_from_a_request_body() {
     );
 }
 
+fn default_of<T: Default>() -> T {
+    T::default()
+}
+
 #[test]
 fn default_follows_the_default_variant() {
     assert_eq!(ReviewKind::default(), ReviewKind::Open);
-    fn default_of<T: Default>() -> T {
-        T::default()
-    }
     let open: review::Open = default_of();
     assert_eq!(Review::from(open), Review::default());
 }
