@@ -19,7 +19,9 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
-    /// An error on the repeated item plus a note on the first one.
+    /// One error on the repeated item, with a note that says where the
+    /// first one is (stable proc macros cannot attach a spanned note, and
+    /// a second error for the same mistake would count it twice).
     pub(crate) fn duplicate(
         &mut self,
         span: Span,
@@ -27,17 +29,22 @@ impl Errors {
         first: Span,
         note: impl Display,
     ) {
-        let mut error = syn::Error::new(span, message);
-        error.combine(syn::Error::new(first, note));
-        self.push(error);
+        let start = first.start();
+        // Line 0: the compiler does not tell proc macros where spans are
+        // (before Rust 1.88); the note then goes without a position.
+        let place = if start.line == 0 {
+            String::new()
+        } else {
+            format!(" at line {}, column {}", start.line, start.column + 1)
+        };
+        self.push(syn::Error::new(
+            span,
+            format!("{message}\n= note: {note}{place}"),
+        ));
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.list.is_empty()
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.list.len()
     }
 
     /// Ends a stage: `Err` with every error collected so far, combined.
@@ -94,8 +101,19 @@ pub(crate) fn closest<'a>(
             let longest = unknown.chars().count().max(candidate.chars().count());
             *distance <= (longest * 2 / 5).max(1)
         })
-        .min_by_key(|(distance, _)| *distance)
+        // On a tie, the one that starts alike: `Payed` is `Paid`, not `Placed`.
+        .min_by_key(|(distance, candidate)| {
+            (*distance, usize::MAX - common_prefix(unknown, candidate))
+        })
         .map(|(_, candidate)| candidate)
+}
+
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .zip(b.chars().flat_map(char::to_lowercase))
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// Edit distance counting a swap of two neighbours as one edit (optimal
@@ -135,7 +153,7 @@ mod tests {
         );
         assert_eq!(did_you_mean("Banana", states), "");
         assert_eq!(
-            did_you_mean("Payed", ["Pending", "Paid", "Shipped"]),
+            did_you_mean("Payed", ["Placed", "Paid", "Shipped"]),
             "; did you mean `Paid`?"
         );
         assert_eq!(did_you_mean("Done", ["Idle", "Open"]), "");

@@ -40,10 +40,9 @@ pub(crate) struct Machine {
     pub(crate) has_generics: bool,
     /// Whether unreachable states are allowed.
     pub(crate) allow_unreachable: bool,
-    /// False when the written table lost marks or edges to errors (a
-    /// malformed attribute, an unknown state): checks of the whole graph
-    /// would then only echo those errors.
-    pub(crate) table_is_complete: bool,
+    /// Whether a `#[from_any]` could not be read: any non-terminal state
+    /// may then have had an edge the model lacks.
+    pub(crate) from_any_lost: bool,
     /// States in declaration order.
     pub(crate) states: Vec<State>,
     /// Edges grouped by source state, each group in declaration order.
@@ -139,6 +138,10 @@ pub(crate) struct State {
     pub(crate) initial: Vec<Span>,
     /// The span of its `#[terminal]`, if any.
     pub(crate) terminal: Option<Span>,
+    /// Whether edges from it may be missing (an attribute that could not be
+    /// read, or an unknown target): checks of the whole graph then assume
+    /// it may go anywhere.
+    pub(crate) edges_lost: bool,
 }
 
 /// One legal edge.
@@ -240,6 +243,7 @@ impl Machine {
                     fields,
                     initial: variant.initial.clone(),
                     terminal: variant.terminal.first().copied(),
+                    edges_lost: variant.edges_lost,
                 }
             })
             .collect();
@@ -257,7 +261,7 @@ impl Machine {
             aliases,
             has_generics: input.has_generics,
             allow_unreachable: input.options.allow_unreachable,
-            table_is_complete: input.variants_complete,
+            from_any_lost: false,
             states,
             edges: Vec::new(),
             events: Vec::new(),
@@ -269,7 +273,7 @@ impl Machine {
                 let (to, guessed) = match machine.resolve(&edge.target, errors) {
                     Ok(to) => (to, false),
                     Err(guess) => {
-                        machine.table_is_complete = false;
+                        machine.states[from].edges_lost = true;
                         let Some(guess) = guess else { continue };
                         (guess, true)
                     }
@@ -292,6 +296,7 @@ impl Machine {
                 }
             }
         }
+        machine.from_any_lost = input.variants.iter().any(|variant| variant.from_any_lost);
         for (to, variant) in input.variants.iter().enumerate() {
             for from_any in &variant.from_any {
                 let event = from_any

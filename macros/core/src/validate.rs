@@ -6,9 +6,10 @@ use crate::expand::{MODULE_TRAIT, RESERVED_METHODS};
 use crate::idents::{snake_case, unraw};
 use crate::model::{Edge, Machine};
 
-/// Runs every check. When the table lost edges or marks to earlier errors,
-/// the checks that judge the whole graph are skipped rather than report
-/// their echoes.
+/// Runs every check. Where the table lost edges to earlier errors, the
+/// checks that judge the whole graph assume the missing edges could be
+/// anything, so they report the rest of the table without echoing those
+/// errors.
 pub(crate) fn check(machine: &Machine, errors: &mut Errors) {
     if machine.states.is_empty() {
         return;
@@ -20,11 +21,9 @@ pub(crate) fn check(machine: &Machine, errors: &mut Errors) {
     check_event_per_state(machine, errors);
     check_event_payloads(machine, errors);
     check_event_names(machine, errors);
-    if machine.table_is_complete {
-        check_dead_ends(machine, errors);
-        if !machine.allow_unreachable {
-            check_reachable(machine, errors);
-        }
+    check_dead_ends(machine, errors);
+    if !machine.allow_unreachable {
+        check_reachable(machine, errors);
     }
 }
 
@@ -69,7 +68,7 @@ fn check_initial(machine: &Machine, errors: &mut Errors) {
                         state.ident, first_state.ident
                     ),
                     *first,
-                    "first `#[initial]` here",
+                    "first `#[initial]`",
                 );
             }
         }
@@ -91,10 +90,19 @@ fn check_terminal_edges(machine: &Machine, errors: &mut Errors) {
     }
 }
 
+/// Skips states whose edges may be missing: a mistake reported elsewhere
+/// must not be reported again as a dead end.
 fn check_dead_ends(machine: &Machine, errors: &mut Errors) {
+    if machine.from_any_lost {
+        return;
+    }
     for (index, state) in machine.states.iter().enumerate() {
         let single_state = machine.states.len() == 1;
-        if state.terminal.is_none() && !single_state && machine.edges_from(index).next().is_none() {
+        if state.terminal.is_none()
+            && !single_state
+            && !state.edges_lost
+            && machine.edges_from(index).next().is_none()
+        {
             errors.error(
                 state.ident.span(),
                 format!(
@@ -121,7 +129,7 @@ fn check_duplicate_edges(machine: &Machine, errors: &mut Errors) {
                 edge.span,
                 format!("duplicate edge {}{source}", describe(machine, edge)),
                 first.span,
-                "first declared here",
+                "first declared",
             );
         }
     }
@@ -144,7 +152,7 @@ fn check_event_per_state(machine: &Machine, errors: &mut Errors) {
                     machine.states[edge.to].ident
                 ),
                 first.span,
-                "first declared here",
+                "first declared",
             );
         }
     }
@@ -204,10 +212,16 @@ fn check_reachable(machine: &Machine, errors: &mut Errors) {
     reached[initial] = true;
     let mut queue = vec![initial];
     while let Some(from) = queue.pop() {
-        for edge in machine.edges_from(from) {
-            if !reached[edge.to] {
-                reached[edge.to] = true;
-                queue.push(edge.to);
+        // A state whose edges may be missing may have gone anywhere.
+        let targets: Vec<usize> = if machine.states[from].edges_lost || machine.from_any_lost {
+            (0..machine.states.len()).collect()
+        } else {
+            machine.edges_from(from).map(|edge| edge.to).collect()
+        };
+        for to in targets {
+            if !reached[to] {
+                reached[to] = true;
+                queue.push(to);
             }
         }
     }
@@ -270,15 +284,48 @@ mod tests {
     }
 
     #[test]
-    fn graph_checks_wait_for_a_complete_table() {
+    fn lost_edges_do_not_hide_the_rest_of_the_graph() {
         let found = messages(quote! {
             enum Door {
                 #[initial] #[to(Opne)] Closed,
                 Open,
+                #[to(Closed)] Ajar,
             }
         });
-        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].contains("did you mean `Open`"), "{found:?}");
+        assert!(found[1].contains("`Open` has no way out"), "{found:?}");
+
+        let found = messages(quote! {
+            enum Door {
+                #[initial] #[to(Open,)] #[on(slam => Closed Shut)] Closed,
+                Open,
+                #[from_any(bad event)] Gone,
+            }
+        });
+        assert_eq!(found.len(), 2, "syntax errors only: {found:?}");
+        let found = messages(quote! {
+            enum Door {
+                #[initial] #[to(Open)] #[on(slam => Closed Shut)] Closed,
+                #[to(Closed)] Open,
+                #[terminal] Gone,
+            }
+        });
+        assert_eq!(found.len(), 1, "nothing claimed about `Gone`: {found:?}");
+    }
+
+    #[test]
+    fn a_state_is_named_by_its_variant_name() {
+        let found = messages(quote! {
+            enum Order {
+                #[initial] #[to(Order::Paid)] Placed,
+                #[terminal] Paid,
+            }
+        });
+        assert_eq!(
+            found,
+            ["a state is named by its variant's name alone; write `Paid`, not `Order::Paid`"]
+        );
     }
 
     #[test]

@@ -2,17 +2,18 @@
 //! the enum that is emitted again, and reports malformed attributes.
 //! Checks that need more than one attribute live in `validate`.
 
+mod helpers;
+
 use crate::errors::{did_you_mean, Errors};
 use crate::model::{Field, Fields, Style};
+use helpers::Helper;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, ToTokens};
-use syn::parse::{Parse, ParseStream};
+use syn::parse::ParseStream;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Attribute, Meta, Token};
 
-/// Our variant attributes, as written.
-const HELPERS: [&str; 5] = ["initial", "terminal", "to", "on", "from_any"];
 /// Options of `#[state_machine(..)]`.
 const OPTIONS: [&str; 4] = ["module", "kind", "event", "allow_unreachable"];
 /// Derives that are carried to typestate structs and the event enum.
@@ -56,9 +57,6 @@ pub(crate) struct Machine {
     pub(crate) serde_rename_all: Option<String>,
     /// The variants in declaration order.
     pub(crate) variants: Vec<Variant>,
-    /// False when a variant's attributes had errors: some marks or edges
-    /// are then missing from `variants`.
-    pub(crate) variants_complete: bool,
     /// Whether the enum has generics (not supported; reported here).
     pub(crate) has_generics: bool,
 }
@@ -98,6 +96,11 @@ pub(crate) struct Variant {
     pub(crate) edges: Vec<EdgeSyntax>,
     /// Each `#[from_any]` on this variant.
     pub(crate) from_any: Vec<FromAny>,
+    /// Whether a `#[to]` or `#[on]` on it could not be read: edges from it
+    /// may be missing.
+    pub(crate) edges_lost: bool,
+    /// Whether a `#[from_any]` on it could not be read.
+    pub(crate) from_any_lost: bool,
 }
 
 /// One edge written on its source variant.
@@ -116,21 +119,6 @@ pub(crate) struct FromAny {
     pub(crate) span: Span,
     /// The optional event.
     pub(crate) event: Option<Ident>,
-}
-
-/// `event => Target` inside `#[on(..)]`.
-struct Arrow {
-    event: Ident,
-    target: Ident,
-}
-
-impl Parse for Arrow {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let event = input.parse()?;
-        input.parse::<Token![=>]>()?;
-        let target = input.parse()?;
-        Ok(Arrow { event, target })
-    }
 }
 
 /// Parses the attribute and the item; returns the model input and the
@@ -182,11 +170,28 @@ pub(crate) fn from_syn(
             ),
         );
     }
-    let errors_before_variants = errors.len();
     let variants = data
         .variants
         .iter_mut()
-        .map(|variant| parse_variant(variant, errors))
+        .map(|variant| {
+            let parsed = Variant {
+                ident: variant.ident.clone(),
+                docs: docs(&variant.attrs),
+                serde_rename: serde_string(&variant.attrs, "rename"),
+                default: variant
+                    .attrs
+                    .iter()
+                    .any(|attr| attr.path().is_ident("default")),
+                fields: fields(&variant.fields),
+                initial: Vec::new(),
+                terminal: Vec::new(),
+                edges: Vec::new(),
+                from_any: Vec::new(),
+                edges_lost: false,
+                from_any_lost: false,
+            };
+            helpers::read(variant, parsed, errors)
+        })
         .collect();
     let machine = Machine {
         options,
@@ -198,7 +203,6 @@ pub(crate) fn from_syn(
         derives_default,
         serde_rename_all,
         variants,
-        variants_complete: errors.len() == errors_before_variants,
         has_generics,
     };
     (Some(machine), quote!(#item))
@@ -239,7 +243,7 @@ fn parse_options(args: TokenStream, errors: &mut Errors) -> Options {
             span,
             format!("option `{name}` is given twice"),
             *first,
-            "first given here",
+            "first given",
         ),
         None => given.push((name, span)),
     };
@@ -297,21 +301,18 @@ fn named(input: ParseStream<'_>) -> syn::Result<Ident> {
 /// them so rustc does not add an "unknown attribute" error of its own.
 fn strip_enum_helpers(attrs: &mut Vec<Attribute>, errors: &mut Errors) {
     attrs.retain(|attr| {
-        let Some(name) = helper_name(attr) else {
+        let Some(helper) = Helper::of(attr) else {
             return true;
         };
         errors.error(
             attr.path().span(),
-            format!("`#[{name}]` belongs on a variant, not on the enum"),
+            format!(
+                "`#[{}]` belongs on a variant, not on the enum",
+                helper.name()
+            ),
         );
         false
     });
-}
-
-fn helper_name(attr: &Attribute) -> Option<&'static str> {
-    HELPERS
-        .into_iter()
-        .find(|helper| attr.path().is_ident(helper))
 }
 
 fn std_derives(attrs: &[Attribute]) -> Vec<Ident> {
@@ -382,154 +383,6 @@ fn serde_string(attrs: &[Attribute], key: &str) -> Option<String> {
         });
     }
     found
-}
-
-fn parse_variant(variant: &mut syn::Variant, errors: &mut Errors) -> Variant {
-    let mut parsed = Variant {
-        ident: variant.ident.clone(),
-        docs: docs(&variant.attrs),
-        serde_rename: serde_string(&variant.attrs, "rename"),
-        default: variant
-            .attrs
-            .iter()
-            .any(|attr| attr.path().is_ident("default")),
-        fields: fields(&variant.fields),
-        initial: Vec::new(),
-        terminal: Vec::new(),
-        edges: Vec::new(),
-        from_any: Vec::new(),
-    };
-    variant.attrs.retain(|attr| {
-        let Some(name) = helper_name(attr) else {
-            return !is_misspelt_helper(attr, errors);
-        };
-        let span = attr.path().span();
-        match name {
-            "initial" | "terminal" => {
-                let marks = if name == "initial" {
-                    &mut parsed.initial
-                } else {
-                    &mut parsed.terminal
-                };
-                if let Some(first) = marks.first() {
-                    errors.duplicate(
-                        span,
-                        format!("`#[{name}]` is given twice on `{}`", parsed.ident),
-                        *first,
-                        "first given here",
-                    );
-                }
-                marks.push(span);
-                if !matches!(attr.meta, Meta::Path(_)) {
-                    errors.error(
-                        attr.meta.span(),
-                        format!("`#[{name}]` takes no arguments; write `#[{name}]`"),
-                    );
-                }
-            }
-            "to" => {
-                let parsed_targets = require_list(attr, "to", "#[to(State, ..)]")
-                    .and_then(|()| attr.parse_args_with(Punctuated::<Ident, Token![,]>::parse_terminated));
-                match parsed_targets {
-                    Ok(targets) if targets.is_empty() => errors.error(
-                        span,
-                        "`#[to()]` names no state; write `#[to(State, ..)]`",
-                    ),
-                    Ok(targets) => parsed.edges.extend(
-                        targets
-                            .into_iter()
-                            .map(|target| EdgeSyntax { event: None, target }),
-                    ),
-                    Err(error) => errors.push(error),
-                }
-            }
-            "on" => {
-                let arrows = require_list(attr, "on", "#[on(event => State, ..)]")
-                    .and_then(|()| attr.parse_args_with(Punctuated::<Arrow, Token![,]>::parse_terminated));
-                match arrows {
-                    Ok(arrows) if arrows.is_empty() => errors.error(
-                        span,
-                        "`#[on()]` names no event; write `#[on(event => State, ..)]`",
-                    ),
-                    Ok(arrows) => parsed.edges.extend(arrows.into_iter().map(|arrow| {
-                        EdgeSyntax {
-                            event: Some(arrow.event),
-                            target: arrow.target,
-                        }
-                    })),
-                    Err(error) => errors.push(error),
-                }
-            }
-            _ => {
-                let event = match &attr.meta {
-                    Meta::Path(_) => Ok(None),
-                    Meta::List(_) => attr.parse_args::<Ident>().map(Some).map_err(|error| {
-                        syn::Error::new(
-                            error.span(),
-                            "`#[from_any(..)]` takes one event name; write `#[from_any]` or `#[from_any(event)]`",
-                        )
-                    }),
-                    Meta::NameValue(_) => Err(syn::Error::new(
-                        attr.meta.span(),
-                        "write `#[from_any]` or `#[from_any(event)]`",
-                    )),
-                };
-                match event {
-                    Ok(event) => {
-                        if let Some(first) = parsed.from_any.first() {
-                            errors.duplicate(
-                                span,
-                                format!("`#[from_any]` is given twice on `{}`", parsed.ident),
-                                first.span,
-                                "first given here",
-                            );
-                        }
-                        parsed.from_any.push(FromAny { span, event });
-                    }
-                    Err(error) => errors.push(error),
-                }
-            }
-        }
-        false
-    });
-    for field in &mut variant.fields {
-        field.attrs.retain(|attr| {
-            if let Some(name) = helper_name(attr) {
-                errors.error(
-                    attr.path().span(),
-                    format!("`#[{name}]` belongs on a variant, not on a field"),
-                );
-                return false;
-            }
-            true
-        });
-    }
-    parsed
-}
-
-fn require_list(attr: &Attribute, name: &str, form: &str) -> syn::Result<()> {
-    match attr.meta {
-        Meta::List(_) => Ok(()),
-        _ => Err(syn::Error::new(
-            attr.meta.span(),
-            format!("`#[{name}]` needs a list; write `{form}`"),
-        )),
-    }
-}
-
-/// `#[termnal]`: report it as ours (and strip it) rather than leave rustc to
-/// say "cannot find attribute". Two-letter helpers are too short to guess at.
-fn is_misspelt_helper(attr: &Attribute, errors: &mut Errors) -> bool {
-    let Some(ident) = attr.path().get_ident() else {
-        return false;
-    };
-    let name = ident.to_string();
-    let hint = did_you_mean(&name, ["initial", "terminal", "from_any"]);
-    if hint.is_empty() {
-        return false;
-    }
-    errors.error(ident.span(), format!("unknown attribute `#[{name}]`{hint}"));
-    true
 }
 
 fn fields(fields: &syn::Fields) -> Fields {

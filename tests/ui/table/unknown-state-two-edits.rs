@@ -1,0 +1,12 @@
+use statewright::state_machine;
+
+#[state_machine]
+enum Order {
+    #[initial]
+    #[to(Payed)]
+    Placed,
+    #[terminal]
+    Paid,
+}
+
+fn main() {}
