@@ -212,7 +212,7 @@ impl Machine {
             .variants
             .iter()
             .map(|variant| variant.ident.to_string())
-            .chain([crate::expand::MODULE_TRAIT.to_string()])
+            .chain([crate::expand::MODULE_TRAIT, crate::expand::MODULE_MACHINE].map(String::from))
             .collect();
         let mut aliases = Vec::new();
         let states: Vec<State> = input

@@ -9,6 +9,7 @@
 //! token; a type that mentions a shadowed name is reached through a hidden
 //! alias declared beside the enum, where it resolves exactly as in the enum.
 
+use crate::expand::MODULE_MACHINE;
 use proc_macro2::{Group, Ident, Spacing, TokenStream, TokenTree};
 use quote::quote;
 
@@ -106,7 +107,10 @@ fn first_segment(
     let super_ = Ident::new("super", span);
     match (text.as_str(), place) {
         ("Self", Place::Outside) => quote!(#machine),
-        ("Self", Place::Inside) => quote!(#super_::#machine),
+        ("Self", Place::Inside) => {
+            let machine = Ident::new(MODULE_MACHINE, span);
+            quote!(#machine)
+        }
         ("super", Place::Inside) => quote!(#super_::#ident),
         ("self", Place::Inside) => quote!(#super_),
         (name, Place::Inside) if states.iter().any(|state| state == name) => {
@@ -154,7 +158,10 @@ mod tests {
     fn self_is_the_enum_in_both_places() {
         let (outside, inside, shadowed) = placed(&quote!(Box<Self>));
         assert_eq!(outside, "Box < Report >");
-        assert_eq!(inside, "Box < super :: Report >");
+        assert_eq!(
+            inside, "Box < __Machine >",
+            "the module's import of the machine"
+        );
         assert!(!shadowed);
     }
 

@@ -52,6 +52,9 @@ pub(crate) const RESERVED_METHODS: [&str; 28] = [
 /// The trait the typestate module declares for its `to` methods.
 pub(crate) const MODULE_TRAIT: &str = "LegalEdge";
 
+/// The machine's name inside the typestate module (an import of it).
+pub(crate) const MODULE_MACHINE: &str = "__Machine";
+
 /// Every generated item for a validated machine.
 pub(crate) fn expand(machine: &Machine) -> TokenStream {
     expand_items(machine, true)
