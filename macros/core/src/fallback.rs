@@ -28,6 +28,17 @@ pub(crate) fn expand(mut machine: Machine) -> TokenStream {
         }
     }
     machine.edges = kept;
+    // A conditional initial state may not exist: start from one that does.
+    let initial = machine.initial();
+    if machine.states[initial].cfg.is_some() {
+        let Some(always) = machine.states.iter().position(|state| state.cfg.is_none()) else {
+            return TokenStream::new();
+        };
+        for state in &mut machine.states {
+            state.initial.clear();
+        }
+        machine.states[always].initial.push(machine.ident.span());
+    }
     let clashes = machine
         .states
         .iter()

@@ -130,6 +130,9 @@ pub(crate) struct State {
     pub(crate) serde_name: String,
     /// Whether it is the enum's `#[default]` variant.
     pub(crate) default: bool,
+    /// When it is a state: the predicate of its `#[cfg(..)]` attributes;
+    /// `None` for always.
+    pub(crate) cfg: Option<TokenStream>,
     /// Its doc lines.
     pub(crate) docs: Vec<String>,
     /// Its fields.
@@ -212,7 +215,14 @@ impl Machine {
             .variants
             .iter()
             .map(|variant| variant.ident.to_string())
-            .chain([crate::expand::MODULE_TRAIT, crate::expand::MODULE_MACHINE].map(String::from))
+            .chain(
+                [
+                    crate::expand::MODULE_TRAIT,
+                    crate::expand::MODULE_MACHINE,
+                    crate::expand::MODULE_KIND,
+                ]
+                .map(String::from),
+            )
             .collect();
         let mut aliases = Vec::new();
         let states: Vec<State> = input
@@ -239,6 +249,11 @@ impl Machine {
                     }),
                     name: state_name,
                     default: variant.default,
+                    cfg: match variant.cfg.as_slice() {
+                        [] => None,
+                        [one] => Some(one.clone()),
+                        many => Some(quote!(all(#(#many),*))),
+                    },
                     docs: variant.docs.clone(),
                     fields,
                     initial: variant.initial.clone(),
@@ -403,6 +418,11 @@ impl Machine {
             }
         }
         events
+    }
+
+    /// Whether some state exists only under a `#[cfg]`.
+    pub(crate) fn is_conditional(&self) -> bool {
+        self.states.iter().any(|state| state.cfg.is_some())
     }
 
     /// Whether no state carries data (then dispatch is a table lookup).

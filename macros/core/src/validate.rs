@@ -57,6 +57,15 @@ fn check_initial(machine: &Machine, errors: &mut Errors) {
             ),
         ),
         [(first_state, first), rest @ ..] => {
+            if first_state.cfg.is_some() {
+                errors.error(
+                    first_state.ident.span(),
+                    format!(
+                        "the initial state `{}` is under `#[cfg]`; a machine must always have its initial state",
+                        first_state.name
+                    ),
+                );
+            }
             for (state, span) in rest
                 .iter()
                 .filter(|(state, _)| state.ident != first_state.ident)

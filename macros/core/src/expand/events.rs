@@ -1,4 +1,4 @@
-use super::{bindings, docs_then, shape, Names};
+use super::{bindings, cfg_all, cfg_any, docs_then, predicate_all, shape, Names};
 use crate::model::Machine;
 use crate::model::Style;
 use proc_macro2::TokenStream;
@@ -17,7 +17,26 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> TokenStream {
     let vis = &machine.vis;
     let derives = &machine.derives;
     let serde_derives = &machine.serde_derives;
-    let variants = machine.events.iter().map(|event| {
+    // Fieldless events index the dispatch table: their discriminants are
+    // their positions, whatever `#[cfg]` removes.
+    let fieldless = machine.is_fieldless();
+    let event_cfgs: Vec<TokenStream> = (0..machine.events.len())
+        .map(|event| {
+            let edges: Vec<(usize, usize)> = machine
+                .edges
+                .iter()
+                .filter(|edge| edge.event == Some(event))
+                .map(|edge| (edge.from, edge.to))
+                .collect();
+            cfg_any(machine, &edges)
+        })
+        .collect();
+    let variants = machine.events.iter().enumerate().map(|(index, event)| {
+        let cfg = &event_cfgs[index];
+        let discriminant = fieldless.then(|| {
+            let index = proc_macro2::Literal::usize_unsuffixed(index);
+            quote!(= #index)
+        });
         let target = &machine.states[event.payload];
         let doc = docs_then(
             &[],
@@ -48,7 +67,7 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> TokenStream {
             Style::Tuple => quote!((#(#fields),*)),
             Style::Named => quote!({ #(#fields),* }),
         };
-        quote!(#doc #name #body)
+        quote!(#doc #cfg #name #body #discriminant)
     });
     let event_variants: Vec<_> = machine.events.iter().map(|event| &event.variant).collect();
     let labels: Vec<String> = machine
@@ -57,10 +76,14 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> TokenStream {
         .map(|event| event.name.clone())
         .collect();
     let accepted = (0..machine.states.len()).map(|from| {
-        let names = machine
-            .events_from(from)
-            .into_iter()
-            .map(|event| &labels[event]);
+        let names = machine.events_from(from).into_iter().map(|event| {
+            let label = &labels[event];
+            let cfg = machine
+                .edges_from(from)
+                .find(|edge| edge.event == Some(event))
+                .map(|edge| cfg_all(machine, &[edge.from, edge.to]));
+            quote!(#cfg #label)
+        });
         quote!(&[#(#names),*])
     });
     let count = machine.states.len();
@@ -92,7 +115,7 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> TokenStream {
             #[inline]
             pub const fn name(&self) -> &'static str {
                 match self {
-                    #(#event_enum::#event_variants { .. } => #labels,)*
+                    #(#event_cfgs #event_enum::#event_variants { .. } => #labels,)*
                 }
             }
         }
@@ -134,19 +157,29 @@ fn table_dispatch(machine: &Machine, names: &Names) -> TokenStream {
     let variants: Vec<_> = machine.states.iter().map(|state| &state.ident).collect();
     let rows = (0..machine.states.len()).map(|from| {
         let cells = (0..machine.events.len()).map(|event| {
-            let target = machine
+            let edge = machine
                 .edges_from(from)
-                .find(|edge| edge.event == Some(event))
-                .map(|edge| variants[edge.to]);
-            match target {
-                Some(to) => quote!(::core::option::Option::Some(#kind::#to)),
-                None => quote!(::core::option::Option::None),
+                .find(|edge| edge.event == Some(event));
+            let Some(edge) = edge else {
+                return quote!(::core::option::Option::None);
+            };
+            let to = variants[edge.to];
+            match predicate_all(machine, &[edge.from, edge.to]) {
+                None => quote!(::core::option::Option::Some(#kind::#to)),
+                Some(predicate) => quote!({
+                    #[cfg(#predicate)]
+                    let __cell = ::core::option::Option::Some(#kind::#to);
+                    #[cfg(not(#predicate))]
+                    let __cell = ::core::option::Option::None;
+                    __cell
+                }),
             }
         });
         quote!([#(#cells),*])
     });
     let (states, events) = (machine.states.len(), machine.events.len());
     let labels = machine.events.iter().map(|event| &event.name);
+    let cfgs = (0..states).map(|state| cfg_all(machine, &[state]));
     quote! {
         const __NEXT: [[::core::option::Option<#kind>; #events]; #states] = [#(#rows),*];
         const __EVENTS: [&str; #events] = [#(#labels),*];
@@ -156,7 +189,7 @@ fn table_dispatch(machine: &Machine, names: &Names) -> TokenStream {
             ::core::option::Option::Some(to) => ::core::result::Result::Ok(::core::mem::replace(
                 self,
                 match to {
-                    #(#kind::#variants => #ident::#variants,)*
+                    #(#cfgs #kind::#variants => #ident::#variants,)*
                 },
             )),
             ::core::option::Option::None => ::core::result::Result::Err(::statewright::EventError::new(
@@ -184,7 +217,8 @@ fn match_dispatch(machine: &Machine, names: &Names) -> TokenStream {
         let variant = &event.variant;
         let pattern = shape(&quote!(#event_enum::#variant), &target.fields, &bound);
         let build = shape(&quote!(#ident::#to), &target.fields, &bound);
-        Some(quote!((#kind::#from, #pattern) => #build,))
+        let cfg = cfg_all(machine, &[edge.from, edge.to]);
+        Some(quote!(#cfg (#kind::#from, #pattern) => #build,))
     });
     quote! {
         let from = self.kind();

@@ -1,4 +1,4 @@
-use super::{docs_then, Names};
+use super::{cfg_all, docs_then, state_count, Names};
 use crate::model::Machine;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -35,8 +35,13 @@ pub(super) fn expand_kind(machine: &Machine, names: &Names) -> TokenStream {
             &format!("The `{}` state of `{ident}`.", state.ident),
         )
     });
-    let count = variants.len();
-    let repr = if count <= 256 {
+    let cfgs: Vec<TokenStream> = (0..machine.states.len())
+        .map(|state| cfg_all(machine, &[state]))
+        .collect();
+    // Explicit: the tables index by declaration order, whatever `#[cfg]` removes.
+    let discriminants = (0..machine.states.len()).map(proc_macro2::Literal::usize_unsuffixed);
+    let count = state_count(machine);
+    let repr = if machine.states.len() <= 256 {
         quote!(u8)
     } else {
         quote!(u16)
@@ -56,24 +61,25 @@ pub(super) fn expand_kind(machine: &Machine, names: &Names) -> TokenStream {
         #derive_default
         #[repr(#repr)]
         #vis enum #kind {
-            #(#variant_docs #defaults #variants,)*
+            #(#variant_docs #defaults #cfgs #variants = #discriminants,)*
         }
 
         #[automatically_derived]
         impl #kind {
             /// Every state, in declaration order.
-            pub const ALL: [#kind; #count] = [#(#kind::#variants),*];
+            pub const ALL: [#kind; #count] = [#(#cfgs #kind::#variants),*];
 
             /// The state's name as written on the enum.
             #[must_use]
             #[inline]
             pub const fn name(self) -> &'static str {
                 match self {
-                    #(#kind::#variants => #labels,)*
+                    #(#cfgs #kind::#variants => #labels,)*
                 }
             }
 
-            /// The state's position in declaration order, its index in `ALL`.
+            /// The state's position among the enum's variants, as declared
+            /// (its index in `ALL` unless a state is under `#[cfg]`).
             #[must_use]
             #[inline]
             pub const fn index(self) -> usize {
@@ -93,12 +99,15 @@ pub(super) fn expand_kind(machine: &Machine, names: &Names) -> TokenStream {
 
             // serde's names, after the enum's `rename` and `rename_all`, so a
             // state and its kind serialize alike.
-            const __NAMES: [&str; #count] = [#(#serde_names),*];
+            const __NAMES: [&str; #count] = [#(#cfgs #serde_names),*];
 
             #[automatically_derived]
             impl serde::Serialize for #kind {
                 fn serialize<__S: serde::Serializer>(&self, serializer: __S) -> ::core::result::Result<__S::Ok, __S::Error> {
-                    serializer.serialize_unit_variant(#kind_name, *self as u32, __NAMES[*self as usize])
+                    let name = match self {
+                        #(#cfgs #kind::#variants => #serde_names,)*
+                    };
+                    serializer.serialize_unit_variant(#kind_name, *self as u32, name)
                 }
             }
 

@@ -54,6 +54,8 @@ pub(crate) const MODULE_TRAIT: &str = "LegalEdge";
 
 /// The machine's name inside the typestate module (an import of it).
 pub(crate) const MODULE_MACHINE: &str = "__Machine";
+/// The kind enum's name inside the typestate module (an import of it).
+pub(crate) const MODULE_KIND: &str = "__MachineKind";
 
 /// Every generated item for a validated machine.
 pub(crate) fn expand(machine: &Machine) -> TokenStream {
@@ -94,6 +96,62 @@ impl Names {
             event: machine.event_enum.clone(),
         }
     }
+}
+
+/// `#[cfg(..)]` for an item that exists only when every one of `states`
+/// does; nothing when none of them is conditional.
+pub(crate) fn cfg_all(machine: &Machine, states: &[usize]) -> TokenStream {
+    match predicate_all(machine, states) {
+        Some(predicate) => quote!(#[cfg(#predicate)]),
+        None => TokenStream::new(),
+    }
+}
+
+/// The predicate under which every one of `states` exists; `None` for always.
+pub(crate) fn predicate_all(machine: &Machine, states: &[usize]) -> Option<TokenStream> {
+    let predicates: Vec<&TokenStream> = states
+        .iter()
+        .filter_map(|&state| machine.states[state].cfg.as_ref())
+        .collect();
+    match predicates.as_slice() {
+        [] => None,
+        [one] => Some((*one).clone()),
+        many => Some(quote!(all(#(#many),*))),
+    }
+}
+
+/// `#[cfg(..)]` for an item that exists when any of `edges` (each a
+/// source and a target) exists; nothing when one of them always does.
+pub(crate) fn cfg_any(machine: &Machine, edges: &[(usize, usize)]) -> TokenStream {
+    let mut alternatives = Vec::new();
+    for &(from, to) in edges {
+        let predicates: Vec<&TokenStream> = [from, to]
+            .iter()
+            .filter_map(|&state| machine.states[state].cfg.as_ref())
+            .collect();
+        if predicates.is_empty() {
+            return TokenStream::new();
+        }
+        alternatives.push(quote!(all(#(#predicates),*)));
+    }
+    if alternatives.is_empty() {
+        return TokenStream::new();
+    }
+    quote!(#[cfg(any(#(#alternatives),*))])
+}
+
+/// How many states exist, as a constant expression (a literal unless some
+/// state is conditional).
+pub(crate) fn state_count(machine: &Machine) -> TokenStream {
+    if !machine.is_conditional() {
+        let count = machine.states.len();
+        return quote!(#count);
+    }
+    let terms = machine.states.iter().map(|state| match &state.cfg {
+        None => quote!(1usize),
+        Some(predicate) => quote!((::core::cfg!(#predicate) as usize)),
+    });
+    quote!(0usize #(+ #terms)*)
 }
 
 /// `#[doc = ..]` for each line.

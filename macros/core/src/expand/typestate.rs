@@ -1,5 +1,5 @@
-use super::MODULE_MACHINE;
 use super::{bindings, docs, docs_then, parameters, shape, Names};
+use super::{cfg_all, MODULE_KIND, MODULE_MACHINE};
 use crate::model::Machine;
 use crate::model::{Fields, Style};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -15,6 +15,7 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
     let serde_derives = &machine.serde_derives;
     let inner_vis = &machine.inner_vis;
     let machine_alias = Ident::new(MODULE_MACHINE, Span::call_site());
+    let kind_alias = Ident::new(MODULE_KIND, Span::call_site());
     let structs = machine.states.iter().enumerate().map(|(index, state)| {
         let name = &state.ident;
         let doc = docs_then(
@@ -25,19 +26,23 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
         let bound = bindings(&state.fields, "__");
         let as_struct = shape(&quote!(#name), &state.fields, &bound);
         let as_enum = shape(&quote!(#machine_alias::#name), &state.fields, &bound);
+        let cfg = cfg_all(machine, &[index]);
         let default = (machine.derives_default && state.default)
             .then(|| quote!(#[derive(::core::default::Default)]));
         quote! {
             #doc
+            #cfg
             #[derive(#(#derives,)* #(#serde_derives),*)]
             #default
             #inner_vis struct #name #body
 
+            #cfg
             #[automatically_derived]
             impl ::statewright::Typestate for #name {
                 type Machine = #machine_alias;
             }
 
+            #cfg
             #[automatically_derived]
             impl #name {
                 /// Moves to `next`; compiles only when the table has an edge to `Next`.
@@ -54,6 +59,7 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
                 }
             }
 
+            #cfg
             #[automatically_derived]
             impl ::core::convert::From<#name> for #machine_alias {
                 #[inline]
@@ -63,6 +69,7 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
                 }
             }
 
+            #cfg
             #[automatically_derived]
             impl ::core::convert::TryFrom<#machine_alias> for #name {
                 type Error = ::statewright::WrongState<#machine_alias>;
@@ -72,7 +79,7 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
                     match machine {
                         #as_enum => ::core::result::Result::Ok(#as_struct),
                         actual => ::core::result::Result::Err(::statewright::WrongState {
-                            expected: <#machine_alias as ::statewright::StateMachine>::STATES[#index],
+                            expected: #kind_alias::#name,
                             actual,
                         }),
                     }
@@ -90,9 +97,12 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
             return None;
         }
         legal.push((edge.from, edge.to));
+        let cfg = cfg_all(machine, &[edge.from, edge.to]);
         Some(quote! {
+            #cfg
             #[automatically_derived]
             impl ::statewright::TransitionTo<#to> for #from {}
+            #cfg
             #[automatically_derived]
             impl LegalEdge<#to> for #from {}
         })
@@ -109,7 +119,9 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
         let params = parameters(&target.fields, &bound);
         let build = shape(&quote!(#to), &target.fields, &bound);
         let doc = format!("Event `{event}`: leaves `{from}` for `{to}`.");
+        let cfg = cfg_all(machine, &[edge.from, edge.to]);
         Some(quote! {
+            #cfg
             #[automatically_derived]
             impl #from {
                 #[doc = #doc]
@@ -129,8 +141,9 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
         machine.name,
         span = ident.span()
     );
+    let kind = &names.kind;
     let import_machine = quote::quote_spanned! {ident.span()=>
-        use super::#anchor as #machine_alias;
+        use super::{#anchor as #machine_alias, #kind as #kind_alias};
     };
     // Declared beside the enum, where a type named like a state still means
     // what it means in the enum.

@@ -1,4 +1,4 @@
-use super::Names;
+use super::{cfg_all, Names};
 use crate::diagram;
 use crate::model::Machine;
 use proc_macro2::TokenStream;
@@ -29,8 +29,10 @@ pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream 
             .map(|(index, _)| index),
     );
     let (matrix_words, terminal_words) = (matrix.len(), terminal.len());
+    let cfgs: Vec<TokenStream> = (0..count).map(|state| cfg_all(machine, &[state])).collect();
     let edges = machine.edges.iter().map(|edge| {
         let (from, to) = (variants[edge.from], variants[edge.to]);
+        let cfg = cfg_all(machine, &[edge.from, edge.to]);
         let event = match edge.event {
             Some(event) => {
                 let label = &machine.events[event].name;
@@ -38,11 +40,14 @@ pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream 
             }
             None => quote!(::core::option::Option::None),
         };
-        quote!(::statewright::Edge { from: #kind::#from, to: #kind::#to, event: #event })
+        quote!(#cfg ::statewright::Edge { from: #kind::#from, to: #kind::#to, event: #event })
     });
     let targets = (0..count).map(|from| {
-        let targets = machine.targets(from).into_iter().map(|to| variants[to]);
-        quote!(&[#(#kind::#targets),*])
+        let targets = machine.targets(from).into_iter().map(|to| {
+            let (cfg, to) = (&cfgs[to], variants[to]);
+            quote!(#cfg #kind::#to)
+        });
+        quote!(&[#(#targets),*])
     });
     let mermaid = diagram::mermaid(machine);
     let dot = diagram::dot(machine);
@@ -70,7 +75,7 @@ pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream 
             #[inline]
             pub const fn kind(&self) -> #kind {
                 match self {
-                    #(#ident::#variants { .. } => #kind::#variants,)*
+                    #(#cfgs #ident::#variants { .. } => #kind::#variants,)*
                 }
             }
 

@@ -82,6 +82,9 @@ pub(crate) struct Variant {
     pub(crate) ident: Ident,
     /// Its doc comment lines.
     pub(crate) docs: Vec<String>,
+    /// The predicates of its `#[cfg(..)]` attributes: it is a state only
+    /// when all hold.
+    pub(crate) cfg: Vec<TokenStream>,
     /// `#[serde(rename = "..")]` on the variant.
     pub(crate) serde_rename: Option<String>,
     /// Whether it is marked `#[default]` (for `#[derive(Default)]`).
@@ -177,6 +180,15 @@ pub(crate) fn from_syn(
             let parsed = Variant {
                 ident: variant.ident.clone(),
                 docs: docs(&variant.attrs),
+                cfg: variant
+                    .attrs
+                    .iter()
+                    .filter(|attr| attr.path().is_ident("cfg"))
+                    .filter_map(|attr| match &attr.meta {
+                        Meta::List(list) => Some(list.tokens.clone()),
+                        _ => None,
+                    })
+                    .collect(),
                 serde_rename: serde_string(&variant.attrs, "rename"),
                 default: variant
                     .attrs
