@@ -12,5 +12,6 @@ fn compile_errors_are_pinned() {
     cases.compile_fail("tests/ui/events/*.rs");
     cases.compile_fail("tests/ui/typestate/*.rs");
     cases.compile_fail("tests/ui/fallback/*.rs");
+    cases.compile_fail("tests/ui/names/*.rs");
     cases.pass("tests/ui/pass/*.rs");
 }

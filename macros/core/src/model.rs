@@ -33,6 +33,8 @@ pub(crate) struct Machine {
     pub(crate) kind: Ident,
     /// The event enum's name (`<Machine>Event` unless renamed).
     pub(crate) event_enum: Ident,
+    /// The hidden module that holds the kind and event enums.
+    pub(crate) items: Ident,
     /// Hidden aliases declared beside the enum for field types that the
     /// typestate module would otherwise shadow.
     pub(crate) aliases: Vec<(Ident, TokenStream)>,
@@ -100,8 +102,10 @@ pub(crate) struct Field {
     pub(crate) ty: TokenStream,
     /// The type as written beside the enum (the event enum): `Self` is the enum.
     pub(crate) outside: TokenStream,
-    /// The type as written in the typestate module, one module deeper.
+    /// The type as written in a generated module, one module deeper.
     pub(crate) inside: TokenStream,
+    /// Whether the type names `Self` (the machine).
+    pub(crate) uses_self: bool,
     /// Its doc comment lines.
     pub(crate) docs: Vec<String>,
 }
@@ -113,6 +117,7 @@ impl Field {
             ident,
             outside: ty.clone(),
             inside: ty.clone(),
+            uses_self: false,
             ty,
             docs,
         }
@@ -215,14 +220,8 @@ impl Machine {
             .variants
             .iter()
             .map(|variant| variant.ident.to_string())
-            .chain(
-                [
-                    crate::expand::MODULE_TRAIT,
-                    crate::expand::MODULE_MACHINE,
-                    crate::expand::MODULE_KIND,
-                ]
-                .map(String::from),
-            )
+            .chain([crate::expand::MODULE_TRAIT, crate::expand::MODULE_MACHINE].map(String::from))
+            .chain([&kind, &event_enum].map(ToString::to_string))
             .collect();
         let mut aliases = Vec::new();
         let states: Vec<State> = input
@@ -234,6 +233,7 @@ impl Machine {
                     let placed = types::place(&field.ty, &input.ident, &module_items);
                     field.outside = placed.outside;
                     field.inside = placed.inside;
+                    field.uses_self = placed.uses_self;
                     if placed.shadowed {
                         let alias =
                             quote::format_ident!("__{}_{}_{index}", name, unraw(&variant.ident));
@@ -262,7 +262,13 @@ impl Machine {
                 }
             })
             .collect();
+        let items = quote::format_ident!(
+            "__{}_generated",
+            snake_case(&name),
+            span = input.ident.span()
+        );
         let mut machine = Machine {
+            items,
             name,
             ident: input.ident,
             vis: input.vis,

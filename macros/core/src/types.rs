@@ -30,6 +30,8 @@ pub(crate) struct Placed {
     pub(crate) inside: TokenStream,
     /// Whether the type names a state (which the typestate module shadows).
     pub(crate) shadowed: bool,
+    /// Whether the type names `Self`.
+    pub(crate) uses_self: bool,
 }
 
 /// Rewrites `ty`, a field type of `machine`; `shadowing` are the names the
@@ -44,10 +46,12 @@ pub(crate) fn place(ty: &TokenStream, machine: &Ident, shadowing: &[String]) -> 
         &mut shadowed,
     );
     let inside = rewrite(ty.clone(), Place::Inside, machine, shadowing, &mut shadowed);
+    let uses_self = mentions_self(ty.clone());
     Placed {
         outside,
         inside,
         shadowed,
+        uses_self,
     }
 }
 
@@ -92,6 +96,14 @@ fn rewrite(
         }
     }
     out
+}
+
+fn mentions_self(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|token| match token {
+        TokenTree::Ident(ident) => ident == "Self",
+        TokenTree::Group(group) => mentions_self(group.stream()),
+        _ => false,
+    })
 }
 
 /// The first segment of a path, as it must be written at `place`.

@@ -4,17 +4,18 @@ use crate::model::Style;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// `<Machine>Event` and `fire`, only when some edge is named.
-pub(super) fn expand_events(machine: &Machine, names: &Names) -> TokenStream {
+/// `<Machine>Event` (for the module of generated enums) and `fire` (beside
+/// the enum), only when some edge is named.
+pub(super) fn expand_events(machine: &Machine, names: &Names) -> (TokenStream, TokenStream) {
     if machine.events.is_empty() {
-        return TokenStream::new();
+        return (TokenStream::new(), TokenStream::new());
     }
     let Names {
         machine: ident,
         kind,
         event: event_enum,
     } = names;
-    let vis = &machine.vis;
+    let (event_ident, vis) = (&machine.event_enum, &machine.inner_vis);
     let derives = &machine.derives;
     let serde_derives = &machine.serde_derives;
     // Fieldless events index the dispatch table: their discriminants are
@@ -52,7 +53,7 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> TokenStream {
             .iter()
             .enumerate()
             .map(|(index, field)| {
-                let ty = &field.outside;
+                let ty = &field.inside;
                 let doc = match &field.ident {
                     Some(name) => format!("The `{name}` field of `{}`.", target.ident),
                     None => format!("Field {index} of `{}`.", target.ident),
@@ -99,27 +100,28 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> TokenStream {
         "Applies `event` if the current state of `{ident}` accepts it and returns the previous state.\n\n\
          # Errors\n\nAn `EventError` if and only if the current state has no edge named by `event`; the state is then left untouched."
     );
-    quote! {
+    let event_enum_items = quote! {
         #[doc = #doc]
         #[derive(#(#derives,)* #(#serde_derives),*)]
         // A private machine need not send every event its table names.
         #[allow(dead_code)]
-        #vis enum #event_enum {
+        #vis enum #event_ident {
             #(#variants,)*
         }
 
         #[automatically_derived]
-        impl #event_enum {
+        impl #event_ident {
             /// The event's snake_case name, as written in the attribute.
             #[must_use]
             #[inline]
             pub const fn name(&self) -> &'static str {
                 match self {
-                    #(#event_cfgs #event_enum::#event_variants { .. } => #labels,)*
+                    #(#event_cfgs Self::#event_variants { .. } => #labels,)*
                 }
             }
         }
-
+    };
+    let fire = quote! {
         #[automatically_derived]
         impl #ident {
             #[doc = #doc_fire]
@@ -144,7 +146,8 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> TokenStream {
                 event.name()
             }
         }
-    }
+    };
+    (event_enum_items, fire)
 }
 
 /// Fieldless machines: `next = TABLE[state][event]`, no branch per state.

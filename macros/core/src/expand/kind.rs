@@ -1,16 +1,13 @@
-use super::{cfg_all, docs_then, state_count, Names};
+use super::{cfg_all, docs_then, state_count};
 use crate::model::Machine;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// `<Machine>Kind`: the fieldless twin, with `ALL`, `name()`, Display and serde.
-pub(super) fn expand_kind(machine: &Machine, names: &Names) -> TokenStream {
-    let Names {
-        machine: ident,
-        kind,
-        ..
-    } = names;
-    let vis = &machine.vis;
+/// `<Machine>Kind`: the fieldless twin, with `ALL`, `name()`, Display and
+/// serde; written for the module of generated enums.
+pub(super) fn expand_kind(machine: &Machine) -> TokenStream {
+    let (ident, kind) = (&machine.ident, &machine.kind);
+    let vis = &machine.inner_vis;
     let variants: Vec<_> = machine.states.iter().map(|state| &state.ident).collect();
     let labels: Vec<&str> = machine
         .states

@@ -3,6 +3,7 @@
 
 mod events;
 mod kind;
+mod scaffolding;
 mod typestate;
 mod validator;
 
@@ -54,8 +55,6 @@ pub(crate) const MODULE_TRAIT: &str = "LegalEdge";
 
 /// The machine's name inside the typestate module (an import of it).
 pub(crate) const MODULE_MACHINE: &str = "__Machine";
-/// The kind enum's name inside the typestate module (an import of it).
-pub(crate) const MODULE_KIND: &str = "__MachineKind";
 
 /// Every generated item for a validated machine.
 pub(crate) fn expand(machine: &Machine) -> TokenStream {
@@ -66,15 +65,45 @@ pub(crate) fn expand(machine: &Machine) -> TokenStream {
 /// fallback leaves it out when a state would clash with it).
 pub(crate) fn expand_items(machine: &Machine, with_typestates: bool) -> TokenStream {
     let names = Names::of(machine);
-    let kind = kind::expand_kind(machine, &names);
+    let kind = kind::expand_kind(machine);
     let validator = validator::expand_validator(machine, &names);
     let typestate = with_typestates.then(|| typestate::expand_typestate(machine, &names));
-    let events = events::expand_events(machine, &names);
+    let (event_enum, fire) = events::expand_events(machine, &names);
+    let scaffolding = scaffolding::expand_scaffolding(machine);
+    let items = &machine.items;
+    let vis = &machine.vis;
+    let uses_self = machine.events.iter().any(|event| {
+        machine.states[event.payload]
+            .fields
+            .fields
+            .iter()
+            .any(|field| field.uses_self)
+    });
+    let import_machine = uses_self.then(|| scaffolding::import_machine(machine));
+    let checks = scaffolding::expand_name_checks(machine);
     quote! {
-        #kind
+        #scaffolding
+
+        // The kind and event enums live in a module of their own and are
+        // glob-imported: a user type with the same name shadows the import
+        // instead of clashing with every generated impl, and one check
+        // below reports it.
+        #[allow(non_snake_case)]
+        mod #items {
+            #[allow(unused_imports)]
+            use super::*;
+            #import_machine
+
+            #kind
+            #event_enum
+        }
+        #[allow(unused_imports)]
+        #vis use #items::*;
+        #checks
+
         #validator
         #typestate
-        #events
+        #fire
     }
 }
 
@@ -82,18 +111,20 @@ pub(crate) fn expand_items(machine: &Machine, with_typestates: bool) -> TokenStr
 pub(crate) struct Names {
     /// The user's enum.
     pub(crate) machine: Ident,
-    /// `<Machine>Kind`.
-    pub(crate) kind: Ident,
-    /// `<Machine>Event`.
-    pub(crate) event: Ident,
+    /// `<Machine>Kind`, by its path from beside the enum: the generated
+    /// items never rely on the bare name, which a user type may take.
+    pub(crate) kind: TokenStream,
+    /// `<Machine>Event`, by its path from beside the enum.
+    pub(crate) event: TokenStream,
 }
 
 impl Names {
     fn of(machine: &Machine) -> Names {
+        let (items, kind, event) = (&machine.items, &machine.kind, &machine.event_enum);
         Names {
             machine: machine.ident.clone(),
-            kind: machine.kind.clone(),
-            event: machine.event_enum.clone(),
+            kind: quote!(#items::#kind),
+            event: quote!(#items::#event),
         }
     }
 }
