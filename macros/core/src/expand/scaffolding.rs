@@ -72,7 +72,8 @@ fn name_check(machine: &Machine, generated: &Ident, item: &str, option: &str) ->
     let note = format!(
         "rename your type, or name the generated one with `#[state_machine({option} = OtherName)]`"
     );
-    let bare = Ident::new(&generated.to_string(), machine.ident.span());
+    let mut bare = generated.clone();
+    bare.set_span(machine.ident.span());
     let check = quote_spanned! {machine.ident.span()=>
         const _: fn() = __generated::<#bare>;
     };

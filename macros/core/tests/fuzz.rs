@@ -1,0 +1,298 @@
+//! The macro never panics and always emits Rust: a seeded generator of
+//! machines (valid, mistaken, mutated and random) through `expand`, each
+//! output parsed as Rust items. A few thousand inputs by default; set
+//! `STATEWRIGHT_FUZZ_CASES` for a longer run, `STATEWRIGHT_FUZZ_SEED` to
+//! replay one.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::str::FromStr;
+
+use proc_macro2::TokenStream;
+
+/// xorshift64*: small, seeded, the same sequence everywhere.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, bound: usize) -> usize {
+        (self.next() % bound as u64) as usize
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+const MACHINE_NAMES: &[&str] = &[
+    "Job", "r#Job", "Match", "Fn", "Async", "Box", "Crate", "Final", "Loop", "Macro", "Mod",
+    "Move", "Static", "Self_", "HTTPServer", "Über", "A", "Type", "r#Type", "Super",
+];
+const STATE_NAMES: &[&str] = &[
+    "Idle", "Running", "Done", "Failed", "r#Type", "r#Match", "String", "Option", "Summary",
+    "LegalEdge", "Paid", "Payed", "Ünïcode", "A", "B",
+];
+const EVENT_NAMES: &[&str] = &[
+    "start", "stop", "r#type", "r#match", "_1", "__", "self_", "to", "clone", "lt", "go",
+    "Start", "naïve", "a_b", "super_", "crate_",
+];
+const FIELD_TYPES: &[&str] = &[
+    "u8", "String", "Option<u8>", "Box<Self>", "super::Owner", "self::Id", "crate::Id",
+    "Summary", "Option<String>", "&'static str", "Vec<Self>", "[u8; 4]", "(u8, Self)",
+    "fn(Self) -> u8", "m!(Self)", "<Self as Trait>::Out",
+];
+const OPTIONS: &[&str] = &[
+    "", "", "module = states", "kind = K", "event = E", "allow_unreachable", "kind = r#Type",
+    "module = r#mod", "colour = blue", "module", "kind = ", "allow_unreachable, allow_unreachable",
+];
+
+fn variant(rng: &mut Rng, names: &[&str], states: &[&str]) -> String {
+    let mut out = String::new();
+    if rng.chance(10) {
+        out.push_str("/// Docs.\n");
+    }
+    if rng.chance(8) {
+        out.push_str("#[cfg(any())]\n");
+    }
+    if rng.chance(20) {
+        out.push_str("#[terminal]\n");
+    }
+    for _ in 0..rng.below(3) {
+        let mut targets = Vec::new();
+        for _ in 0..=rng.below(3) {
+            targets.push(if rng.chance(90) { rng.pick(states) } else { rng.pick(names) });
+        }
+        out.push_str(&format!("#[to({})]\n", targets.join(", ")));
+    }
+    for _ in 0..rng.below(3) {
+        let mut arrows = Vec::new();
+        for _ in 0..=rng.below(3) {
+            arrows.push(format!("{} => {}", rng.pick(EVENT_NAMES), rng.pick(states)));
+        }
+        out.push_str(&format!("#[on({})]\n", arrows.join(", ")));
+    }
+    if rng.chance(10) {
+        out.push_str(&format!("#[from_any({})]\n", rng.pick(EVENT_NAMES)));
+    } else if rng.chance(5) {
+        out.push_str("#[from_any]\n");
+    }
+    out
+}
+
+/// A machine built from the pools: often valid, often with mistakes.
+fn machine(rng: &mut Rng) -> (String, String) {
+    let count = 1 + rng.below(6);
+    let mut states: Vec<&str> = Vec::new();
+    while states.len() < count {
+        let name = rng.pick(STATE_NAMES);
+        if !states.contains(&name) || rng.chance(3) {
+            states.push(name);
+        }
+    }
+    let initial = rng.below(count);
+    let mut body = String::new();
+    for (index, state) in states.iter().enumerate() {
+        if index == initial || rng.chance(3) {
+            body.push_str("#[initial]\n");
+        }
+        body.push_str(&variant(rng, STATE_NAMES, &states));
+        body.push_str(state);
+        match rng.below(4) {
+            0 => body.push_str(&format!(" {{ field: {} }}", rng.pick(FIELD_TYPES))),
+            1 => body.push_str(&format!("({})", rng.pick(FIELD_TYPES))),
+            _ => {}
+        }
+        body.push_str(",\n");
+    }
+    let derives = if rng.chance(50) {
+        "#[derive(Debug, Clone, PartialEq, serde::Serialize, Default)]\n"
+    } else {
+        ""
+    };
+    let vis = ["", "pub ", "pub(crate) ", "pub(super) ", "pub(in crate::a) "][rng.below(5)];
+    let item = format!(
+        "{derives}{vis}enum {} {{\n{body}}}",
+        rng.pick(MACHINE_NAMES)
+    );
+    (rng.pick(OPTIONS).to_string(), item)
+}
+
+/// Deletes, repeats or swaps a few characters.
+fn mutate(rng: &mut Rng, text: &str) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for _ in 0..=rng.below(3) {
+        if chars.is_empty() {
+            break;
+        }
+        let at = rng.below(chars.len());
+        match rng.below(3) {
+            0 => {
+                chars.remove(at);
+            }
+            1 => {
+                let c = chars[at];
+                chars.insert(at, c);
+            }
+            _ => {
+                let other = rng.below(chars.len());
+                chars.swap(at, other);
+            }
+        }
+    }
+    chars.into_iter().collect()
+}
+
+/// Tokens in no order at all.
+fn soup(rng: &mut Rng) -> String {
+    let tokens = [
+        "enum", "E", "{", "}", "(", ")", "#", "[", "]", "initial", "to", "on", "=>", ",", "A",
+        "B", "r#type", "terminal", "from_any", "Self", "::", "<", ">", ";", "pub", "struct",
+    ];
+    (0..rng.below(40))
+        .map(|_| tokens[rng.below(tokens.len())])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Expands `args` and `item`: `Err` with the reason if it panicked or
+/// emitted something that is not Rust items.
+fn check(args: &str, item: &str) -> Result<(), String> {
+    let (Ok(args), Ok(item_tokens)) = (TokenStream::from_str(args), TokenStream::from_str(item))
+    else {
+        return Ok(()); // not tokens at all: rustc would not call the macro
+    };
+    let parses = syn::parse2::<syn::DeriveInput>(item_tokens.clone()).is_ok();
+    let output = catch_unwind(AssertUnwindSafe(|| {
+        statewright_codegen::expand(args, item_tokens)
+    }))
+    .map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(ToString::to_string))
+            .unwrap_or_default();
+        format!("panicked: {message}")
+    })?;
+    // An input that is no item comes back as it was, with the error.
+    if parses {
+        syn::parse2::<syn::File>(output.clone())
+            .map_err(|error| format!("emitted invalid Rust ({error}):\n{output}"))?;
+    }
+    Ok(())
+}
+
+fn cases() -> u64 {
+    std::env::var("STATEWRIGHT_FUZZ_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(2_000)
+}
+
+#[test]
+fn generated_mutated_and_random_inputs_never_panic_and_emit_rust() {
+    let seed = std::env::var("STATEWRIGHT_FUZZ_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or(0x5eed_u64);
+    // The panics are caught and reported below; keep the log readable.
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut rng = Rng(seed);
+    let total = cases();
+    let mut failures = Vec::new();
+    for case in 0..total {
+        let (args, item) = machine(&mut rng);
+        let (args, item) = match case % 10 {
+            0..=5 => (args, item),
+            6..=8 => (args, mutate(&mut rng, &item)),
+            _ => (String::new(), soup(&mut rng)),
+        };
+        if let Err(reason) = check(&args, &item) {
+            failures.push(format!("#[state_machine({args})]\n{item}\n=> {reason}"));
+            if failures.len() >= 5 {
+                break;
+            }
+        }
+    }
+    let _ = std::panic::take_hook();
+    assert!(
+        failures.is_empty(),
+        "{} failing inputs (seed {seed}), first:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    println!("{total} inputs, seed {seed}: no panic, every output is Rust");
+}
+
+/// The inputs a fuzz run once found panicking, each now an expansion or
+/// one clear error.
+#[test]
+fn once_panicking_inputs_expand_or_explain() {
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        ("", "enum Job { #[initial] #[on(r#type => Done)] Idle, #[terminal] Done }", None),
+        (
+            "",
+            "enum Job { #[initial] #[on(_1 => Done)] Idle, #[terminal] Done }",
+            Some("starts with a digit"),
+        ),
+        (
+            "",
+            "enum Job { #[initial] #[on(__ => Done)] Idle, #[terminal] Done }",
+            Some("an empty name"),
+        ),
+        (
+            "",
+            "enum Job { #[initial] #[on(self_ => Done)] Idle, #[terminal] Done }",
+            Some("`Self`, a keyword Rust does not allow as a name"),
+        ),
+        ("", "enum r#Job { #[initial] #[to(Done)] Idle, #[terminal] Done }", None),
+        ("", "enum Match { #[initial] #[to(Done)] Idle, #[terminal] Done }", None),
+        ("", "enum Static { #[initial] #[to(Done)] Idle, #[terminal] Done }", None),
+        (
+            "",
+            "enum Crate { #[initial] #[to(Done)] Idle, #[terminal] Done }",
+            Some("`#[state_machine(module = name)]`"),
+        ),
+        (
+            "",
+            "pub(in ::a) enum Job { #[initial] #[to(Done)] Idle, #[terminal] Done }",
+            None,
+        ),
+    ];
+    for (args, item, error) in cases {
+        check(args, item).unwrap_or_else(|reason| panic!("{item}: {reason}"));
+        let output = statewright_codegen::expand(
+            TokenStream::from_str(args).unwrap(),
+            TokenStream::from_str(item).unwrap(),
+        )
+        .to_string();
+        match error {
+            Some(fragment) => assert!(output.contains(fragment), "{item}:\n{output}"),
+            None => assert!(!output.contains("compile_error"), "{item}:\n{output}"),
+        }
+    }
+    let keyword_module = statewright_codegen::expand(
+        TokenStream::new(),
+        TokenStream::from_str("enum Match { #[initial] #[to(Done)] Idle, #[terminal] Done }")
+            .unwrap(),
+    )
+    .to_string();
+    assert!(keyword_module.contains("mod r#match"), "{keyword_module}");
+    let deeper = statewright_codegen::expand(
+        TokenStream::new(),
+        TokenStream::from_str(
+            "pub(in ::a) enum Job { #[initial] #[to(Done)] Idle, #[terminal] Done }",
+        )
+        .unwrap(),
+    )
+    .to_string();
+    assert!(!deeper.contains("super :: ::"), "{deeper}");
+}
