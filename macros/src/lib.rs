@@ -2,7 +2,7 @@
 
 use proc_macro::TokenStream;
 
-/// Turns an enum into a checked state machine; documented on `statewright::state_machine`.
+#[doc = include_str!("state_machine.md")]
 #[proc_macro_attribute]
 pub fn state_machine(args: TokenStream, item: TokenStream) -> TokenStream {
     statewright_codegen::expand(args.into(), item.into()).into()

@@ -34,25 +34,79 @@ impl Rng {
 }
 
 const MACHINE_NAMES: &[&str] = &[
-    "Job", "r#Job", "Match", "Fn", "Async", "Box", "Crate", "Final", "Loop", "Macro", "Mod",
-    "Move", "Static", "Self_", "HTTPServer", "Über", "A", "Type", "r#Type", "Super",
+    "Job",
+    "r#Job",
+    "Match",
+    "Fn",
+    "Async",
+    "Box",
+    "Crate",
+    "Final",
+    "Loop",
+    "Macro",
+    "Mod",
+    "Move",
+    "Static",
+    "Self_",
+    "HTTPServer",
+    "Über",
+    "A",
+    "Type",
+    "r#Type",
+    "Super",
 ];
 const STATE_NAMES: &[&str] = &[
-    "Idle", "Running", "Done", "Failed", "r#Type", "r#Match", "String", "Option", "Summary",
-    "LegalEdge", "Paid", "Payed", "Ünïcode", "A", "B",
+    "Idle",
+    "Running",
+    "Done",
+    "Failed",
+    "r#Type",
+    "r#Match",
+    "String",
+    "Option",
+    "Summary",
+    "LegalEdge",
+    "Paid",
+    "Payed",
+    "Ünïcode",
+    "A",
+    "B",
 ];
 const EVENT_NAMES: &[&str] = &[
-    "start", "stop", "r#type", "r#match", "_1", "__", "self_", "to", "clone", "lt", "go",
-    "Start", "naïve", "a_b", "super_", "crate_",
+    "start", "stop", "r#type", "r#match", "_1", "__", "self_", "to", "clone", "lt", "go", "Start",
+    "naïve", "a_b", "super_", "crate_",
 ];
 const FIELD_TYPES: &[&str] = &[
-    "u8", "String", "Option<u8>", "Box<Self>", "super::Owner", "self::Id", "crate::Id",
-    "Summary", "Option<String>", "&'static str", "Vec<Self>", "[u8; 4]", "(u8, Self)",
-    "fn(Self) -> u8", "m!(Self)", "<Self as Trait>::Out",
+    "u8",
+    "String",
+    "Option<u8>",
+    "Box<Self>",
+    "super::Owner",
+    "self::Id",
+    "crate::Id",
+    "Summary",
+    "Option<String>",
+    "&'static str",
+    "Vec<Self>",
+    "[u8; 4]",
+    "(u8, Self)",
+    "fn(Self) -> u8",
+    "m!(Self)",
+    "<Self as Trait>::Out",
 ];
 const OPTIONS: &[&str] = &[
-    "", "", "module = states", "kind = K", "event = E", "allow_unreachable", "kind = r#Type",
-    "module = r#mod", "colour = blue", "module", "kind = ", "allow_unreachable, allow_unreachable",
+    "",
+    "",
+    "module = states",
+    "kind = K",
+    "event = E",
+    "allow_unreachable",
+    "kind = r#Type",
+    "module = r#mod",
+    "colour = blue",
+    "module",
+    "kind = ",
+    "allow_unreachable, allow_unreachable",
 ];
 
 fn variant(rng: &mut Rng, names: &[&str], states: &[&str]) -> String {
@@ -69,7 +123,11 @@ fn variant(rng: &mut Rng, names: &[&str], states: &[&str]) -> String {
     for _ in 0..rng.below(3) {
         let mut targets = Vec::new();
         for _ in 0..=rng.below(3) {
-            targets.push(if rng.chance(90) { rng.pick(states) } else { rng.pick(names) });
+            targets.push(if rng.chance(90) {
+                rng.pick(states)
+            } else {
+                rng.pick(names)
+            });
         }
         out.push_str(&format!("#[to({})]\n", targets.join(", ")));
     }
@@ -118,7 +176,13 @@ fn machine(rng: &mut Rng) -> (String, String) {
     } else {
         ""
     };
-    let vis = ["", "pub ", "pub(crate) ", "pub(super) ", "pub(in crate::a) "][rng.below(5)];
+    let vis = [
+        "",
+        "pub ",
+        "pub(crate) ",
+        "pub(super) ",
+        "pub(in crate::a) ",
+    ][rng.below(5)];
     let item = format!(
         "{derives}{vis}enum {} {{\n{body}}}",
         rng.pick(MACHINE_NAMES)
@@ -154,8 +218,8 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
 /// Tokens in no order at all.
 fn soup(rng: &mut Rng) -> String {
     let tokens = [
-        "enum", "E", "{", "}", "(", ")", "#", "[", "]", "initial", "to", "on", "=>", ",", "A",
-        "B", "r#type", "terminal", "from_any", "Self", "::", "<", ">", ";", "pub", "struct",
+        "enum", "E", "{", "}", "(", ")", "#", "[", "]", "initial", "to", "on", "=>", ",", "A", "B",
+        "r#type", "terminal", "from_any", "Self", "::", "<", ">", ";", "pub", "struct",
     ];
     (0..rng.below(40))
         .map(|_| tokens[rng.below(tokens.len())])
@@ -237,7 +301,11 @@ fn generated_mutated_and_random_inputs_never_panic_and_emit_rust() {
 #[test]
 fn once_panicking_inputs_expand_or_explain() {
     let cases: &[(&str, &str, Option<&str>)] = &[
-        ("", "enum Job { #[initial] #[on(r#type => Done)] Idle, #[terminal] Done }", None),
+        (
+            "",
+            "enum Job { #[initial] #[on(r#type => Done)] Idle, #[terminal] Done }",
+            None,
+        ),
         (
             "",
             "enum Job { #[initial] #[on(_1 => Done)] Idle, #[terminal] Done }",
@@ -253,9 +321,21 @@ fn once_panicking_inputs_expand_or_explain() {
             "enum Job { #[initial] #[on(self_ => Done)] Idle, #[terminal] Done }",
             Some("`Self`, a keyword Rust does not allow as a name"),
         ),
-        ("", "enum r#Job { #[initial] #[to(Done)] Idle, #[terminal] Done }", None),
-        ("", "enum Match { #[initial] #[to(Done)] Idle, #[terminal] Done }", None),
-        ("", "enum Static { #[initial] #[to(Done)] Idle, #[terminal] Done }", None),
+        (
+            "",
+            "enum r#Job { #[initial] #[to(Done)] Idle, #[terminal] Done }",
+            None,
+        ),
+        (
+            "",
+            "enum Match { #[initial] #[to(Done)] Idle, #[terminal] Done }",
+            None,
+        ),
+        (
+            "",
+            "enum Static { #[initial] #[to(Done)] Idle, #[terminal] Done }",
+            None,
+        ),
         (
             "",
             "enum Crate { #[initial] #[to(Done)] Idle, #[terminal] Done }",
