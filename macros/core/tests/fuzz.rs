@@ -4,6 +4,7 @@
 //! `STATEWRIGHT_FUZZ_CASES` for a longer run, `STATEWRIGHT_FUZZ_SEED` to
 //! replay one.
 
+use std::fmt::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::str::FromStr;
 
@@ -129,17 +130,17 @@ fn variant(rng: &mut Rng, names: &[&str], states: &[&str]) -> String {
                 rng.pick(names)
             });
         }
-        out.push_str(&format!("#[to({})]\n", targets.join(", ")));
+        let _ = writeln!(out, "#[to({})]", targets.join(", "));
     }
     for _ in 0..rng.below(3) {
         let mut arrows = Vec::new();
         for _ in 0..=rng.below(3) {
             arrows.push(format!("{} => {}", rng.pick(EVENT_NAMES), rng.pick(states)));
         }
-        out.push_str(&format!("#[on({})]\n", arrows.join(", ")));
+        let _ = writeln!(out, "#[on({})]", arrows.join(", "));
     }
     if rng.chance(10) {
-        out.push_str(&format!("#[from_any({})]\n", rng.pick(EVENT_NAMES)));
+        let _ = writeln!(out, "#[from_any({})]", rng.pick(EVENT_NAMES));
     } else if rng.chance(5) {
         out.push_str("#[from_any]\n");
     }
@@ -165,8 +166,12 @@ fn machine(rng: &mut Rng) -> (String, String) {
         body.push_str(&variant(rng, STATE_NAMES, &states));
         body.push_str(state);
         match rng.below(4) {
-            0 => body.push_str(&format!(" {{ field: {} }}", rng.pick(FIELD_TYPES))),
-            1 => body.push_str(&format!("({})", rng.pick(FIELD_TYPES))),
+            0 => {
+                let _ = write!(body, " {{ field: {} }}", rng.pick(FIELD_TYPES));
+            }
+            1 => {
+                let _ = write!(body, "({})", rng.pick(FIELD_TYPES));
+            }
             _ => {}
         }
         body.push_str(",\n");

@@ -433,3 +433,154 @@ fn docs(attrs: &[Attribute]) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: TokenStream, item: TokenStream) -> (Machine, Vec<String>) {
+        let mut errors = Errors::default();
+        let (machine, _) = from_syn(args, item, &mut errors);
+        (machine.expect("an enum"), errors.messages())
+    }
+
+    fn names(idents: &[Ident]) -> Vec<String> {
+        idents.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn options_are_read_and_repeats_reported() {
+        let (machine, errors) = parse(
+            quote!(
+                module = states,
+                kind = State,
+                event = Command,
+                allow_unreachable
+            ),
+            quote!(
+                enum Job {
+                    Idle,
+                }
+            ),
+        );
+        assert_eq!(errors, Vec::<String>::new());
+        let options = &machine.options;
+        assert_eq!(options.module.as_ref().unwrap(), "states");
+        assert_eq!(options.kind.as_ref().unwrap(), "State");
+        assert_eq!(options.event.as_ref().unwrap(), "Command");
+        assert!(options.allow_unreachable);
+
+        let (_, errors) = parse(
+            quote!(kind = A, kind = B),
+            quote!(
+                enum Job {
+                    Idle,
+                }
+            ),
+        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].starts_with("option `kind` is given twice"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn variant_attributes_become_marks_edges_and_flags() {
+        let (machine, errors) = parse(
+            quote!(),
+            quote! {
+                #[derive(Debug, Clone, Default, serde::Serialize, std::hash::Hash)]
+                #[serde(rename_all = "snake_case")]
+                enum Job {
+                    /// Waiting.
+                    #[default]
+                    #[initial]
+                    #[to(Running, Done)]
+                    #[on(fail => Failed)]
+                    Idle,
+                    #[cfg(feature = "x")]
+                    #[serde(rename = "busy")]
+                    #[to(Done)]
+                    Running { worker: u32 },
+                    #[terminal]
+                    Done,
+                    #[from_any(fail)]
+                    #[terminal]
+                    Failed,
+                }
+            },
+        );
+        assert_eq!(errors, Vec::<String>::new());
+        assert_eq!(names(&machine.derives), ["Debug", "Clone", "Hash"]);
+        assert_eq!(machine.serde_derives.len(), 1);
+        assert!(machine.derives_default);
+        assert_eq!(machine.serde_rename_all.as_deref(), Some("snake_case"));
+        let [idle, running, done, failed] = &machine.variants[..] else {
+            panic!("four variants")
+        };
+        assert_eq!(idle.docs, [" Waiting."]);
+        assert!(idle.default && idle.initial.len() == 1 && idle.terminal.is_empty());
+        let edges: Vec<(Option<String>, String)> = idle
+            .edges
+            .iter()
+            .map(|edge| {
+                (
+                    edge.event.as_ref().map(ToString::to_string),
+                    edge.target.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            edges,
+            [
+                (None, "Running".to_string()),
+                (None, "Done".to_string()),
+                (Some("fail".to_string()), "Failed".to_string())
+            ]
+        );
+        assert_eq!(running.cfg.len(), 1);
+        assert_eq!(running.serde_rename.as_deref(), Some("busy"));
+        assert_eq!(running.fields.fields.len(), 1);
+        assert_eq!(done.terminal.len(), 1);
+        assert_eq!(failed.from_any[0].event.as_ref().unwrap(), "fail");
+    }
+
+    #[test]
+    fn a_malformed_attribute_loses_only_its_own_edges() {
+        let (machine, errors) = parse(
+            quote!(),
+            quote! {
+                enum Job {
+                    #[initial] #[to(Running)] #[on(go => Done Now)] Idle,
+                    #[from_any(a b)] Running,
+                    #[termnal] Done,
+                }
+            },
+        );
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        let [idle, running, done] = &machine.variants[..] else {
+            panic!("three variants")
+        };
+        assert!(idle.edges_lost && !idle.from_any_lost);
+        assert_eq!(idle.edges.len(), 1, "`#[to(Running)]` is kept");
+        assert!(running.from_any_lost);
+        assert_eq!(done.terminal.len(), 1, "`#[termnal]` read as `#[terminal]`");
+    }
+
+    #[test]
+    fn visibility_one_module_deeper() {
+        let deeper = |vis: TokenStream| {
+            one_module_deeper(&syn::parse2(vis).expect("a visibility"))
+                .to_string()
+                .replace(' ', "")
+        };
+        assert_eq!(deeper(quote!()), "pub(super)");
+        assert_eq!(deeper(quote!(pub)), "pub");
+        assert_eq!(deeper(quote!(pub(crate))), "pub(incrate)");
+        assert_eq!(deeper(quote!(pub(self))), "pub(super)");
+        assert_eq!(deeper(quote!(pub(super))), "pub(insuper::super)");
+        assert_eq!(deeper(quote!(pub(in crate::a))), "pub(incrate::a)");
+        assert_eq!(deeper(quote!(pub(in ::a))), "pub(in::a)");
+    }
+}
