@@ -324,6 +324,27 @@ mod tests {
     }
 
     #[test]
+    fn every_method_of_the_generated_items_is_a_reserved_event_name() {
+        for name in [
+            "to", "lt", "le", "gt", "ge", "max", "min", "clamp", "default",
+        ] {
+            let event = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
+            let found = messages(quote! {
+                enum Door {
+                    #[initial] #[on(#event => Open)] Closed,
+                    #[terminal] Open,
+                }
+            });
+            assert_eq!(
+                found,
+                [format!(
+                    "event `{name}` would clash with the generated method `{name}`; rename the event"
+                )]
+            );
+        }
+    }
+
+    #[test]
     fn a_state_is_named_by_its_variant_name() {
         let found = messages(quote! {
             enum Order {
