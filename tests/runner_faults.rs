@@ -18,7 +18,7 @@ use tokio::time::{advance, Instant};
 
 mod support;
 
-use support::within;
+use support::{within, TaskPanics};
 
 #[state_machine]
 #[derive(Debug, Clone, PartialEq)]
@@ -408,15 +408,6 @@ async fn a_timer_due_in_the_tick_of_a_transition_never_fires_in_the_new_state() 
     handle.stop().unwrap();
     assert_eq!(ended(&handle).await.1, Status::Stopped);
     counter.assert_once("Stopped(Running)");
-}
-
-/// Forwards task panics to the test.
-struct TaskPanics(tokio::sync::mpsc::UnboundedSender<String>);
-
-impl Recorder<Worker> for TaskPanics {
-    fn on_task_panic(&mut self, message: &str) {
-        let _ = self.0.send(message.to_string());
-    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -11,7 +11,7 @@ use tokio::time::advance;
 
 mod support;
 
-use support::{poll_once, within};
+use support::{poll_once, within, TaskPanics};
 
 #[state_machine]
 #[derive(Debug, Clone, PartialEq)]
@@ -326,15 +326,6 @@ async fn one_timer_replaced_by_set_cancelled_by_transitions() {
     handle.send(Ev::CancelTimeout).await.unwrap();
     pass(&handle, Duration::from_secs(10)).await;
     assert_eq!(log.count("Fired"), 1, "cancel_timeout cancels");
-}
-
-/// Forwards task panics to the test.
-struct TaskPanics(tokio::sync::mpsc::UnboundedSender<String>);
-
-impl Recorder<Worker> for TaskPanics {
-    fn on_task_panic(&mut self, message: &str) {
-        let _ = self.0.send(message.to_string());
-    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -7,6 +7,8 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
 
+use statewright::{Handler, Recorder};
+
 /// How long any wait in a test may take. On tokio's paused clock an idle
 /// runtime jumps straight to this deadline, so a lost wake-up fails the test
 /// at once instead of hanging it.
@@ -43,5 +45,14 @@ pub(crate) fn assert_lines_in_order<'a>(
             rest.any(|candidate| candidate == line),
             "missing {line:?}, or out of order, in\n{lines:#?}"
         );
+    }
+}
+
+/// A recorder that forwards task panics to the test.
+pub(crate) struct TaskPanics(pub(crate) tokio::sync::mpsc::UnboundedSender<String>);
+
+impl<H: Handler> Recorder<H> for TaskPanics {
+    fn on_task_panic(&mut self, message: &str) {
+        let _ = self.0.send(message.to_string());
     }
 }

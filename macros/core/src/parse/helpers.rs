@@ -94,21 +94,27 @@ pub(super) fn read(
         }
     });
     for field in &mut variant.fields {
-        field.attrs.retain(|attr| {
-            let Some(helper) = Helper::of(attr) else {
-                return true;
-            };
-            errors.error(
-                attr.path().span(),
-                format!(
-                    "`#[{}]` belongs on a variant, not on a field",
-                    helper.name()
-                ),
-            );
-            false
-        });
+        strip_misplaced(&mut field.attrs, "a field", errors);
     }
     parsed
+}
+
+/// Our attributes do nothing on `place` (the enum, a field): say so, and
+/// strip them so rustc does not add an "unknown attribute" error of its own.
+pub(super) fn strip_misplaced(attrs: &mut Vec<Attribute>, place: &str, errors: &mut Errors) {
+    attrs.retain(|attr| {
+        let Some(helper) = Helper::of(attr) else {
+            return true;
+        };
+        errors.error(
+            attr.path().span(),
+            format!(
+                "`#[{}]` belongs on a variant, not on {place}",
+                helper.name()
+            ),
+        );
+        false
+    });
 }
 
 /// `#[initial]` or `#[terminal]`: a mark without arguments, once.

@@ -6,7 +6,6 @@ mod helpers;
 
 use crate::errors::{did_you_mean, Errors};
 use crate::model::{Field, Fields, Style};
-use helpers::Helper;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::parse::ParseStream;
@@ -152,7 +151,7 @@ pub(crate) fn from_syn(
             "generic state machines are not supported yet; use concrete types in the variants",
         );
     }
-    strip_enum_helpers(&mut item.attrs, errors);
+    helpers::strip_misplaced(&mut item.attrs, "the enum", errors);
     let derives = std_derives(&item.attrs);
     let serde_derives = serde_derives(&item.attrs);
     let derives_default = derive_paths(&item.attrs).any(|path| {
@@ -307,24 +306,6 @@ fn parse_options(args: TokenStream, errors: &mut Errors) -> Options {
 fn named(input: ParseStream<'_>) -> syn::Result<Ident> {
     input.parse::<Token![=]>()?;
     input.parse()
-}
-
-/// Our variant attributes do nothing on the enum itself: say so, and strip
-/// them so rustc does not add an "unknown attribute" error of its own.
-fn strip_enum_helpers(attrs: &mut Vec<Attribute>, errors: &mut Errors) {
-    attrs.retain(|attr| {
-        let Some(helper) = Helper::of(attr) else {
-            return true;
-        };
-        errors.error(
-            attr.path().span(),
-            format!(
-                "`#[{}]` belongs on a variant, not on the enum",
-                helper.name()
-            ),
-        );
-        false
-    });
 }
 
 fn std_derives(attrs: &[Attribute]) -> Vec<Ident> {
