@@ -374,10 +374,12 @@ async fn dropping_every_handle_while_paused_stops_the_run() {
     let (runner, counter) = runner(Worker::new(&Log::default()));
     let (handle, run) = runner.pair();
     let run = tokio::spawn(run);
+    let watch = handle.watch();
     handle.pause().unwrap();
     handle.post(Ev::Start).await.unwrap();
     drop(handle);
     assert_eq!(within(run).await.unwrap(), Outcome::Stopped(Job::Idle));
+    assert_eq!(watch.borrow().status, Status::Stopped, "a watcher outlives the handles");
     counter.assert_once("Stopped(Idle)");
 }
 
