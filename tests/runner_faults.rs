@@ -379,7 +379,11 @@ async fn dropping_every_handle_while_paused_stops_the_run() {
     handle.post(Ev::Start).await.unwrap();
     drop(handle);
     assert_eq!(within(run).await.unwrap(), Outcome::Stopped(Job::Idle));
-    assert_eq!(watch.borrow().status, Status::Stopped, "a watcher outlives the handles");
+    assert_eq!(
+        watch.borrow().status,
+        Status::Stopped,
+        "a watcher outlives the handles"
+    );
     counter.assert_once("Stopped(Idle)");
 }
 

@@ -1,23 +1,30 @@
 //! The runtime of [statewright](https://docs.rs/statewright): the [`StateMachine`]
 //! trait that `#[state_machine]` implements, its typed errors, the
-//! [`TransitionTo`] trait behind typestate transitions, and the [`runner`]:
-//! a machine run as a tokio task with checked steps, one state timer,
-//! watchers and [`recorder`]s.
+//! [`TransitionTo`] trait behind typestate transitions, and (with the
+//! `runner` feature) the `runner`: a machine run as a tokio task with
+//! checked steps, one state timer, watchers and `recorder`s.
 //!
 //! Depend on the `statewright` facade rather than on this crate directly.
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 #[doc(hidden)]
 pub mod __private;
 mod machine;
+#[cfg(feature = "runner")]
 pub mod recorder;
+#[cfg(feature = "runner")]
 pub mod runner;
+#[cfg(feature = "runner")]
 mod snapshot;
 
 pub use machine::{
     Edge, EventError, Fire, StateMachine, TransitionError, TransitionTo, Typestate, WrongState,
 };
+#[cfg(feature = "runner")]
 pub use recorder::{Recorder, TracingRecorder, Transcript};
+#[cfg(feature = "runner")]
 pub use runner::{
     Applied, Cx, FireHandler, Handler, Outcome, Rejection, Runner, RunnerError, RunnerHandle, Step,
 };
+#[cfg(feature = "runner")]
 pub use snapshot::{Snapshot, Status, Transition};
