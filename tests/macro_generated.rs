@@ -134,16 +134,16 @@ fn transition_to_replaces_and_returns_previous_or_leaves_state() {
     let error = worker.transition_to(Worker::Completed).unwrap_err();
     assert_eq!(
         error,
-        TransitionError::new(
-            "Worker",
-            WorkerKind::Working,
-            WorkerKind::Completed,
-            &[
-                WorkerKind::InReview,
-                WorkerKind::Conflicted,
-                WorkerKind::Failed
-            ]
-        )
+        TransitionError::new(WorkerKind::Working, WorkerKind::Completed)
+    );
+    assert_eq!(error.machine(), "Worker");
+    assert_eq!(
+        error.allowed(),
+        [
+            WorkerKind::InReview,
+            WorkerKind::Conflicted,
+            WorkerKind::Failed
+        ]
     );
     assert_eq!(worker, working(), "a refused transition leaves the state");
     assert_eq!(
@@ -200,15 +200,12 @@ fn events_carry_target_fields_and_fire_checks_the_table() {
     assert_eq!(worker, working());
 
     let error = worker.fire(WorkerEvent::Merge).unwrap_err();
+    assert_eq!(error, EventError::new(WorkerKind::Working, 6));
     assert_eq!(
-        error,
-        EventError::new(
-            "Worker",
-            WorkerKind::Working,
-            "merge",
-            &["submit", "conflict", "fail"]
-        )
+        (error.machine(), error.state(), error.event()),
+        ("Worker", WorkerKind::Working, "merge")
     );
+    assert_eq!(error.accepted(), ["submit", "conflict", "fail"]);
     assert_eq!(
         error.to_string(),
         "event `merge` is not accepted in state `Working` of `Worker` (accepted: `submit`, `conflict`, `fail`)"
@@ -251,4 +248,31 @@ fn transition_to_impls_follow_the_table() {
     assert_transition::<worker::Assigned, worker::Working>();
     assert_transition::<worker::Conflicted, worker::Working>();
     assert_transition::<worker::InReview, worker::Failed>();
+}
+
+/// A machine without data, as in the README's performance section.
+#[state_machine]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Door {
+    /// Shut.
+    #[initial]
+    #[on(open => Open)]
+    Closed,
+    /// Not shut.
+    #[on(close => Closed)]
+    Open,
+}
+
+#[test]
+fn errors_are_a_kind_and_an_index_so_results_fit_in_registers() {
+    use core::mem::size_of;
+    assert!(size_of::<Result<Door, EventError<DoorKind>>>() <= 16);
+    assert!(size_of::<Result<Door, TransitionError<DoorKind>>>() <= 16);
+    assert_eq!(size_of::<EventError<DoorKind>>(), 4);
+    assert_eq!(size_of::<TransitionError<DoorKind>>(), 2);
+    let error = Door::Closed.fire(DoorEvent::Close).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "event `close` is not accepted in state `Closed` of `Door` (accepted: `open`)"
+    );
 }

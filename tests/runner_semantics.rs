@@ -187,7 +187,7 @@ async fn an_illegal_step_is_refused_and_changes_nothing() {
     let RunnerError::Illegal(error) = error else {
         panic!("expected Illegal, got {error:?}")
     };
-    assert_eq!((error.from, error.to), (JobKind::Idle, JobKind::Done));
+    assert_eq!((error.from(), error.to()), (JobKind::Idle, JobKind::Done));
 
     let after = handle.snapshot();
     assert_eq!(after.state, Job::Idle);
@@ -257,7 +257,7 @@ async fn a_self_edge_reenters_and_an_update_does_not() {
     handle.send(Ev::Rest).await.unwrap();
     let error = handle.send(Ev::Rest).await.unwrap_err();
     assert!(
-        matches!(error, RunnerError::Illegal(ref e) if e.from == JobKind::Idle && e.to == JobKind::Idle),
+        matches!(error, RunnerError::Illegal(ref e) if e.from() == JobKind::Idle && e.to() == JobKind::Idle),
         "no self-edge on `Idle`, so re-entering it is refused: {error:?}"
     );
 

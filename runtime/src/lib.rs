@@ -18,7 +18,8 @@ pub mod runner;
 mod snapshot;
 
 pub use machine::{
-    Edge, EventError, Fire, StateMachine, TransitionError, TransitionTo, Typestate, WrongState,
+    Edge, EventError, Fire, StateKind, StateMachine, TransitionError, TransitionTo, Typestate,
+    WrongState,
 };
 #[cfg(feature = "runner")]
 pub use recorder::{Recorder, TracingRecorder, Transcript};

@@ -36,7 +36,7 @@ use core::hash::Hash;
 /// ```
 pub trait StateMachine: Sized + Send + 'static {
     /// The fieldless twin of the machine, one variant per state.
-    type Kind: Copy + Eq + Ord + Hash + Debug + Display + Send + Sync + 'static;
+    type Kind: StateKind;
     /// The machine's name, as written on the enum.
     const NAME: &'static str;
     /// Every state, in declaration order.
@@ -60,7 +60,9 @@ pub trait StateMachine: Sized + Send + 'static {
     fn is_terminal(kind: Self::Kind) -> bool;
 
     /// The states that `from` may go to, in declaration order.
-    fn targets(from: Self::Kind) -> &'static [Self::Kind];
+    fn targets(from: Self::Kind) -> &'static [Self::Kind] {
+        from.targets()
+    }
 
     /// Replaces the state with `next` if the table allows it and returns the
     /// previous state.
@@ -74,12 +76,7 @@ pub trait StateMachine: Sized + Send + 'static {
         if Self::can_transition(from, to) {
             Ok(core::mem::replace(self, next))
         } else {
-            Err(TransitionError::new(
-                Self::NAME,
-                from,
-                to,
-                Self::targets(from),
-            ))
+            Err(TransitionError::new(from, to))
         }
     }
 }
@@ -95,94 +92,144 @@ pub struct Edge<K> {
     pub event: Option<&'static str>,
 }
 
+/// The kind enum of a machine (`<Machine>Kind`): a state without its data,
+/// which knows its machine's table. Implemented by `#[state_machine]`.
+///
+/// The errors hold only kinds and an event's index and look the rest up
+/// here when they are displayed, so they stay a few bytes: `fire` on a
+/// machine without data returns in registers.
+pub trait StateKind: Copy + Eq + Ord + Hash + Debug + Display + Send + Sync + 'static {
+    /// The machine's name, as written on the enum.
+    const MACHINE: &'static str;
+
+    /// The states this one may go to, in declaration order.
+    fn targets(self) -> &'static [Self];
+
+    /// The events this state accepts, in declaration order.
+    fn accepted(self) -> &'static [&'static str];
+
+    /// The `snake_case` name of the machine's event number `index`, in
+    /// order of first use (the event enum's order); `""` for no such event.
+    fn event_name(index: u16) -> &'static str;
+}
+
 /// A transition the table does not allow.
 ///
 /// Its `Display` names the machine, both states and what was allowed:
 /// ``illegal transition in `Worker`: `Assigned` -> `Completed` (allowed: `Working`, `Failed`)``.
+/// It holds the two kinds only; the rest is read from the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct TransitionError<K: 'static> {
-    /// The machine's name.
-    pub machine: &'static str,
-    /// The state the machine was in (and still is).
-    pub from: K,
-    /// The state that was refused.
-    pub to: K,
-    /// The states `from` may go to, in declaration order.
-    pub allowed: &'static [K],
+pub struct TransitionError<K> {
+    from: K,
+    to: K,
 }
 
-impl<K> TransitionError<K> {
-    /// Builds the error for the refused edge `from -> to`.
-    pub const fn new(machine: &'static str, from: K, to: K, allowed: &'static [K]) -> Self {
-        Self {
-            machine,
-            from,
-            to,
-            allowed,
-        }
+impl<K: StateKind> TransitionError<K> {
+    /// The error for the refused edge `from -> to`.
+    #[must_use]
+    pub const fn new(from: K, to: K) -> Self {
+        Self { from, to }
+    }
+
+    /// The machine's name.
+    #[must_use]
+    pub fn machine(&self) -> &'static str {
+        K::MACHINE
+    }
+
+    /// The state the machine was in (and still is).
+    #[must_use]
+    pub fn from(&self) -> K {
+        self.from
+    }
+
+    /// The state that was refused.
+    #[must_use]
+    pub fn to(&self) -> K {
+        self.to
+    }
+
+    /// The states `from` may go to, in declaration order.
+    #[must_use]
+    pub fn allowed(&self) -> &'static [K] {
+        self.from.targets()
     }
 }
 
-impl<K: Display> Display for TransitionError<K> {
+impl<K: StateKind> Display for TransitionError<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "illegal transition in `{}`: `{}` -> `{}` ",
-            self.machine, self.from, self.to
+            K::MACHINE,
+            self.from,
+            self.to
         )?;
-        write_list(f, "allowed", self.allowed)
+        write_list(f, "allowed", self.allowed())
     }
 }
 
-impl<K: Debug + Display> std::error::Error for TransitionError<K> {}
+impl<K: StateKind> std::error::Error for TransitionError<K> {}
 
 /// An event the current state does not accept.
 ///
 /// Its `Display` names the machine, the state, the event and what was accepted:
 /// ``event `merge` is not accepted in state `Working` of `Worker` (accepted: `submit`, `conflict`, `fail`)``.
+/// It holds the state's kind and the event's index only; the rest is read
+/// from the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct EventError<K: 'static> {
-    /// The machine's name.
-    pub machine: &'static str,
-    /// The state the machine was in (and still is).
-    pub state: K,
-    /// The `snake_case` name of the refused event.
-    pub event: &'static str,
-    /// The events `state` accepts, in declaration order.
-    pub accepted: &'static [&'static str],
+pub struct EventError<K> {
+    state: K,
+    event: u16,
 }
 
-impl<K> EventError<K> {
-    /// Builds the error for `event` refused in `state`.
-    pub const fn new(
-        machine: &'static str,
-        state: K,
-        event: &'static str,
-        accepted: &'static [&'static str],
-    ) -> Self {
-        Self {
-            machine,
-            state,
-            event,
-            accepted,
-        }
+impl<K: StateKind> EventError<K> {
+    /// The error for the machine's event number `event` (its position in
+    /// the event enum) refused in `state`.
+    #[must_use]
+    pub const fn new(state: K, event: u16) -> Self {
+        Self { state, event }
+    }
+
+    /// The machine's name.
+    #[must_use]
+    pub fn machine(&self) -> &'static str {
+        K::MACHINE
+    }
+
+    /// The state the machine was in (and still is).
+    #[must_use]
+    pub fn state(&self) -> K {
+        self.state
+    }
+
+    /// The `snake_case` name of the refused event.
+    #[must_use]
+    pub fn event(&self) -> &'static str {
+        K::event_name(self.event)
+    }
+
+    /// The events `state` accepts, in declaration order.
+    #[must_use]
+    pub fn accepted(&self) -> &'static [&'static str] {
+        self.state.accepted()
     }
 }
 
-impl<K: Display> Display for EventError<K> {
+impl<K: StateKind> Display for EventError<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "event `{}` is not accepted in state `{}` of `{}` ",
-            self.event, self.state, self.machine
+            self.event(),
+            self.state,
+            K::MACHINE
         )?;
-        write_list(f, "accepted", self.accepted)
+        write_list(f, "accepted", self.accepted())
     }
 }
 
-impl<K: Debug + Display> std::error::Error for EventError<K> {}
+impl<K: StateKind> std::error::Error for EventError<K> {}
 
 fn write_list<T: Display>(f: &mut fmt::Formatter<'_>, what: &str, items: &[T]) -> fmt::Result {
     if items.is_empty() {

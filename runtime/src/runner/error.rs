@@ -10,7 +10,7 @@
 
 use core::fmt::{self, Debug, Display};
 
-use crate::TransitionError;
+use crate::{StateKind, TransitionError};
 
 /// Why the runner did not apply an event given to [`send`](crate::RunnerHandle::send).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub enum RunnerError<K: 'static> {
     },
 }
 
-impl<K: Display + 'static> Display for RunnerError<K> {
+impl<K: StateKind> Display for RunnerError<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Illegal(error) => Display::fmt(error, f),
@@ -42,7 +42,7 @@ impl<K: Display + 'static> Display for RunnerError<K> {
     }
 }
 
-impl<K: Debug + Display + 'static> std::error::Error for RunnerError<K> {
+impl<K: StateKind> std::error::Error for RunnerError<K> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         None
     }
@@ -57,8 +57,6 @@ impl<K: Debug + Display + 'static> std::error::Error for RunnerError<K> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct KindChanged<K: 'static> {
-    /// The machine's name.
-    pub machine: &'static str,
     /// The kind of the current state (which it still is).
     pub from: K,
     /// The kind the update asked for.
@@ -66,22 +64,24 @@ pub struct KindChanged<K: 'static> {
 }
 
 impl<K> KindChanged<K> {
-    pub(crate) fn new(machine: &'static str, from: K, to: K) -> Self {
-        Self { machine, from, to }
+    pub(crate) fn new(from: K, to: K) -> Self {
+        Self { from, to }
     }
 }
 
-impl<K: Display> Display for KindChanged<K> {
+impl<K: StateKind> Display for KindChanged<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "update in `{}` must keep the kind: `{}` -> `{}` is a transition; return `Step::to`",
-            self.machine, self.from, self.to
+            K::MACHINE,
+            self.from,
+            self.to
         )
     }
 }
 
-impl<K: Debug + Display> std::error::Error for KindChanged<K> {}
+impl<K: StateKind> std::error::Error for KindChanged<K> {}
 
 /// Why an event changed nothing, as told to recorders.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +98,7 @@ pub enum Rejection<K: 'static> {
     },
 }
 
-impl<K: Display + 'static> Display for Rejection<K> {
+impl<K: StateKind> Display for Rejection<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Illegal(error) => Display::fmt(error, f),

@@ -339,11 +339,11 @@ impl<H: Handler> Run<H> {
     ) -> Result<Handled<Kind<H>>, RunnerError<Kind<H>>> {
         let (from, to) = (self.state.kind(), next.kind());
         if update && from != to {
-            let error = KindChanged::new(H::State::NAME, from, to);
+            let error = KindChanged::new(from, to);
             return Ok(Handled::Rejected(Rejection::KindChanged(error)));
         }
         if !update && !H::State::can_transition(from, to) {
-            let error = TransitionError::new(H::State::NAME, from, to, <H::State>::targets(from));
+            let error = TransitionError::new(from, to);
             return Ok(Handled::Rejected(Rejection::Illegal(error)));
         }
         self.state = next;

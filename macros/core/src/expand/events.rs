@@ -76,17 +76,6 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> (TokenStream, T
         .iter()
         .map(|event| event.name.clone())
         .collect();
-    let accepted = (0..machine.states.len()).map(|from| {
-        let names = machine.events_from(from).into_iter().map(|event| {
-            let label = &labels[event];
-            let cfg = machine
-                .edges_from(from)
-                .find(|edge| edge.event == Some(event))
-                .map(|edge| cfg_all(machine, &[edge.from, edge.to]));
-            quote!(#cfg #label)
-        });
-        quote!(&[#(#names),*])
-    });
     let count = machine.states.len();
     let dispatch = if machine.is_fieldless() && count < 256 {
         table_dispatch(machine, names)
@@ -127,7 +116,6 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> (TokenStream, T
             #[doc = #doc_fire]
             #[inline]
             pub fn fire(&mut self, event: #event_enum) -> ::core::result::Result<Self, ::statewright::EventError<#kind>> {
-                const __ACCEPTED: [&[&str]; #count] = [#(#accepted),*];
                 #dispatch
             }
         }
@@ -181,11 +169,9 @@ fn table_dispatch(machine: &Machine, names: &Names) -> TokenStream {
         quote!([#(#cells),*])
     });
     let (states, events) = (machine.states.len(), machine.events.len());
-    let labels = machine.events.iter().map(|event| &event.name);
     let cfgs = (0..states).map(|state| cfg_all(machine, &[state]));
     quote! {
         const __NEXT: [[::core::option::Option<#kind>; #events]; #states] = [#(#rows),*];
-        const __EVENTS: [&str; #events] = [#(#labels),*];
         let from = self.kind();
         let event = event as usize;
         match __NEXT[from as usize][event] {
@@ -195,12 +181,9 @@ fn table_dispatch(machine: &Machine, names: &Names) -> TokenStream {
                     #(#cfgs #kind::#variants => #ident::#variants,)*
                 },
             )),
-            ::core::option::Option::None => ::core::result::Result::Err(::statewright::EventError::new(
-                <Self as ::statewright::StateMachine>::NAME,
-                from,
-                __EVENTS[event],
-                __ACCEPTED[from as usize],
-            )),
+            ::core::option::Option::None => ::core::result::Result::Err(
+                ::statewright::EventError::new(from, event as u16),
+            ),
         }
     }
 }
@@ -223,17 +206,27 @@ fn match_dispatch(machine: &Machine, names: &Names) -> TokenStream {
         let cfg = cfg_all(machine, &[edge.from, edge.to]);
         Some(quote!(#cfg (#kind::#from, #pattern) => #build,))
     });
+    let indices = machine.events.iter().enumerate().map(|(index, event)| {
+        let edges: Vec<(usize, usize)> = machine
+            .edges
+            .iter()
+            .filter(|edge| edge.event == Some(index))
+            .map(|edge| (edge.from, edge.to))
+            .collect();
+        let cfg = cfg_any(machine, &edges);
+        let variant = &event.variant;
+        let index = proc_macro2::Literal::u16_unsuffixed(index as u16);
+        quote!(#cfg #event_enum::#variant { .. } => #index,)
+    });
     quote! {
         let from = self.kind();
         let next = match (from, event) {
             #(#arms)*
             (_, event) => {
-                return ::core::result::Result::Err(::statewright::EventError::new(
-                    <Self as ::statewright::StateMachine>::NAME,
-                    from,
-                    event.name(),
-                    __ACCEPTED[from as usize],
-                ));
+                let index: u16 = match event {
+                    #(#indices)*
+                };
+                return ::core::result::Result::Err(::statewright::EventError::new(from, index));
             }
         };
         ::core::result::Result::Ok(::core::mem::replace(self, next))

@@ -42,13 +42,6 @@ pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream 
         };
         quote!(#cfg ::statewright::Edge { from: #kind::#from, to: #kind::#to, event: #event })
     });
-    let targets = (0..count).map(|from| {
-        let targets = machine.targets(from).into_iter().map(|to| {
-            let (cfg, to) = (&cfgs[to], variants[to]);
-            quote!(#cfg #kind::#to)
-        });
-        quote!(&[#(#targets),*])
-    });
     let mermaid = diagram::mermaid(machine);
     let dot = diagram::dot(machine);
     let doc_can = format!(
@@ -126,11 +119,6 @@ pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream 
             #[inline]
             fn is_terminal(kind: #kind) -> bool {
                 #ident::is_terminal(kind)
-            }
-
-            fn targets(from: #kind) -> &'static [#kind] {
-                const __TARGETS: [&[#kind]; #count] = [#(#targets),*];
-                __TARGETS[from as usize]
             }
         }
     }
