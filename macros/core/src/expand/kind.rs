@@ -136,6 +136,7 @@ pub(super) fn expand_kind(machine: &Machine) -> TokenStream {
             }
         }
 
+        ::statewright::__private::with_serde! {
         const _: () = {
             use ::statewright::__private::serde;
 
@@ -160,5 +161,6 @@ pub(super) fn expand_kind(machine: &Machine) -> TokenStream {
                 }
             }
         };
+        }
     }
 }

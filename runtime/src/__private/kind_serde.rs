@@ -1,26 +1,8 @@
-//! What generated code needs from the runtime. Not API: it may change in any release.
+//! serde for generated kind enums (the `serde` feature).
 
 use core::fmt;
 
 use serde::de::{self, DeserializeSeed, EnumAccess, Unexpected, VariantAccess, Visitor};
-
-pub use core;
-pub use serde;
-
-/// A target no state can reach (it has no values).
-///
-/// Every type gets `TransitionTo<NoTarget>`, so no typestate ever has exactly
-/// one `TransitionTo` impl. Without this, rustc would infer the target of
-/// `a.to(b)` from a lone impl and report an illegal `b` as a type mismatch
-/// instead of with `TransitionTo`'s message.
-#[derive(Debug, Clone, Copy)]
-pub enum NoTarget {}
-
-impl crate::Typestate for NoTarget {
-    type Machine = NoTarget;
-}
-
-impl<T> crate::TransitionTo<NoTarget> for T {}
 
 /// Reads a kind written as its variant name (or index), the way serde's derive reads a unit enum.
 ///
