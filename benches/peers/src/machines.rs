@@ -1,0 +1,286 @@
+//! The same table in every implementation. Each `run` drives the whole
+//! stream, a fresh machine per run, and returns how many events were legal
+//! (all implementations must agree).
+
+use std::hint::black_box;
+
+use crate::Stream;
+
+pub struct Implementation {
+    pub name: &'static str,
+    pub run: fn(&Stream) -> usize,
+}
+
+/// The baseline of every ratio.
+pub const HAND_MATCH: usize = 1;
+
+pub const IMPLEMENTATIONS: &[Implementation] = &[
+    Implementation {
+        name: "statewright fire",
+        run: statewright_fire,
+    },
+    Implementation {
+        name: "hand-written match",
+        run: hand_match,
+    },
+    Implementation {
+        name: "hand-written table",
+        run: hand_table,
+    },
+    Implementation {
+        name: "rust-fsm 0.8",
+        run: rust_fsm_consume,
+    },
+    Implementation {
+        name: "smlang 0.8",
+        run: smlang_process,
+    },
+];
+
+#[inline]
+fn for_each_run(stream: &Stream, mut run: impl FnMut(&[u8]) -> usize) -> usize {
+    let (mut position, mut legal) = (0, 0);
+    for length in &stream.runs {
+        legal += run(&stream.events[position..position + length]);
+        position += length;
+    }
+    legal
+}
+
+mod worker {
+    use statewright::state_machine;
+
+    #[state_machine]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Worker {
+        #[initial]
+        #[on(start => Working, fail => Failed)]
+        Assigned,
+        #[on(submit => InReview, conflict => Conflicted, fail => Failed)]
+        Working,
+        #[on(submit => InReview, rework => Working, fail => Failed)]
+        Conflicted,
+        #[on(approve => Approved, rework => Working, fail => Failed)]
+        InReview,
+        #[on(complete => Completed, rework => Working, fail => Failed)]
+        Approved,
+        #[terminal]
+        Completed,
+        #[on(retry => Assigned)]
+        Failed,
+    }
+
+    /// Event indices of the stream, in `hand::Event` order.
+    pub const EVENTS: [WorkerEvent; 8] = [
+        WorkerEvent::Start,
+        WorkerEvent::Fail,
+        WorkerEvent::Submit,
+        WorkerEvent::Conflict,
+        WorkerEvent::Rework,
+        WorkerEvent::Approve,
+        WorkerEvent::Complete,
+        WorkerEvent::Retry,
+    ];
+}
+
+fn statewright_fire(stream: &Stream) -> usize {
+    for_each_run(stream, |events| {
+        let mut state = worker::Worker::Assigned;
+        let mut legal = 0;
+        for &event in events {
+            let result = state.fire(black_box(worker::EVENTS[event as usize]));
+            legal += usize::from(result.is_ok());
+            let _ = black_box(result);
+        }
+        black_box(state);
+        legal
+    })
+}
+
+pub mod hand {
+    //! What a careful engineer writes without a library.
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum State {
+        Assigned,
+        Working,
+        Conflicted,
+        InReview,
+        Approved,
+        Completed,
+        Failed,
+    }
+
+    // Events by index: Start, Fail, Submit, Conflict, Rework, Approve, Complete, Retry.
+    #[inline]
+    pub fn step_match(state: State, event: u8) -> Option<State> {
+        use State as S;
+        Some(match (state, event) {
+            (S::Assigned, 0) | (S::Conflicted | S::InReview | S::Approved, 4) => S::Working,
+            (S::Assigned | S::Working | S::Conflicted | S::InReview | S::Approved, 1) => S::Failed,
+            (S::Working | S::Conflicted, 2) => S::InReview,
+            (S::Working, 3) => S::Conflicted,
+            (S::InReview, 5) => S::Approved,
+            (S::Approved, 6) => S::Completed,
+            (S::Failed, 7) => S::Assigned,
+            _ => return None,
+        })
+    }
+
+    pub static TABLE: [[Option<State>; 8]; 7] = {
+        use State as S;
+        let mut table = [[None; 8]; 7];
+        table[S::Assigned as usize][0] = Some(S::Working);
+        table[S::Assigned as usize][1] = Some(S::Failed);
+        table[S::Working as usize][2] = Some(S::InReview);
+        table[S::Working as usize][3] = Some(S::Conflicted);
+        table[S::Working as usize][1] = Some(S::Failed);
+        table[S::Conflicted as usize][2] = Some(S::InReview);
+        table[S::Conflicted as usize][4] = Some(S::Working);
+        table[S::Conflicted as usize][1] = Some(S::Failed);
+        table[S::InReview as usize][5] = Some(S::Approved);
+        table[S::InReview as usize][4] = Some(S::Working);
+        table[S::InReview as usize][1] = Some(S::Failed);
+        table[S::Approved as usize][6] = Some(S::Completed);
+        table[S::Approved as usize][4] = Some(S::Working);
+        table[S::Approved as usize][1] = Some(S::Failed);
+        table[S::Failed as usize][7] = Some(S::Assigned);
+        table
+    };
+}
+
+fn hand_match(stream: &Stream) -> usize {
+    hand_with(stream, hand::step_match)
+}
+
+fn hand_table(stream: &Stream) -> usize {
+    hand_with(stream, |state, event| {
+        hand::TABLE[state as usize][event as usize]
+    })
+}
+
+#[inline]
+fn hand_with(stream: &Stream, step: impl Fn(hand::State, u8) -> Option<hand::State>) -> usize {
+    for_each_run(stream, |events| {
+        let mut state = hand::State::Assigned;
+        let mut legal = 0;
+        for &event in events {
+            let next = step(state, black_box(event));
+            if let Some(next) = next {
+                state = next;
+                legal += 1;
+            }
+            black_box(next);
+        }
+        black_box(state);
+        legal
+    })
+}
+
+rust_fsm::state_machine! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    fsm_worker(Assigned)
+
+    Assigned => {
+        Start => Working,
+        Fail => Failed
+    },
+    Working => {
+        Submit => InReview,
+        Conflict => Conflicted,
+        Fail => Failed
+    },
+    Conflicted => {
+        Submit => InReview,
+        Rework => Working,
+        Fail => Failed
+    },
+    InReview => {
+        Approve => Approved,
+        Rework => Working,
+        Fail => Failed
+    },
+    Approved => {
+        Complete => Completed,
+        Rework => Working,
+        Fail => Failed
+    },
+    Failed(Retry) => Assigned,
+}
+
+fn rust_fsm_consume(stream: &Stream) -> usize {
+    use fsm_worker::Input as I;
+    const INPUTS: [I; 8] = [
+        I::Start,
+        I::Fail,
+        I::Submit,
+        I::Conflict,
+        I::Rework,
+        I::Approve,
+        I::Complete,
+        I::Retry,
+    ];
+    for_each_run(stream, |events| {
+        let mut machine = fsm_worker::StateMachine::new();
+        let mut legal = 0;
+        for &event in events {
+            let result = machine.consume(black_box(&INPUTS[event as usize]));
+            legal += usize::from(result.is_ok());
+            let _ = black_box(result);
+        }
+        black_box(machine.state());
+        legal
+    })
+}
+
+mod sml {
+    smlang::statemachine! {
+        derive_events: [Clone, Copy],
+        transitions: {
+            *Assigned + Start = Working,
+            Assigned + Fail = Failed,
+            Working + Submit = InReview,
+            Working + Conflict = Conflicted,
+            Working + Fail = Failed,
+            Conflicted + Submit = InReview,
+            Conflicted + Rework = Working,
+            Conflicted + Fail = Failed,
+            InReview + Approve = Approved,
+            InReview + Rework = Working,
+            InReview + Fail = Failed,
+            Approved + Complete = Completed,
+            Approved + Rework = Working,
+            Approved + Fail = Failed,
+            Failed + Retry = Assigned,
+        }
+    }
+
+    pub struct Context;
+
+    impl StateMachineContext for Context {}
+}
+
+fn smlang_process(stream: &Stream) -> usize {
+    use sml::Events as E;
+    const EVENTS: [E; 8] = [
+        E::Start,
+        E::Fail,
+        E::Submit,
+        E::Conflict,
+        E::Rework,
+        E::Approve,
+        E::Complete,
+        E::Retry,
+    ];
+    for_each_run(stream, |events| {
+        let mut machine = sml::StateMachine::new(sml::Context);
+        let mut legal = 0;
+        for &event in events {
+            let result = machine.process_event(black_box(EVENTS[event as usize]));
+            legal += usize::from(result.is_ok());
+            let _ = black_box(result);
+        }
+        black_box(machine.state());
+        legal
+    })
+}

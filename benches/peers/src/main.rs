@@ -1,0 +1,158 @@
+//! Seed 004's worker table (no data in the states) driven by 10 million
+//! pre-generated events, 20 % of them illegal, through statewright, a
+//! hand-written `match`, a hand-written table and peer crates, in one
+//! process. Rounds are interleaved (each round runs every implementation
+//! once, in a shuffled order) and reported as ns/event and as the ratio to
+//! the hand-written `match` of the same round: median and spread.
+//!
+//! `cargo run --release -- --only NAME --rounds 1` runs one implementation
+//! once, for `valgrind --tool=callgrind` (instructions per event).
+
+mod machines;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use machines::{Implementation, IMPLEMENTATIONS};
+
+const EVENTS: usize = 10_000_000;
+
+/// The event stream: indices into the table's eight events, cut into runs
+/// that each start at `Assigned` (a run ends when the worker completes).
+pub struct Stream {
+    pub events: Vec<u8>,
+    pub runs: Vec<usize>,
+}
+
+fn generate() -> Stream {
+    let mut seed: u64 = 0x5eed_0004;
+    let mut random = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut stream = Stream {
+        events: Vec::with_capacity(EVENTS),
+        runs: Vec::new(),
+    };
+    let mut state = machines::hand::State::Assigned;
+    let mut run_length = 0;
+    while stream.events.len() < EVENTS {
+        let (legal, illegal): (Vec<u8>, Vec<u8>) =
+            (0..8).partition(|&event| machines::hand::step_match(state, event).is_some());
+        let event = if random() % 5 == 0 {
+            illegal[(random() as usize) % illegal.len()]
+        } else {
+            legal[(random() as usize) % legal.len()]
+        };
+        if let Some(next) = machines::hand::step_match(state, event) {
+            state = next;
+        }
+        stream.events.push(event);
+        run_length += 1;
+        if state == machines::hand::State::Completed {
+            stream.runs.push(run_length);
+            run_length = 0;
+            state = machines::hand::State::Assigned;
+        }
+    }
+    stream.runs.push(run_length);
+    stream
+}
+
+/// Runs `implementation` over the whole stream: nanoseconds per event.
+fn time(implementation: &Implementation, stream: &Stream) -> f64 {
+    let start = Instant::now();
+    let checksum = (implementation.run)(black_box(stream));
+    let elapsed = start.elapsed();
+    black_box(checksum);
+    elapsed.as_nanos() as f64 / stream.events.len() as f64
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let option = |name: &str| {
+        args.iter()
+            .position(|arg| arg == name)
+            .and_then(|at| args.get(at + 1))
+            .cloned()
+    };
+    let rounds: usize = option("--rounds")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(15);
+    let only = option("--only");
+    let stream = generate();
+
+    if let Some(only) = only {
+        // For callgrind: the count of `--rounds 0` is the stream's cost,
+        // which the caller subtracts.
+        let implementation = IMPLEMENTATIONS
+            .iter()
+            .find(|implementation| implementation.name == only)
+            .unwrap_or_else(|| panic!("no implementation named {only}"));
+        for _ in 0..rounds {
+            black_box((implementation.run)(&stream));
+        }
+        return;
+    }
+    // Every implementation must agree on the outcome of the stream.
+    let expected = (IMPLEMENTATIONS[0].run)(&stream);
+    for implementation in IMPLEMENTATIONS {
+        assert_eq!(
+            (implementation.run)(&stream),
+            expected,
+            "{} disagrees with the others",
+            implementation.name
+        );
+    }
+
+    let count = IMPLEMENTATIONS.len();
+    let mut times = vec![Vec::new(); count];
+    let mut ratios = vec![Vec::new(); count];
+    let mut order: Vec<usize> = (0..count).collect();
+    let mut seed = 0x0dd_5eed_u64;
+    for _ in 0..rounds {
+        // A fresh order each round, so no implementation always runs first.
+        for i in (1..count).rev() {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            order.swap(i, (seed >> 33) as usize % (i + 1));
+        }
+        let mut round = vec![0.0; count];
+        for &index in &order {
+            round[index] = time(&IMPLEMENTATIONS[index], &stream);
+        }
+        let baseline = round[machines::HAND_MATCH];
+        for index in 0..count {
+            times[index].push(round[index]);
+            ratios[index].push(round[index] / baseline);
+        }
+    }
+    println!(
+        "{} events ({} runs), {rounds} interleaved rounds; ratio to the hand-written match of the same round",
+        stream.events.len(),
+        stream.runs.len()
+    );
+    println!("| implementation | ns/event (median) | ratio (median) | ratio (min..max) |");
+    println!("|---|---:|---:|---:|");
+    for (index, implementation) in IMPLEMENTATIONS.iter().enumerate() {
+        let (low, high) = ratios[index]
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(low, high), r| {
+                (low.min(*r), high.max(*r))
+            });
+        println!(
+            "| {} | {:.2} | {:.2}x | {:.2}..{:.2} |",
+            implementation.name,
+            median(&mut times[index]),
+            median(&mut ratios[index]),
+            low,
+            high
+        );
+    }
+}
