@@ -12,25 +12,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Thro
 use statewright::state_machine;
 use std::hint::black_box;
 
-#[state_machine]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Worker {
-    #[initial]
-    #[on(start => Working, fail => Failed)]
-    Assigned,
-    #[on(submit => InReview, conflict => Conflicted, fail => Failed)]
-    Working,
-    #[on(submit => InReview, rework => Working, fail => Failed)]
-    Conflicted,
-    #[on(approve => Approved, rework => Working, fail => Failed)]
-    InReview,
-    #[on(complete => Completed, rework => Working, fail => Failed)]
-    Approved,
-    #[terminal]
-    Completed,
-    #[on(retry => Assigned)]
-    Failed,
-}
+include!("worker_table.rs");
 
 const EVENTS: usize = 10_000_000;
 const ALL_EVENTS: [WorkerEvent; 8] = [

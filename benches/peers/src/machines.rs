@@ -50,25 +50,7 @@ fn for_each_run(stream: &Stream, mut run: impl FnMut(&[u8]) -> usize) -> usize {
 mod worker {
     use statewright::state_machine;
 
-    #[state_machine]
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Worker {
-        #[initial]
-        #[on(start => Working, fail => Failed)]
-        Assigned,
-        #[on(submit => InReview, conflict => Conflicted, fail => Failed)]
-        Working,
-        #[on(submit => InReview, rework => Working, fail => Failed)]
-        Conflicted,
-        #[on(approve => Approved, rework => Working, fail => Failed)]
-        InReview,
-        #[on(complete => Completed, rework => Working, fail => Failed)]
-        Approved,
-        #[terminal]
-        Completed,
-        #[on(retry => Assigned)]
-        Failed,
-    }
+    include!("../../worker_table.rs");
 
     /// Event indices of the stream, in `hand::Event` order.
     pub const EVENTS: [WorkerEvent; 8] = [

@@ -22,15 +22,7 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> (TokenStream, T
     // their positions, whatever `#[cfg]` removes.
     let fieldless = machine.is_fieldless();
     let event_cfgs: Vec<TokenStream> = (0..machine.events.len())
-        .map(|event| {
-            let edges: Vec<(usize, usize)> = machine
-                .edges
-                .iter()
-                .filter(|edge| edge.event == Some(event))
-                .map(|edge| (edge.from, edge.to))
-                .collect();
-            cfg_any(machine, &edges)
-        })
+        .map(|event| event_cfg(machine, event))
         .collect();
     let variants = machine.events.iter().enumerate().map(|(index, event)| {
         let cfg = &event_cfgs[index];
@@ -207,13 +199,7 @@ fn match_dispatch(machine: &Machine, names: &Names) -> TokenStream {
         Some(quote!(#cfg (#kind::#from, #pattern) => #build,))
     });
     let indices = machine.events.iter().enumerate().map(|(index, event)| {
-        let edges: Vec<(usize, usize)> = machine
-            .edges
-            .iter()
-            .filter(|edge| edge.event == Some(index))
-            .map(|edge| (edge.from, edge.to))
-            .collect();
-        let cfg = cfg_any(machine, &edges);
+        let cfg = event_cfg(machine, index);
         let variant = &event.variant;
         let index = proc_macro2::Literal::u16_unsuffixed(index as u16);
         quote!(#cfg #event_enum::#variant { .. } => #index,)
@@ -231,4 +217,15 @@ fn match_dispatch(machine: &Machine, names: &Names) -> TokenStream {
         };
         ::core::result::Result::Ok(::core::mem::replace(self, next))
     }
+}
+
+/// The event exists when one of its edges does.
+fn event_cfg(machine: &Machine, event: usize) -> TokenStream {
+    let edges: Vec<(usize, usize)> = machine
+        .edges
+        .iter()
+        .filter(|edge| edge.event == Some(event))
+        .map(|edge| (edge.from, edge.to))
+        .collect();
+    cfg_any(machine, &edges)
 }
