@@ -27,7 +27,7 @@ pub mod jobs {
         Paused { previous: Box<Self> },
         /// A field typed like its own state.
         #[on(report => String)]
-        Summary { summary: super::Summary, again: Option<Summary> },
+        Summary { summary: Summary, again: Option<Summary> },
         /// States named like prelude types, with fields of those types.
         #[on(wrap => Option)]
         String(String),
