@@ -4,11 +4,14 @@
 
 use std::hint::black_box;
 
-use crate::Stream;
+use crate::{Stream, FLEET};
 
 pub struct Implementation {
     pub name: &'static str,
+    /// One machine through the stream, a fresh one per run.
     pub run: fn(&Stream) -> usize,
+    /// The fleet: 100,000 machines in a `Vec`, each event step applied to all.
+    pub fleet: fn(&Stream) -> usize,
 }
 
 /// The baseline of every ratio.
@@ -18,22 +21,27 @@ pub const IMPLEMENTATIONS: &[Implementation] = &[
     Implementation {
         name: "statewright fire",
         run: statewright_fire,
+        fleet: statewright_fleet,
     },
     Implementation {
         name: "hand-written match",
         run: hand_match,
+        fleet: hand_match_fleet,
     },
     Implementation {
         name: "hand-written table",
         run: hand_table,
+        fleet: hand_table_fleet,
     },
     Implementation {
         name: "rust-fsm 0.8",
         run: rust_fsm_consume,
+        fleet: rust_fsm_fleet,
     },
     Implementation {
         name: "smlang 0.8",
         run: smlang_process,
+        fleet: smlang_fleet,
     },
 ];
 
@@ -44,6 +52,25 @@ fn for_each_run(stream: &Stream, mut run: impl FnMut(&[u8]) -> usize) -> usize {
         legal += run(&stream.events[position..position + length]);
         position += length;
     }
+    legal
+}
+
+/// Applies the fleet's events, one step to every machine at a time: how many
+/// were legal.
+#[inline]
+fn fleet_with<M: Clone>(
+    stream: &Stream,
+    new: M,
+    mut step: impl FnMut(&mut M, u8) -> bool,
+) -> usize {
+    let mut machines = vec![new; FLEET];
+    let mut legal = 0;
+    for events in stream.fleet.chunks(FLEET) {
+        for (machine, &event) in machines.iter_mut().zip(events) {
+            legal += usize::from(step(machine, black_box(event)));
+        }
+    }
+    black_box(&machines);
     legal
 }
 
@@ -76,6 +103,12 @@ fn statewright_fire(stream: &Stream) -> usize {
         }
         black_box(state);
         legal
+    })
+}
+
+fn statewright_fleet(stream: &Stream) -> usize {
+    fleet_with(stream, worker::Worker::Assigned, |machine, event| {
+        machine.fire(worker::EVENTS[event as usize]).is_ok()
     })
 }
 
@@ -141,6 +174,32 @@ fn hand_table(stream: &Stream) -> usize {
     })
 }
 
+fn hand_match_fleet(stream: &Stream) -> usize {
+    hand_fleet_with(stream, hand::step_match)
+}
+
+fn hand_table_fleet(stream: &Stream) -> usize {
+    hand_fleet_with(stream, |state, event| {
+        hand::TABLE[state as usize][event as usize]
+    })
+}
+
+#[inline]
+fn hand_fleet_with(
+    stream: &Stream,
+    step: impl Fn(hand::State, u8) -> Option<hand::State>,
+) -> usize {
+    fleet_with(stream, hand::State::Assigned, |machine, event| {
+        match step(*machine, event) {
+            Some(next) => {
+                *machine = next;
+                true
+            }
+            None => false,
+        }
+    })
+}
+
 #[inline]
 fn hand_with(stream: &Stream, step: impl Fn(hand::State, u8) -> Option<hand::State>) -> usize {
     for_each_run(stream, |events| {
@@ -190,9 +249,9 @@ rust_fsm::state_machine! {
     Failed(Retry) => Assigned,
 }
 
-fn rust_fsm_consume(stream: &Stream) -> usize {
+const FSM_INPUTS: [fsm_worker::Input; 8] = {
     use fsm_worker::Input as I;
-    const INPUTS: [I; 8] = [
+    [
         I::Start,
         I::Fail,
         I::Submit,
@@ -201,12 +260,15 @@ fn rust_fsm_consume(stream: &Stream) -> usize {
         I::Approve,
         I::Complete,
         I::Retry,
-    ];
+    ]
+};
+
+fn rust_fsm_consume(stream: &Stream) -> usize {
     for_each_run(stream, |events| {
         let mut machine = fsm_worker::StateMachine::new();
         let mut legal = 0;
         for &event in events {
-            let result = machine.consume(black_box(&INPUTS[event as usize]));
+            let result = machine.consume(black_box(&FSM_INPUTS[event as usize]));
             legal += usize::from(result.is_ok());
             let _ = black_box(result);
         }
@@ -242,9 +304,15 @@ mod sml {
     impl StateMachineContext for Context {}
 }
 
-fn smlang_process(stream: &Stream) -> usize {
+fn rust_fsm_fleet(stream: &Stream) -> usize {
+    fleet_with(stream, fsm_worker::StateMachine::new(), |machine, event| {
+        machine.consume(&FSM_INPUTS[event as usize]).is_ok()
+    })
+}
+
+const SML_EVENTS: [sml::Events; 8] = {
     use sml::Events as E;
-    const EVENTS: [E; 8] = [
+    [
         E::Start,
         E::Fail,
         E::Submit,
@@ -253,16 +321,35 @@ fn smlang_process(stream: &Stream) -> usize {
         E::Approve,
         E::Complete,
         E::Retry,
-    ];
+    ]
+};
+
+fn smlang_process(stream: &Stream) -> usize {
     for_each_run(stream, |events| {
         let mut machine = sml::StateMachine::new(sml::Context);
         let mut legal = 0;
         for &event in events {
-            let result = machine.process_event(black_box(EVENTS[event as usize]));
+            let result = machine.process_event(black_box(SML_EVENTS[event as usize]));
             legal += usize::from(result.is_ok());
             let _ = black_box(result);
         }
         black_box(machine.state());
         legal
     })
+}
+
+/// smlang's machine is not `Clone`: the fleet is built one by one.
+fn smlang_fleet(stream: &Stream) -> usize {
+    let mut machines: Vec<_> = (0..FLEET)
+        .map(|_| sml::StateMachine::new(sml::Context))
+        .collect();
+    let mut legal = 0;
+    for events in stream.fleet.chunks(FLEET) {
+        for (machine, &event) in machines.iter_mut().zip(events) {
+            let event = SML_EVENTS[black_box(event) as usize];
+            legal += usize::from(machine.process_event(event).is_ok());
+        }
+    }
+    black_box(&machines);
+    legal
 }

@@ -16,15 +16,36 @@ use std::time::Instant;
 use machines::{Implementation, IMPLEMENTATIONS};
 
 const EVENTS: usize = 10_000_000;
+/// The second workload: this many machines in a `Vec`, 8 events each,
+/// applied round-robin (event 1 to every machine, then event 2, ...).
+pub const FLEET: usize = 100_000;
+const FLEET_EVENTS: usize = 8;
 
-/// The event stream: indices into the table's eight events, cut into runs
-/// that each start at `Assigned` (a run ends when the worker completes).
+/// The event streams: indices into the table's eight events. `events` is
+/// cut into runs that each start at `Assigned` (a run ends when the worker
+/// completes); `fleet` holds `FLEET_EVENTS` events per machine of the fleet,
+/// event `e` of machine `m` at `e * FLEET + m`.
 pub struct Stream {
     pub events: Vec<u8>,
     pub runs: Vec<usize>,
+    pub fleet: Vec<u8>,
+}
+
+/// The next event from `state`: an illegal one 20 % of the time (and every
+/// time in the terminal state).
+fn pick(state: machines::hand::State, random: &mut impl FnMut() -> u64) -> u8 {
+    let (legal, illegal): (Vec<u8>, Vec<u8>) =
+        (0..8).partition(|&event| machines::hand::step_match(state, event).is_some());
+    // A completed worker accepts nothing.
+    if random() % 5 == 0 || legal.is_empty() {
+        illegal[(random() as usize) % illegal.len()]
+    } else {
+        legal[(random() as usize) % legal.len()]
+    }
 }
 
 fn generate() -> Stream {
+    use machines::hand::{step_match, State};
     let mut seed: u64 = 0x5eed_0004;
     let mut random = move || {
         seed ^= seed << 13;
@@ -35,39 +56,40 @@ fn generate() -> Stream {
     let mut stream = Stream {
         events: Vec::with_capacity(EVENTS),
         runs: Vec::new(),
+        fleet: vec![0; FLEET * FLEET_EVENTS],
     };
-    let mut state = machines::hand::State::Assigned;
+    let mut state = State::Assigned;
     let mut run_length = 0;
     while stream.events.len() < EVENTS {
-        let (legal, illegal): (Vec<u8>, Vec<u8>) =
-            (0..8).partition(|&event| machines::hand::step_match(state, event).is_some());
-        let event = if random() % 5 == 0 {
-            illegal[(random() as usize) % illegal.len()]
-        } else {
-            legal[(random() as usize) % legal.len()]
-        };
-        if let Some(next) = machines::hand::step_match(state, event) {
-            state = next;
-        }
+        let event = pick(state, &mut random);
+        state = step_match(state, event).unwrap_or(state);
         stream.events.push(event);
         run_length += 1;
-        if state == machines::hand::State::Completed {
+        if state == State::Completed {
             stream.runs.push(run_length);
             run_length = 0;
-            state = machines::hand::State::Assigned;
+            state = State::Assigned;
         }
     }
     stream.runs.push(run_length);
+    for machine in 0..FLEET {
+        let mut state = State::Assigned;
+        for step in 0..FLEET_EVENTS {
+            let event = pick(state, &mut random);
+            state = step_match(state, event).unwrap_or(state);
+            stream.fleet[step * FLEET + machine] = event;
+        }
+    }
     stream
 }
 
-/// Runs `implementation` over the whole stream: nanoseconds per event.
-fn time(implementation: &Implementation, stream: &Stream) -> f64 {
+/// Runs `workload` over its events: nanoseconds per event.
+fn time(workload: fn(&Stream) -> usize, stream: &Stream, events: usize) -> f64 {
     let start = Instant::now();
-    let checksum = (implementation.run)(black_box(stream));
+    let checksum = workload(black_box(stream));
     let elapsed = start.elapsed();
     black_box(checksum);
-    elapsed.as_nanos() as f64 / stream.events.len() as f64
+    elapsed.as_nanos() as f64 / events as f64
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -101,17 +123,45 @@ fn main() {
         }
         return;
     }
-    // Every implementation must agree on the outcome of the stream.
-    let expected = (IMPLEMENTATIONS[0].run)(&stream);
+    // Every implementation must agree on the outcome of both workloads.
+    let expected = (
+        (IMPLEMENTATIONS[0].run)(&stream),
+        (IMPLEMENTATIONS[0].fleet)(&stream),
+    );
     for implementation in IMPLEMENTATIONS {
-        assert_eq!(
+        let outcome = (
             (implementation.run)(&stream),
-            expected,
+            (implementation.fleet)(&stream),
+        );
+        assert_eq!(
+            outcome, expected,
             "{} disagrees with the others",
             implementation.name
         );
     }
 
+    let workloads: [(&str, fn(&Implementation) -> fn(&Stream) -> usize, usize); 2] = [
+        (
+            "one machine, 10 million events",
+            |i| i.run,
+            stream.events.len(),
+        ),
+        (
+            "100,000 machines in a Vec, 8 events each",
+            |i| i.fleet,
+            stream.fleet.len(),
+        ),
+    ];
+    for (title, workload, events) in workloads {
+        report(title, &stream, rounds, |implementation| {
+            time(workload(implementation), &stream, events)
+        });
+    }
+}
+
+/// Interleaved rounds of every implementation, then a table of the
+/// medians and of the ratios to the hand-written match of the same round.
+fn report(title: &str, stream: &Stream, rounds: usize, time: impl Fn(&Implementation) -> f64) {
     let count = IMPLEMENTATIONS.len();
     let mut times = vec![Vec::new(); count];
     let mut ratios = vec![Vec::new(); count];
@@ -125,7 +175,7 @@ fn main() {
         }
         let mut round = vec![0.0; count];
         for &index in &order {
-            round[index] = time(&IMPLEMENTATIONS[index], &stream);
+            round[index] = time(&IMPLEMENTATIONS[index]);
         }
         let baseline = round[machines::HAND_MATCH];
         for index in 0..count {
@@ -134,8 +184,7 @@ fn main() {
         }
     }
     println!(
-        "{} events ({} runs), {rounds} interleaved rounds; ratio to the hand-written match of the same round",
-        stream.events.len(),
+        "\n{title} ({} runs in the first workload), {rounds} interleaved rounds; ratio to the hand-written match of the same round",
         stream.runs.len()
     );
     println!("| implementation | ns/event (median) | ratio (median) | ratio (min..max) |");
