@@ -39,6 +39,11 @@ pub const IMPLEMENTATIONS: &[Implementation] = &[
         fleet: rust_fsm_fleet,
     },
     Implementation {
+        name: "statig 0.4",
+        run: statig_handle,
+        fleet: statig_fleet,
+    },
+    Implementation {
         name: "smlang 0.8",
         run: smlang_process,
         fleet: smlang_fleet,
@@ -348,6 +353,142 @@ fn smlang_fleet(stream: &Stream) -> usize {
         for (machine, &event) in machines.iter_mut().zip(events) {
             let event = SML_EVENTS[black_box(event) as usize];
             legal += usize::from(machine.process_event(event).is_ok());
+        }
+    }
+    black_box(&machines);
+    legal
+}
+
+mod stg {
+    //! statig: one handler function per state; an event the state does not
+    //! handle goes to the (absent) superstate and changes nothing.
+    use statig::prelude::*;
+
+    #[derive(Default, Clone)]
+    pub struct Worker;
+
+    /// Events by index, as in the stream.
+    #[derive(Clone, Copy)]
+    pub enum Event {
+        Start,
+        Fail,
+        Submit,
+        Conflict,
+        Rework,
+        Approve,
+        Complete,
+        Retry,
+    }
+
+    pub const EVENTS: [Event; 8] = [
+        Event::Start,
+        Event::Fail,
+        Event::Submit,
+        Event::Conflict,
+        Event::Rework,
+        Event::Approve,
+        Event::Complete,
+        Event::Retry,
+    ];
+
+    #[state_machine(
+        initial = "State::assigned()",
+        state(derive(Debug, Clone, Copy, PartialEq, Eq))
+    )]
+    impl Worker {
+        #[state]
+        fn assigned(event: &Event) -> Outcome<State> {
+            match event {
+                Event::Start => Transition(State::working()),
+                Event::Fail => Transition(State::failed()),
+                _ => Super,
+            }
+        }
+
+        #[state]
+        fn working(event: &Event) -> Outcome<State> {
+            match event {
+                Event::Submit => Transition(State::in_review()),
+                Event::Conflict => Transition(State::conflicted()),
+                Event::Fail => Transition(State::failed()),
+                _ => Super,
+            }
+        }
+
+        #[state]
+        fn conflicted(event: &Event) -> Outcome<State> {
+            match event {
+                Event::Submit => Transition(State::in_review()),
+                Event::Rework => Transition(State::working()),
+                Event::Fail => Transition(State::failed()),
+                _ => Super,
+            }
+        }
+
+        #[state]
+        fn in_review(event: &Event) -> Outcome<State> {
+            match event {
+                Event::Approve => Transition(State::approved()),
+                Event::Rework => Transition(State::working()),
+                Event::Fail => Transition(State::failed()),
+                _ => Super,
+            }
+        }
+
+        #[state]
+        fn approved(event: &Event) -> Outcome<State> {
+            match event {
+                Event::Complete => Transition(State::completed()),
+                Event::Rework => Transition(State::working()),
+                Event::Fail => Transition(State::failed()),
+                _ => Super,
+            }
+        }
+
+        #[state]
+        fn completed(event: &Event) -> Outcome<State> {
+            let _ = event;
+            Super
+        }
+
+        #[state]
+        fn failed(event: &Event) -> Outcome<State> {
+            match event {
+                Event::Retry => Transition(State::assigned()),
+                _ => Super,
+            }
+        }
+    }
+}
+
+/// statig reports nothing about an unhandled event: it is legal when the
+/// state changed (every edge of this table leaves its state).
+fn statig_handle(stream: &Stream) -> usize {
+    use statig::prelude::IntoStateMachineExt;
+    for_each_run(stream, |events| {
+        let mut machine = stg::Worker.uninitialized_state_machine().init();
+        let mut legal = 0;
+        for &event in events {
+            let before = *machine.state();
+            machine.handle(black_box(&stg::EVENTS[event as usize]));
+            legal += usize::from(*machine.state() != before);
+        }
+        black_box(machine.state());
+        legal
+    })
+}
+
+fn statig_fleet(stream: &Stream) -> usize {
+    use statig::prelude::IntoStateMachineExt;
+    let mut machines: Vec<_> = (0..FLEET)
+        .map(|_| stg::Worker.uninitialized_state_machine().init())
+        .collect();
+    let mut legal = 0;
+    for events in stream.fleet.chunks(FLEET) {
+        for (machine, &event) in machines.iter_mut().zip(events) {
+            let before = *machine.state();
+            machine.handle(&stg::EVENTS[black_box(event) as usize]);
+            legal += usize::from(*machine.state() != before);
         }
     }
     black_box(&machines);
