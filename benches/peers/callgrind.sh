@@ -12,7 +12,7 @@ count() {
 base=$(count --only "hand-written match" --rounds 0)
 echo "| implementation | instructions/event |"
 echo "|---|---:|"
-for name in "statewright fire" "hand-written match" "hand-written table" "rust-fsm 0.8" "statig 0.4" "smlang 0.8"; do
+for name in "statewright fire" "hand-written match" "hand-written table" "rust-fsm 0.8" "statig 0.4" "finny 0.3" "smlang 0.8"; do
     total=$(count --only "$name" --rounds 1)
     echo "| $name | $(echo "scale=2; ($total - $base) / 10000000" | bc) |"
 done

@@ -73,7 +73,26 @@ def statig(states):
     return 'statig = "0.4"', "\n".join(lines) + "\n"
 
 
-IMPLEMENTATIONS = {"statewright": statewright, "rust-fsm": rust_fsm, "statig": statig, "smlang": smlang}
+def finny(states):
+    lines = ["use finny::decl::{BuiltFsm, FsmBuilder};", "use finny::finny_fsm;", "",
+             "#[derive(Default)]", "pub struct Context;"]
+    lines += [f"#[derive(Default)] pub struct S{i};" for i in range(states)]
+    lines += [f"#[derive(Clone)] pub struct {e.upper()};" for e in EVENTS]
+    lines += ["", "#[finny_fsm]", "fn big(mut fsm: FsmBuilder<Big, Context>) -> BuiltFsm {",
+              "    fsm.initial_state::<S0>();"]
+    lines += [f"    fsm.state::<S{f}>().on_event::<{e.upper()}>().transition_to::<S{t}>();"
+              for f, e, t in edges(states)]
+    lines += ["    fsm.build()", "}"]
+    return 'finny = "0.3"', "\n".join(lines) + "\n"
+
+
+IMPLEMENTATIONS = {
+    "statewright": statewright,
+    "rust-fsm": rust_fsm,
+    "statig": statig,
+    "finny": finny,
+    "smlang": smlang,
+}
 
 
 def make_crate(directory, name, generate, states):

@@ -44,6 +44,11 @@ pub const IMPLEMENTATIONS: &[Implementation] = &[
         fleet: statig_fleet,
     },
     Implementation {
+        name: "finny 0.3",
+        run: finny_dispatch,
+        fleet: finny_fleet,
+    },
+    Implementation {
         name: "smlang 0.8",
         run: smlang_process,
         fleet: smlang_fleet,
@@ -489,6 +494,129 @@ fn statig_fleet(stream: &Stream) -> usize {
             let before = *machine.state();
             machine.handle(&stg::EVENTS[black_box(event) as usize]);
             legal += usize::from(*machine.state() != before);
+        }
+    }
+    black_box(&machines);
+    legal
+}
+
+mod fny {
+    //! finny: states and events are types; the table is built with a
+    //! builder inside a function that its macro turns into a dispatcher.
+    use finny::decl::{BuiltFsm, FsmBuilder};
+    use finny::finny_fsm;
+
+    #[derive(Default)]
+    pub struct Context;
+
+    macro_rules! unit_types {
+        ($derive:meta => $($name:ident),*) => { $( #[$derive] pub struct $name; )* };
+    }
+    unit_types!(derive(Default) => Assigned, Working, Conflicted, InReview, Approved, Completed, Failed);
+    unit_types!(derive(Clone, Copy) => Start, Fail, Submit, Conflict, Rework, Approve, Complete, Retry);
+
+    #[finny_fsm]
+    fn worker_fsm(mut fsm: FsmBuilder<WorkerFsm, Context>) -> BuiltFsm {
+        fsm.initial_state::<Assigned>();
+        fsm.state::<Assigned>()
+            .on_event::<Start>()
+            .transition_to::<Working>();
+        fsm.state::<Assigned>()
+            .on_event::<Fail>()
+            .transition_to::<Failed>();
+        fsm.state::<Working>()
+            .on_event::<Submit>()
+            .transition_to::<InReview>();
+        fsm.state::<Working>()
+            .on_event::<Conflict>()
+            .transition_to::<Conflicted>();
+        fsm.state::<Working>()
+            .on_event::<Fail>()
+            .transition_to::<Failed>();
+        fsm.state::<Conflicted>()
+            .on_event::<Submit>()
+            .transition_to::<InReview>();
+        fsm.state::<Conflicted>()
+            .on_event::<Rework>()
+            .transition_to::<Working>();
+        fsm.state::<Conflicted>()
+            .on_event::<Fail>()
+            .transition_to::<Failed>();
+        fsm.state::<InReview>()
+            .on_event::<Approve>()
+            .transition_to::<Approved>();
+        fsm.state::<InReview>()
+            .on_event::<Rework>()
+            .transition_to::<Working>();
+        fsm.state::<InReview>()
+            .on_event::<Fail>()
+            .transition_to::<Failed>();
+        fsm.state::<Approved>()
+            .on_event::<Complete>()
+            .transition_to::<Completed>();
+        fsm.state::<Approved>()
+            .on_event::<Rework>()
+            .transition_to::<Working>();
+        fsm.state::<Approved>()
+            .on_event::<Fail>()
+            .transition_to::<Failed>();
+        fsm.state::<Completed>();
+        fsm.state::<Failed>()
+            .on_event::<Retry>()
+            .transition_to::<Assigned>();
+        fsm.build()
+    }
+
+    /// A started machine (its type is finny's frontend, left to inference).
+    macro_rules! started {
+        () => {{
+            use finny::FsmFactory;
+            let mut fsm = fny::WorkerFsm::new(fny::Context).expect("a table finny accepts");
+            fsm.start().expect("starts");
+            fsm
+        }};
+    }
+    pub(crate) use started;
+
+    /// Dispatches the stream's event `index`: whether it was legal.
+    macro_rules! dispatch {
+        ($fsm:expr, $index:expr) => {{
+            use fny::*;
+            let result = match $index {
+                0 => $fsm.dispatch(Start),
+                1 => $fsm.dispatch(Fail),
+                2 => $fsm.dispatch(Submit),
+                3 => $fsm.dispatch(Conflict),
+                4 => $fsm.dispatch(Rework),
+                5 => $fsm.dispatch(Approve),
+                6 => $fsm.dispatch(Complete),
+                _ => $fsm.dispatch(Retry),
+            };
+            result.is_ok()
+        }};
+    }
+    pub(crate) use dispatch;
+}
+
+fn finny_dispatch(stream: &Stream) -> usize {
+    for_each_run(stream, |events| {
+        let mut machine = fny::started!();
+        let mut legal = 0;
+        for &event in events {
+            legal += usize::from(fny::dispatch!(machine, black_box(event)));
+        }
+        black_box(&machine);
+        legal
+    })
+}
+
+/// finny's machine is not `Clone`: the fleet is built one by one.
+fn finny_fleet(stream: &Stream) -> usize {
+    let mut machines: Vec<_> = (0..FLEET).map(|_| fny::started!()).collect();
+    let mut legal = 0;
+    for events in stream.fleet.chunks(FLEET) {
+        for (machine, &event) in machines.iter_mut().zip(events) {
+            legal += usize::from(fny::dispatch!(machine, black_box(event)));
         }
     }
     black_box(&machines);
