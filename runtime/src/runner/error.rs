@@ -57,15 +57,31 @@ impl<K: StateKind> std::error::Error for RunnerError<K> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct KindChanged<K: 'static> {
-    /// The kind of the current state (which it still is).
-    pub from: K,
-    /// The kind the update asked for.
-    pub to: K,
+    from: K,
+    to: K,
 }
 
-impl<K> KindChanged<K> {
+impl<K: StateKind> KindChanged<K> {
     pub(crate) fn new(from: K, to: K) -> Self {
         Self { from, to }
+    }
+
+    /// The machine's name.
+    #[must_use]
+    pub fn machine(&self) -> &'static str {
+        K::MACHINE
+    }
+
+    /// The kind of the current state (which it still is).
+    #[must_use]
+    pub fn from(&self) -> K {
+        self.from
+    }
+
+    /// The kind the update asked for.
+    #[must_use]
+    pub fn to(&self) -> K {
+        self.to
     }
 }
 
