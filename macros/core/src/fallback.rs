@@ -27,7 +27,7 @@ pub(crate) fn expand(mut machine: Machine) -> TokenStream {
             kept.push(edge);
         }
     }
-    machine.edges = kept;
+    machine.set_edges(kept);
     // A conditional initial state may not exist: start from one that does.
     let initial = machine.initial();
     if machine.states[initial].cfg.is_some() {

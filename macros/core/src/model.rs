@@ -6,6 +6,7 @@ use crate::idents::{self, pascal_case, snake_case, unraw};
 use crate::{parse, types};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
+use std::collections::BTreeMap;
 
 /// A machine whose names are resolved; `validate` checks its rules.
 #[cfg_attr(test, derive(Debug))]
@@ -47,8 +48,11 @@ pub(crate) struct Machine {
     pub(crate) from_any_lost: bool,
     /// States in declaration order.
     pub(crate) states: Vec<State>,
-    /// Edges grouped by source state, each group in declaration order.
+    /// Edges grouped by source state, each group in declaration order
+    /// (set with [`Machine::set_edges`], which keeps `sources` in step).
     pub(crate) edges: Vec<Edge>,
+    /// For each state, the range of `edges` that leave it.
+    pub(crate) sources: Vec<std::ops::Range<usize>>,
     /// Events in order of first use.
     pub(crate) events: Vec<Event>,
     /// Edges to a misspelt state, aimed at the state the error suggests:
@@ -285,9 +289,12 @@ impl Machine {
             from_any_lost: false,
             states,
             edges: Vec::new(),
+            sources: Vec::new(),
             events: Vec::new(),
             guessed_edges: Vec::new(),
         };
+        // Events by name as written, so a table of thousands stays linear.
+        let mut known_events = BTreeMap::new();
         let mut by_source: Vec<Vec<Edge>> = vec![Vec::new(); machine.states.len()];
         for (from, variant) in input.variants.iter().enumerate() {
             for edge in &variant.edges {
@@ -302,7 +309,7 @@ impl Machine {
                 let event = edge
                     .event
                     .as_ref()
-                    .map(|event| machine.event(event, to, errors));
+                    .map(|event| machine.event(event, to, &mut known_events, errors));
                 let edge = Edge {
                     from,
                     to,
@@ -323,7 +330,7 @@ impl Machine {
                 let event = from_any
                     .event
                     .as_ref()
-                    .map(|event| machine.event(event, to, errors));
+                    .map(|event| machine.event(event, to, &mut known_events, errors));
                 for (from, edges) in by_source.iter_mut().enumerate() {
                     if from != to && machine.states[from].terminal.is_none() {
                         edges.push(Edge {
@@ -337,7 +344,7 @@ impl Machine {
                 }
             }
         }
-        machine.edges = by_source.into_iter().flatten().collect();
+        machine.set_edges(by_source.into_iter().flatten().collect());
         machine
     }
 
@@ -364,10 +371,18 @@ impl Machine {
         Err(guess.and_then(|guess| names.iter().position(|name| name == guess)))
     }
 
-    fn event(&mut self, ident: &Ident, target: usize, errors: &mut Errors) -> usize {
-        if let Some(index) = self.events.iter().position(|event| event.ident == *ident) {
-            return index;
+    fn event(
+        &mut self,
+        ident: &Ident,
+        target: usize,
+        known: &mut BTreeMap<String, usize>,
+        errors: &mut Errors,
+    ) -> usize {
+        let written = ident.to_string();
+        if let Some(index) = known.get(&written) {
+            return *index;
         }
+        known.insert(written, self.events.len());
         let name = unraw(ident);
         let variant = match idents::build(&pascal_case(&name), ident.span()) {
             Ok(variant) => variant,
@@ -401,7 +416,26 @@ impl Machine {
 
     /// Edges leaving `from`, in declaration order.
     pub(crate) fn edges_from(&self, from: usize) -> impl Iterator<Item = &Edge> {
-        self.edges.iter().filter(move |edge| edge.from == from)
+        self.edges[self.sources[from].clone()].iter()
+    }
+
+    /// Replaces the edges: grouped by source (a stable sort keeps each
+    /// group in declaration order), so `edges_from` is a slice.
+    pub(crate) fn set_edges(&mut self, mut edges: Vec<Edge>) {
+        edges.sort_by_key(|edge| edge.from);
+        let mut sources = Vec::with_capacity(self.states.len());
+        let mut start = 0;
+        for state in 0..self.states.len() {
+            let end = start
+                + edges[start..]
+                    .iter()
+                    .take_while(|edge| edge.from == state)
+                    .count();
+            sources.push(start..end);
+            start = end;
+        }
+        self.edges = edges;
+        self.sources = sources;
     }
 
     /// Distinct targets of `from`, in declaration order.

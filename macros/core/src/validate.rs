@@ -125,9 +125,8 @@ fn check_dead_ends(machine: &Machine, errors: &mut Errors) {
 
 fn check_duplicate_edges(machine: &Machine, errors: &mut Errors) {
     for (position, edge) in machine.edges.iter().enumerate() {
-        let first = machine.edges[..position].iter().find(|earlier| {
-            earlier.from == edge.from && earlier.to == edge.to && earlier.event == edge.event
-        });
+        let first = same_source_before(machine, position)
+            .find(|earlier| earlier.to == edge.to && earlier.event == edge.event);
         if let Some(first) = first {
             let source = if edge.from_any {
                 "; `#[from_any]` already adds an edge from every other non-terminal state"
@@ -144,12 +143,18 @@ fn check_duplicate_edges(machine: &Machine, errors: &mut Errors) {
     }
 }
 
+/// The edges before `position` that leave the same state, first one first
+/// (edges are grouped by source, so this is a slice).
+fn same_source_before(machine: &Machine, position: usize) -> impl Iterator<Item = &Edge> {
+    let group = &machine.sources[machine.edges[position].from];
+    machine.edges[group.start..position].iter()
+}
+
 fn check_event_per_state(machine: &Machine, errors: &mut Errors) {
     for (position, edge) in machine.edges.iter().enumerate() {
         let Some(event) = edge.event else { continue };
-        let first = machine.edges[..position].iter().find(|earlier| {
-            earlier.from == edge.from && earlier.event == Some(event) && earlier.to != edge.to
-        });
+        let first = same_source_before(machine, position)
+            .find(|earlier| earlier.event == Some(event) && earlier.to != edge.to);
         if let Some(first) = first {
             let name = &machine.events[event].ident;
             errors.duplicate(

@@ -4,6 +4,9 @@ use crate::model::Style;
 use proc_macro2::TokenStream;
 use quote::quote;
 
+/// The largest dense dispatch table (states x events) emitted.
+const DENSE_TABLE_CELLS: usize = 4096;
+
 /// `<Machine>Event` (for the module of generated enums) and `fire` (beside
 /// the enum), only when some edge is named.
 pub(super) fn expand_events(machine: &Machine, names: &Names) -> (TokenStream, TokenStream) {
@@ -21,9 +24,7 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> (TokenStream, T
     // Fieldless events index the dispatch table: their discriminants are
     // their positions, whatever `#[cfg]` removes.
     let fieldless = machine.is_fieldless();
-    let event_cfgs: Vec<TokenStream> = (0..machine.events.len())
-        .map(|event| event_cfg(machine, event))
-        .collect();
+    let event_cfgs = event_cfgs(machine);
     let variants = machine.events.iter().enumerate().map(|(index, event)| {
         let cfg = &event_cfgs[index];
         let discriminant = fieldless.then(|| {
@@ -69,7 +70,11 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> (TokenStream, T
         .map(|event| event.name.clone())
         .collect();
     let count = machine.states.len();
-    let dispatch = if machine.is_fieldless() && count < 256 {
+    // The dense table is one load, but it is states x events cells: beyond
+    // a few thousand the `match` (which rustc turns into jump tables) keeps
+    // the expansion growing with the edges instead.
+    let cells = count * machine.events.len();
+    let dispatch = if machine.is_fieldless() && count < 256 && cells <= DENSE_TABLE_CELLS {
         table_dispatch(machine, names)
     } else {
         match_dispatch(machine, names)
@@ -193,18 +198,22 @@ fn match_dispatch(machine: &Machine, names: &Names) -> TokenStream {
         let to = &target.ident;
         let bound = bindings(&target.fields, "__");
         let variant = &event.variant;
-        let pattern = shape(&quote!(#event_enum::#variant), &target.fields, &bound);
+        let pattern = shape(&quote!(__E::#variant), &target.fields, &bound);
         let build = shape(&quote!(#ident::#to), &target.fields, &bound);
         let cfg = cfg_all(machine, &[edge.from, edge.to]);
-        Some(quote!(#cfg (#kind::#from, #pattern) => #build,))
+        Some(quote!(#cfg (__K::#from, #pattern) => #build,))
     });
+    let event_cfgs = event_cfgs(machine);
     let indices = machine.events.iter().enumerate().map(|(index, event)| {
-        let cfg = event_cfg(machine, index);
+        let cfg = &event_cfgs[index];
         let variant = &event.variant;
         let index = proc_macro2::Literal::u16_unsuffixed(index as u16);
-        quote!(#cfg #event_enum::#variant { .. } => #index,)
+        quote!(#cfg __E::#variant { .. } => #index,)
     });
     quote! {
+        // Short local names: a table of thousands of edges stays small.
+        use #kind as __K;
+        use #event_enum as __E;
         let from = self.kind();
         let next = match (from, event) {
             #(#arms)*
@@ -219,13 +228,13 @@ fn match_dispatch(machine: &Machine, names: &Names) -> TokenStream {
     }
 }
 
-/// The event exists when one of its edges does.
-fn event_cfg(machine: &Machine, event: usize) -> TokenStream {
-    let edges: Vec<(usize, usize)> = machine
-        .edges
-        .iter()
-        .filter(|edge| edge.event == Some(event))
-        .map(|edge| (edge.from, edge.to))
-        .collect();
-    cfg_any(machine, &edges)
+/// For each event: it exists when one of its edges does.
+fn event_cfgs(machine: &Machine) -> Vec<TokenStream> {
+    let mut edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); machine.events.len()];
+    for edge in &machine.edges {
+        if let Some(event) = edge.event {
+            edges[event].push((edge.from, edge.to));
+        }
+    }
+    edges.iter().map(|edges| cfg_any(machine, edges)).collect()
 }

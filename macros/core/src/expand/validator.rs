@@ -36,11 +36,11 @@ pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream 
         let event = match edge.event {
             Some(event) => {
                 let label = &machine.events[event].name;
-                quote!(::core::option::Option::Some(#label))
+                quote!(__Some(#label))
             }
-            None => quote!(::core::option::Option::None),
+            None => quote!(__None),
         };
-        quote!(#cfg ::statewright::Edge { from: #kind::#from, to: #kind::#to, event: #event })
+        quote!(#cfg __Edge { from: __K::#from, to: __K::#to, event: #event })
     });
     let mermaid = diagram::mermaid(machine);
     let dot = diagram::dot(machine);
@@ -102,7 +102,13 @@ pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream 
             const NAME: &'static str = #name;
             const STATES: &'static [#kind] = &#kind::ALL;
             const INITIAL: #kind = #kind::#initial;
-            const EDGES: &'static [::statewright::Edge<#kind>] = &[#(#edges),*];
+            // Short local names: a table of thousands of edges stays small.
+            const EDGES: &'static [::statewright::Edge<#kind>] = {
+                use ::core::option::Option::{None as __None, Some as __Some};
+                use ::statewright::Edge as __Edge;
+                use #kind as __K;
+                &[#(#edges),*]
+            };
             const MERMAID: &'static str = #mermaid;
             const DOT: &'static str = #dot;
 
