@@ -15,16 +15,6 @@ use std::hint::black_box;
 include!("worker_table.rs");
 
 const EVENTS: usize = 10_000_000;
-const ALL_EVENTS: [WorkerEvent; 8] = [
-    WorkerEvent::Start,
-    WorkerEvent::Fail,
-    WorkerEvent::Submit,
-    WorkerEvent::Conflict,
-    WorkerEvent::Rework,
-    WorkerEvent::Approve,
-    WorkerEvent::Complete,
-    WorkerEvent::Retry,
-];
 
 /// The state each event enters (events are named after their target).
 fn target(event: WorkerEvent) -> Worker {

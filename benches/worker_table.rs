@@ -20,3 +20,15 @@ pub enum Worker {
     #[on(retry => Assigned)]
     Failed,
 }
+
+/// Every event, in the order both benches number them.
+pub const ALL_EVENTS: [WorkerEvent; 8] = [
+    WorkerEvent::Start,
+    WorkerEvent::Fail,
+    WorkerEvent::Submit,
+    WorkerEvent::Conflict,
+    WorkerEvent::Rework,
+    WorkerEvent::Approve,
+    WorkerEvent::Complete,
+    WorkerEvent::Retry,
+];
