@@ -5,7 +5,6 @@
 //! checked steps, one state timer, watchers and `recorder`s.
 //!
 //! Depend on the `statewright` facade rather than on this crate directly.
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 #[doc(hidden)]
 pub mod __private;
