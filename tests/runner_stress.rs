@@ -98,7 +98,7 @@ async fn every_subscriber_is_gap_free_or_resyncs_to_the_final_snapshot() {
                     delivered: 0,
                 };
                 while seen.last_seq < final_seq {
-                    match transitions.recv().await {
+                    match within(transitions.recv()).await {
                         Ok(transition) if transition.seq <= seen.last_seq => {}
                         Ok(transition) => {
                             assert_eq!(
@@ -128,19 +128,19 @@ async fn every_subscriber_is_gap_free_or_resyncs_to_the_final_snapshot() {
         })
         .collect();
 
-    handle.send(Tick::Start).await.unwrap();
+    within(handle.send(Tick::Start)).await.unwrap();
     let mut replies = 0;
     let mut resident_early = None;
     for number in 1..=EVENTS {
         if number % SEND_EVERY == 0 || number == EVENTS {
-            let applied = handle.send(Tick::Add(number)).await.unwrap();
+            let applied = within(handle.send(Tick::Add(number))).await.unwrap();
             assert!(
                 matches!(applied, statewright::Applied::Transitioned { seq, .. } if seq == number + 1),
                 "event {number}: {applied:?}"
             );
             replies += 1;
         } else {
-            handle.post(Tick::Add(number)).await.unwrap();
+            within(handle.post(Tick::Add(number))).await.unwrap();
         }
         if number == EVENTS / 10 {
             resident_early = resident_bytes();
