@@ -137,6 +137,7 @@ impl<H: Handler> Run<H> {
     async fn run(mut self: Box<Self>) -> Outcome<H::State> {
         self.start();
         loop {
+            self.conclude();
             if let Some(outcome) = &self.outcome {
                 return outcome.clone();
             }
@@ -172,10 +173,7 @@ impl<H: Handler> Run<H> {
                         self.handle(envelope.event, envelope.reply);
                         self.drain_queue();
                     }
-                    None => {
-                        self.stop();
-                        self.conclude();
-                    }
+                    None => self.stop(),
                 },
             }
         }
@@ -189,7 +187,6 @@ impl<H: Handler> Run<H> {
         record(&mut self.recorders, |recorder| recorder.on_start(&snapshot));
         self.enter();
         self.publish_timer();
-        self.conclude();
     }
 
     /// Handles events already queued without going back through `select!`,
@@ -216,7 +213,6 @@ impl<H: Handler> Run<H> {
     fn control(&mut self) {
         if self.shared.stop.load(Ordering::Acquire) {
             self.stop();
-            self.conclude();
             return;
         }
         let pause = self.shared.pause.load(Ordering::Acquire);
@@ -304,7 +300,8 @@ impl<H: Handler> Run<H> {
         }
     }
 
-    /// Finishes the run if the last step ended it.
+    /// Finishes the run if the last step ended it: at the top of the loop,
+    /// and after each event before its reply.
     fn conclude(&mut self) {
         if let Some(outcome) = self.ending.take() {
             self.finish(outcome);
