@@ -174,14 +174,21 @@ pub(crate) fn cfg_any(machine: &Machine, edges: &[(usize, usize)]) -> TokenStrea
 /// How many states exist, as a constant expression (a literal unless some
 /// state is conditional).
 pub(crate) fn state_count(machine: &Machine) -> TokenStream {
+    states_existing_before(machine, machine.states.len())
+}
+
+/// How many of the states declared before `index` exist: the index of
+/// state `index` in `STATES` (a literal unless some state is conditional).
+pub(crate) fn states_existing_before(machine: &Machine, index: usize) -> TokenStream {
     if !machine.is_conditional() {
-        let count = machine.states.len();
-        return quote!(#count);
+        return quote!(#index);
     }
-    let terms = machine.states.iter().map(|state| match &state.cfg {
-        None => quote!(1usize),
-        Some(predicate) => quote!((::core::cfg!(#predicate) as usize)),
-    });
+    let terms = machine.states[..index]
+        .iter()
+        .map(|state| match &state.cfg {
+            None => quote!(1usize),
+            Some(predicate) => quote!((::core::cfg!(#predicate) as usize)),
+        });
     quote!(0usize #(+ #terms)*)
 }
 

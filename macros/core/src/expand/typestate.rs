@@ -1,5 +1,5 @@
 use super::{bindings, docs, docs_then, parameters, shape, Names};
-use super::{cfg_all, MODULE_MACHINE};
+use super::{cfg_all, states_existing_before, MODULE_MACHINE};
 use crate::model::Machine;
 use crate::model::{Fields, Style};
 use proc_macro2::{Ident, Span, TokenStream};
@@ -26,12 +26,7 @@ pub(super) fn expand_typestate(machine: &Machine, names: &Names) -> TokenStream 
         let as_struct = shape(&quote!(#name), &state.fields, &bound);
         let as_enum = shape(&quote!(#machine_alias::#name), &state.fields, &bound);
         let cfg = cfg_all(machine, &[index]);
-        // Its index in `STATES`: the states declared before it that exist.
-        let before = machine.states[..index].iter().map(|state| match &state.cfg {
-            None => quote!(1usize),
-            Some(predicate) => quote!((::core::cfg!(#predicate) as usize)),
-        });
-        let position = quote!(0usize #(+ #before)*);
+        let position = states_existing_before(machine, index);
         let default = (machine.derives_default && state.default)
             .then(|| quote!(#[derive(::core::default::Default)]));
         quote! {

@@ -152,9 +152,10 @@ pub(crate) fn from_syn(
         );
     }
     helpers::strip_misplaced(&mut item.attrs, "the enum", errors);
-    let derives = std_derives(&item.attrs);
-    let serde_derives = serde_derives(&item.attrs);
-    let derives_default = derive_paths(&item.attrs).any(|path| {
+    let derive_paths: Vec<syn::Path> = derive_paths(&item.attrs).collect();
+    let derives = std_derives(&derive_paths);
+    let serde_derives = serde_derives(&derive_paths);
+    let derives_default = derive_paths.iter().any(|path| {
         path.segments
             .last()
             .is_some_and(|last| last.ident == "Default")
@@ -308,35 +309,35 @@ fn named(input: ParseStream<'_>) -> syn::Result<Ident> {
     input.parse()
 }
 
-fn std_derives(attrs: &[Attribute]) -> Vec<Ident> {
+fn std_derives(paths: &[syn::Path]) -> Vec<Ident> {
     let mut derives = Vec::new();
-    {
-        for path in derive_paths(attrs) {
-            let Some(last) = path.segments.last() else {
-                continue;
-            };
-            let is_std = STD_DERIVES.iter().any(|name| last.ident == name)
-                && (path.segments.len() == 1
-                    || path.segments.first().is_some_and(|first| {
-                        ["std", "core"].iter().any(|root| first.ident == root)
-                    }));
-            if is_std && !derives.contains(&last.ident) {
-                derives.push(last.ident.clone());
-            }
+    for path in paths {
+        let Some(last) = path.segments.last() else {
+            continue;
+        };
+        let is_std = STD_DERIVES.iter().any(|name| last.ident == name)
+            && (path.segments.len() == 1
+                || path
+                    .segments
+                    .first()
+                    .is_some_and(|first| ["std", "core"].iter().any(|root| first.ident == root)));
+        if is_std && !derives.contains(&last.ident) {
+            derives.push(last.ident.clone());
         }
     }
     derives
 }
 
 /// `Serialize` and `Deserialize` in the enum's derives, as written.
-fn serde_derives(attrs: &[Attribute]) -> Vec<TokenStream> {
-    derive_paths(attrs)
+fn serde_derives(paths: &[syn::Path]) -> Vec<TokenStream> {
+    paths
+        .iter()
         .filter(|path| {
             path.segments
                 .last()
                 .is_some_and(|last| last.ident == "Serialize" || last.ident == "Deserialize")
         })
-        .map(|path| path.to_token_stream())
+        .map(ToTokens::to_token_stream)
         .collect()
 }
 
