@@ -18,7 +18,7 @@ use tokio::time::{advance, Instant};
 
 mod support;
 
-use support::{within, TaskPanics};
+use support::{within, Log, TaskPanics};
 
 #[state_machine]
 #[derive(Debug, Clone, PartialEq)]
@@ -65,13 +65,13 @@ impl std::fmt::Debug for Poisoned {
     }
 }
 
-/// Counts how often the future holding it was dropped.
-#[derive(Debug, Clone)]
-struct DropGuard(Arc<AtomicUsize>);
+/// Tells the test when the future holding it is dropped.
+#[derive(Debug)]
+struct DropGuard(tokio::sync::mpsc::UnboundedSender<()>);
 
 impl Drop for DropGuard {
     fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        let _ = self.0.send(());
     }
 }
 
@@ -79,18 +79,6 @@ impl Drop for DropGuard {
 #[derive(Default, Clone, Copy)]
 struct Faults {
     on_initial_enter: bool,
-}
-
-#[derive(Default, Clone)]
-struct Log(Arc<Mutex<Vec<String>>>);
-
-impl Log {
-    fn push(&self, line: String) {
-        self.0.lock().unwrap().push(line);
-    }
-    fn lines(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
 }
 
 struct Worker {
@@ -455,31 +443,29 @@ async fn a_task_that_panics_after_its_state_was_left_is_still_reported() {
 async fn a_task_that_never_finishes_is_aborted_when_its_state_is_left() {
     let (runner, counter) = runner(Worker::new(&Log::default()));
     let handle = runner.spawn();
-    let drops = Arc::new(AtomicUsize::new(0));
+    let (dropped, mut drops) = tokio::sync::mpsc::unbounded_channel();
     handle
-        .send(Ev::SpawnForever(DropGuard(Arc::clone(&drops))))
+        .send(Ev::SpawnForever(DropGuard(dropped.clone())))
         .await
         .unwrap();
     handle.send(Ev::Start).await.unwrap();
-    within(async {
-        while drops.load(Ordering::SeqCst) == 0 {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    assert_eq!(
+        within(drops.recv()).await,
+        Some(()),
+        "leaving the state aborted it"
+    );
     // A second one, left behind by the end of the run.
     handle
-        .send(Ev::SpawnForever(DropGuard(Arc::clone(&drops))))
+        .send(Ev::SpawnForever(DropGuard(dropped)))
         .await
         .unwrap();
     handle.stop().unwrap();
     assert_eq!(ended(&handle).await.1, Status::Stopped);
-    within(async {
-        while drops.load(Ordering::SeqCst) < 2 {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
+    assert_eq!(
+        within(drops.recv()).await,
+        Some(()),
+        "the end of the run aborted it"
+    );
     counter.assert_once("Stopped(Running)");
 }
 

@@ -1,6 +1,5 @@
 //! One test per guarantee in the runner's module docs; timers on tokio's paused clock.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use statewright::{
@@ -11,7 +10,7 @@ use tokio::time::advance;
 
 mod support;
 
-use support::{poll_once, within, TaskPanics};
+use support::{poll_once, within, Log, TaskPanics};
 
 #[state_machine]
 #[derive(Debug, Clone, PartialEq)]
@@ -49,21 +48,6 @@ enum Ev {
     Refuse,
     Halt,
     Boom,
-}
-
-#[derive(Default, Clone)]
-struct Log(Arc<Mutex<Vec<String>>>);
-
-impl Log {
-    fn push(&self, line: impl Into<String>) {
-        self.0.lock().unwrap().push(line.into());
-    }
-    fn lines(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-    fn count(&self, line: &str) -> usize {
-        self.lines().iter().filter(|l| *l == line).count()
-    }
 }
 
 struct Worker {

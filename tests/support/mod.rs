@@ -4,6 +4,7 @@
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -54,5 +55,23 @@ pub(crate) struct TaskPanics(pub(crate) tokio::sync::mpsc::UnboundedSender<Strin
 impl<H: Handler> Recorder<H> for TaskPanics {
     fn on_task_panic(&mut self, message: &str) {
         let _ = self.0.send(message.to_string());
+    }
+}
+
+/// Lines a handler writes as it runs, shared with the test.
+#[derive(Default, Clone)]
+pub(crate) struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    pub(crate) fn push(&self, line: impl Into<String>) {
+        self.0.lock().unwrap().push(line.into());
+    }
+
+    pub(crate) fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    pub(crate) fn count(&self, line: &str) -> usize {
+        self.lines().iter().filter(|l| *l == line).count()
     }
 }
