@@ -130,47 +130,14 @@ struct Stream {
 }
 
 fn generate() -> Stream {
-    let mut seed: u64 = 0x5eed_0004;
-    let mut random = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    let mut stream = Stream {
-        events: Vec::with_capacity(EVENTS),
-        targets: Vec::with_capacity(EVENTS),
-        hand_events: Vec::with_capacity(EVENTS),
-        runs: Vec::new(),
-    };
-    let mut state = Worker::Assigned;
-    let mut run_length = 0;
-    while stream.events.len() < EVENTS {
-        let (legal, illegal): (Vec<WorkerEvent>, Vec<WorkerEvent>) = ALL_EVENTS
-            .iter()
-            .partition(|event| state.clone().fire(**event).is_ok());
-        let event = if random() % 5 == 0 {
-            illegal[(random() as usize) % illegal.len()]
-        } else {
-            legal[(random() as usize) % legal.len()]
-        };
-        if state.fire(event).is_err() {
-            assert!(illegal.contains(&event));
-        }
-        stream.events.push(event);
-        stream.targets.push(target(event));
-        stream
-            .hand_events
-            .push(ALL_HAND[ALL_EVENTS.iter().position(|e| *e == event).unwrap()]);
-        run_length += 1;
-        if Worker::is_terminal(state.kind()) {
-            stream.runs.push(run_length);
-            run_length = 0;
-            state = Worker::Assigned;
-        }
+    let (indices, runs) = event_stream(EVENTS, &mut random_source());
+    let events: Vec<WorkerEvent> = indices.iter().map(|&i| ALL_EVENTS[i as usize]).collect();
+    Stream {
+        targets: events.iter().map(|&event| target(event)).collect(),
+        hand_events: indices.iter().map(|&i| ALL_HAND[i as usize]).collect(),
+        events,
+        runs,
     }
-    stream.runs.push(run_length);
-    stream
 }
 
 const ALL_HAND: [hand::Event; 8] = [

@@ -84,11 +84,10 @@ fn fleet_with<M: Clone>(
     legal
 }
 
-mod worker {
+pub mod worker {
     use statewright::state_machine;
 
     include!("../../worker_table.rs");
-
 }
 
 fn statewright_fire(stream: &Stream) -> usize {

@@ -31,56 +31,24 @@ pub struct Stream {
     pub fleet: Vec<u8>,
 }
 
-/// The next event from `state`: an illegal one 20 % of the time (and every
-/// time in the terminal state).
-fn pick(state: machines::hand::State, random: &mut impl FnMut() -> u64) -> u8 {
-    let (legal, illegal): (Vec<u8>, Vec<u8>) =
-        (0..8).partition(|&event| machines::hand::step_match(state, event).is_some());
-    // A completed worker accepts nothing.
-    if random() % 5 == 0 || legal.is_empty() {
-        illegal[(random() as usize) % illegal.len()]
-    } else {
-        legal[(random() as usize) % legal.len()]
-    }
-}
-
 fn generate() -> Stream {
-    use machines::hand::{step_match, State};
-    let mut seed: u64 = 0x5eed_0004;
-    let mut random = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    let mut stream = Stream {
-        events: Vec::with_capacity(EVENTS),
-        runs: Vec::new(),
-        fleet: vec![0; FLEET * FLEET_EVENTS],
-    };
-    let mut state = State::Assigned;
-    let mut run_length = 0;
-    while stream.events.len() < EVENTS {
-        let event = pick(state, &mut random);
-        state = step_match(state, event).unwrap_or(state);
-        stream.events.push(event);
-        run_length += 1;
-        if state == State::Completed {
-            stream.runs.push(run_length);
-            run_length = 0;
-            state = State::Assigned;
-        }
-    }
-    stream.runs.push(run_length);
+    use machines::worker::{event_stream, pick_event, random_source, Worker, ALL_EVENTS};
+    let mut random = random_source();
+    let (events, runs) = event_stream(EVENTS, &mut random);
+    let mut fleet = vec![0; FLEET * FLEET_EVENTS];
     for machine in 0..FLEET {
-        let mut state = State::Assigned;
+        let mut state = Worker::Assigned;
         for step in 0..FLEET_EVENTS {
-            let event = pick(state, &mut random);
-            state = step_match(state, event).unwrap_or(state);
-            stream.fleet[step * FLEET + machine] = event;
+            let event = pick_event(state, &mut random);
+            let _ = state.fire(ALL_EVENTS[event as usize]);
+            fleet[step * FLEET + machine] = event;
         }
     }
-    stream
+    Stream {
+        events,
+        runs,
+        fleet,
+    }
 }
 
 /// Runs `workload` over its events: nanoseconds per event.
