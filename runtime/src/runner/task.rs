@@ -100,6 +100,7 @@ pub(crate) fn start<H: Handler>(
         outcome: None,
         started: false,
         broadcast: None,
+        snapshot_behind: false,
     });
     (handle, run.run())
 }
@@ -129,6 +130,11 @@ struct Run<H: Handler> {
     outcome: Option<Outcome<H::State>>,
     /// Whether `on_start` has been called.
     started: bool,
+    /// Set when a transition nobody watches as it happens has not reached the
+    /// shared snapshot yet. Events drained in one batch write it once, before
+    /// the run waits, replies, broadcasts or finishes: nobody outside can
+    /// tell the difference, and a `post` saves a lock round trip.
+    snapshot_behind: bool,
     /// The broadcast sender, taken from `Shared` once the first subscriber came.
     broadcast: Option<broadcast::Sender<Arc<Transition<H::State>>>>,
 }
@@ -138,6 +144,7 @@ impl<H: Handler> Run<H> {
         self.start();
         loop {
             self.conclude();
+            self.sync_snapshot();
             if let Some(outcome) = &self.outcome {
                 return outcome.clone();
             }
@@ -296,6 +303,7 @@ impl<H: Handler> Run<H> {
         // A `post` has nobody to tell: build the reply (a clone of the
         // state, for a transition) only for a `send`.
         if let Some(reply) = reply {
+            self.sync_snapshot();
             let _ = reply.send(result.and_then(|handled| self.reply(handled)));
         }
     }
@@ -327,6 +335,10 @@ impl<H: Handler> Run<H> {
         })
     }
 
+    // `transition`, `apply`, `publish`, `wants_transitions` and `subscribers`
+    // run once per event: inlined into `handle`, a posted event costs 673
+    // instructions instead of 759 (callgrind; the raw tokio actor: 564).
+    #[inline(always)]
     fn transition(
         &mut self,
         next: H::State,
@@ -394,6 +406,7 @@ impl<H: Handler> Run<H> {
     }
 
     /// Applies the requests of an accepted step.
+    #[inline(always)]
     fn apply(&mut self, cx: Cx<H>) {
         match cx.timer {
             Some(TimerRequest::Set { deadline, event }) => {
@@ -451,11 +464,13 @@ impl<H: Handler> Run<H> {
         })
     }
 
+    #[inline(always)]
     fn wants_transitions(&mut self) -> bool {
         !self.recorders.is_empty() || self.subscribers().is_some()
     }
 
     /// The broadcast sender while someone listens.
+    #[inline(always)]
     fn subscribers(&mut self) -> Option<&broadcast::Sender<Arc<Transition<H::State>>>> {
         if self.broadcast.is_none() && self.shared.subscribed.load(Ordering::Acquire) {
             self.broadcast = self.shared.broadcast();
@@ -465,24 +480,19 @@ impl<H: Handler> Run<H> {
             .filter(|sender| sender.receiver_count() > 0)
     }
 
-    /// The snapshot first (so a sender's reply never outruns it), then
-    /// recorders, then subscribers.
+    /// While someone watches transitions as they happen: the snapshot first
+    /// (a subscriber that resyncs never finds it behind), then recorders,
+    /// then subscribers. Otherwise the snapshot waits for `sync_snapshot`.
+    #[inline(always)]
     fn publish(&mut self, from: Kind<H>, update: bool, text: Option<String>) {
-        let timeout_at = self.timeout_at();
-        let (state, seq, entered_at) = (&self.state, self.seq, self.entered_at);
-        self.shared.update(|snapshot| {
-            snapshot.state.clone_from(state);
-            snapshot.kind = state.kind();
-            snapshot.seq = seq;
-            snapshot.entered_at = entered_at;
-            snapshot.timeout_at = timeout_at;
-            true
-        });
+        self.snapshot_behind = true;
         let Some(event) = text else {
             return;
         };
+        let timeout_at = self.timeout_at();
+        self.write_snapshot(timeout_at);
         let transition = Arc::new(Transition {
-            seq,
+            seq: self.seq,
             from,
             to: self.state.clone(),
             update,
@@ -498,7 +508,32 @@ impl<H: Handler> Run<H> {
         }
     }
 
+    /// Writes the state, seq and timer into the shared snapshot if a
+    /// transition has not reached it yet.
+    fn sync_snapshot(&mut self) {
+        if self.snapshot_behind {
+            self.write_snapshot(self.timeout_at());
+        }
+    }
+
+    fn write_snapshot(&mut self, timeout_at: Option<SystemTime>) {
+        self.snapshot_behind = false;
+        let (state, seq, entered_at) = (&self.state, self.seq, self.entered_at);
+        self.shared.update(|snapshot| {
+            snapshot.state.clone_from(state);
+            snapshot.kind = state.kind();
+            snapshot.seq = seq;
+            snapshot.entered_at = entered_at;
+            snapshot.timeout_at = timeout_at;
+            true
+        });
+    }
+
     fn publish_timer(&mut self) {
+        if self.snapshot_behind {
+            self.sync_snapshot();
+            return;
+        }
         let timeout_at = self.timeout_at();
         self.shared.update(|snapshot| {
             let changed = snapshot.timeout_at != timeout_at;
@@ -511,6 +546,7 @@ impl<H: Handler> Run<H> {
     /// the final status, then the waiters; last, the queue and the broadcast
     /// close so every sender and subscriber learns of the end.
     fn finish(&mut self, outcome: Outcome<H::State>) {
+        self.sync_snapshot();
         self.leave();
         record(&mut self.recorders, |recorder| recorder.on_finish(&outcome));
         let status = match &outcome {
