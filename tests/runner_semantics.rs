@@ -1,5 +1,7 @@
 //! One test per guarantee in the runner's module docs; timers on tokio's paused clock.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use statewright::{
@@ -531,6 +533,77 @@ async fn the_snapshot_is_current_before_the_reply_and_lag_is_visible() {
     let snapshot = handle.snapshot();
     assert_eq!(snapshot.seq, 2000);
     assert_eq!(snapshot.state, Job::Running { step: 1999 });
+}
+
+/// Posted events nobody watches live reach the snapshot once per drained
+/// batch; the batch must still be written before the run waits again, and a
+/// subscriber must never find the snapshot behind what it received.
+#[tokio::test(start_paused = true)]
+async fn posted_events_reach_the_snapshot_before_the_run_waits() {
+    let runner = Runner::new(
+        Worker {
+            log: Log::default(),
+        },
+        Job::Idle,
+    );
+    let handle = runner.capacity(64).spawn();
+    let mut watcher = handle.watch();
+    handle.post(Ev::Start).await.unwrap();
+    for _ in 0..40 {
+        handle.post(Ev::Bump).await.unwrap();
+    }
+    let snapshot = within(watcher.wait_for(|snapshot| snapshot.seq == 41))
+        .await
+        .expect("the batch reaches the watch channel")
+        .clone();
+    assert_eq!(snapshot.state, Job::Running { step: 40 });
+    assert_eq!(handle.snapshot().seq, 41);
+}
+
+/// Reads the snapshot from inside `on_transition`: it must already show
+/// the transition being recorded.
+struct SnapshotProbe {
+    handle: Arc<OnceLock<RunnerHandle<Worker>>>,
+    behind: Arc<AtomicUsize>,
+}
+
+impl Recorder<Worker> for SnapshotProbe {
+    fn on_transition(&mut self, transition: &statewright::Transition<Job>) {
+        let handle = self.handle.get().expect("set before the first event");
+        if handle.snapshot().seq < transition.seq {
+            self.behind.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_recorder_never_finds_the_snapshot_behind() {
+    let (slot, behind) = (Arc::new(OnceLock::new()), Arc::new(AtomicUsize::new(0)));
+    let probe = SnapshotProbe {
+        handle: Arc::clone(&slot),
+        behind: Arc::clone(&behind),
+    };
+    let runner = Runner::new(
+        Worker {
+            log: Log::default(),
+        },
+        Job::Idle,
+    )
+    .recorder(probe);
+    let handle = runner.spawn();
+    assert!(slot.set(handle.clone()).is_ok());
+    handle.post(Ev::Start).await.unwrap();
+    for _ in 0..20 {
+        handle.post(Ev::Bump).await.unwrap();
+    }
+    handle.send(Ev::Bump).await.unwrap();
+    handle.stop().unwrap();
+    assert_eq!(handle.snapshot().seq, 22);
+    assert_eq!(
+        behind.load(Ordering::Relaxed),
+        0,
+        "snapshot behind a recorded transition"
+    );
 }
 
 #[state_machine]
