@@ -49,6 +49,13 @@ pub trait StateMachine: Sized + Send + 'static {
     const MERMAID: &'static str;
     /// The transition table as a Graphviz `digraph`.
     const DOT: &'static str;
+    /// A stable hash of the table: the machine's name, its states in order
+    /// (with their initial and terminal marks) and its edges with their
+    /// events. The same on every platform, compiler and build (FNV-1a over
+    /// a canonical text, not `std::hash`); doc comments and field types do
+    /// not change it, any change to the table does. A checkpoint or journal
+    /// carries it, so one taken under another table is refused.
+    const FINGERPRINT: u64;
 
     /// The kind of the current state.
     fn kind(&self) -> Self::Kind;

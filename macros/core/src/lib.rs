@@ -6,6 +6,7 @@ mod diagram;
 mod errors;
 mod expand;
 mod fallback;
+mod fingerprint;
 mod idents;
 mod model;
 mod parse;

@@ -1,6 +1,6 @@
 use super::{cfg_all, Names};
-use crate::diagram;
 use crate::model::Machine;
+use crate::{diagram, fingerprint};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
@@ -44,6 +44,7 @@ pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream 
     });
     let mermaid = diagram::mermaid(machine);
     let dot = diagram::dot(machine);
+    let fingerprint = fingerprint::fingerprint(machine);
     let doc_can = format!(
         "Whether the table of `{ident}` has an edge `from -> to`: one load from a constant bit matrix, usable in `const`."
     );
@@ -111,6 +112,7 @@ pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream 
             };
             const MERMAID: &'static str = #mermaid;
             const DOT: &'static str = #dot;
+            const FINGERPRINT: u64 = #fingerprint;
 
             #[inline]
             fn kind(&self) -> #kind {
