@@ -7,7 +7,7 @@ mod pinned {
 
     #[state_machine]
     #[derive(Debug, Clone)]
-    pub enum Door {
+    pub(crate) enum Door {
         #[initial]
         #[on(open => Open)]
         Closed,
@@ -25,7 +25,7 @@ mod cosmetic {
     /// A door.
     #[state_machine]
     #[derive(Debug, Clone)]
-    pub enum Door {
+    pub(crate) enum Door {
         /// Shut.
         #[initial]
         #[on(open => Open)]
@@ -43,7 +43,7 @@ mod one_more_edge {
 
     #[state_machine]
     #[derive(Debug, Clone)]
-    pub enum Door {
+    pub(crate) enum Door {
         #[initial]
         #[on(open => Open, lock => Locked)]
         Closed,
@@ -59,7 +59,7 @@ mod renamed_event {
 
     #[state_machine]
     #[derive(Debug, Clone)]
-    pub enum Door {
+    pub(crate) enum Door {
         #[initial]
         #[on(push => Open)]
         Closed,
@@ -75,7 +75,7 @@ mod states_reordered {
 
     #[state_machine]
     #[derive(Debug, Clone)]
-    pub enum Door {
+    pub(crate) enum Door {
         #[on(close => Closed, lock => Locked)]
         Open,
         #[initial]
@@ -91,7 +91,7 @@ mod not_terminal {
 
     #[state_machine]
     #[derive(Debug, Clone)]
-    pub enum Door {
+    pub(crate) enum Door {
         #[initial]
         #[on(open => Open)]
         Closed,
@@ -107,7 +107,7 @@ mod other_name {
 
     #[state_machine]
     #[derive(Debug, Clone)]
-    pub enum Gate {
+    pub(crate) enum Gate {
         #[initial]
         #[on(open => Open)]
         Closed,
