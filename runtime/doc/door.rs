@@ -3,7 +3,7 @@
 use statewright::{state_machine, Cx, Handler, Runner, Step};
 
 #[state_machine]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Door {
     #[initial]
     #[to(Open)]
@@ -12,7 +12,7 @@ enum Door {
     Open,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Push {
     Open,
     Close,

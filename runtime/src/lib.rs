@@ -10,6 +10,8 @@
 pub mod __private;
 mod machine;
 #[cfg(feature = "runner")]
+pub mod persist;
+#[cfg(feature = "runner")]
 pub mod recorder;
 #[cfg(feature = "runner")]
 pub mod runner;
@@ -20,6 +22,8 @@ pub use machine::{
     Edge, EventError, Fire, StateKind, StateMachine, TransitionError, TransitionTo, Typestate,
     WrongState,
 };
+#[cfg(feature = "runner")]
+pub use persist::{Checkpoint, PendingTimer, RestoreError};
 #[cfg(feature = "runner")]
 pub use recorder::{Recorder, TracingRecorder, Transcript};
 #[cfg(feature = "runner")]

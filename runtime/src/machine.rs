@@ -89,6 +89,11 @@ pub trait StateMachine: Sized + Send + 'static {
 }
 
 /// One legal edge of a transition table.
+///
+/// With the `serde` feature it serializes as `{"from": .., "to": ..,
+/// "event": ..}`. It has no `Deserialize`: its event name borrows from the
+/// compiled table, and an edge read back could only be checked against
+/// [`StateMachine::EDGES`] anyway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Edge<K> {
     /// The source state.
@@ -350,4 +355,16 @@ pub trait Fire: StateMachine {
 
     /// The event's `snake_case` name.
     fn event_name(event: &Self::Event) -> &'static str;
+}
+
+#[cfg(feature = "serde")]
+impl<K: serde::Serialize> serde::Serialize for Edge<K> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut edge = serializer.serialize_struct("Edge", 3)?;
+        edge.serialize_field("from", &self.from)?;
+        edge.serialize_field("to", &self.to)?;
+        edge.serialize_field("event", &self.event)?;
+        edge.end()
+    }
 }

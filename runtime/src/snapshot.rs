@@ -1,11 +1,18 @@
 //! What watchers see: the current [`Snapshot`] and each [`Transition`].
+//!
+//! Both, and [`Status`], are serde types when the state is: times are
+//! serde's own `SystemTime` form, `{"secs_since_epoch": u64,
+//! "nanos_since_epoch": u32}`, exact to the nanosecond and independent of
+//! time zones; kinds are the kind enum's names.
 
 use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
 
 use crate::StateMachine;
 
 /// Where a runner is in its own life (not the machine's state).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Status {
     /// Handling events.
@@ -35,7 +42,11 @@ impl Status {
 /// Read it with [`RunnerHandle::snapshot`](crate::RunnerHandle::snapshot) or
 /// follow it with [`RunnerHandle::watch`](crate::RunnerHandle::watch). It is
 /// updated **before** the sender of the event that changed it gets its reply.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "S: Serialize, S::Kind: Serialize",
+    deserialize = "S: Deserialize<'de>, S::Kind: Deserialize<'de>"
+))]
 #[non_exhaustive]
 pub struct Snapshot<S: StateMachine> {
     /// The complete current state.
@@ -53,7 +64,11 @@ pub struct Snapshot<S: StateMachine> {
 }
 
 /// One change of state, as broadcast to subscribers and given to recorders.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "S: Serialize, S::Kind: Serialize",
+    deserialize = "S: Deserialize<'de>, S::Kind: Deserialize<'de>"
+))]
 #[non_exhaustive]
 pub struct Transition<S: StateMachine> {
     /// The snapshot's `seq` after this change.

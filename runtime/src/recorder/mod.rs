@@ -25,6 +25,13 @@ pub trait Recorder<H: Handler>: Send + 'static {
         let _ = snapshot;
     }
 
+    /// The run resumes from a checkpoint ([`Runner::restore`](crate::Runner::restore));
+    /// called instead of `on_start`. The snapshot holds the restored state,
+    /// `seq` and timer.
+    fn on_restore(&mut self, snapshot: &Snapshot<H::State>) {
+        let _ = snapshot;
+    }
+
     /// `event` is about to be handled in `state`.
     fn on_event(&mut self, state: &H::State, event: &H::Event) {
         let _ = (state, event);

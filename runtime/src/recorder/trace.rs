@@ -37,6 +37,16 @@ impl<H: Handler> Recorder<H> for TracingRecorder {
         );
     }
 
+    fn on_restore(&mut self, snapshot: &Snapshot<H::State>) {
+        self.seq = snapshot.seq;
+        tracing::info!(
+            machine = <H::State as StateMachine>::NAME,
+            state = %snapshot.kind,
+            seq = snapshot.seq,
+            "runner restored"
+        );
+    }
+
     fn on_event(&mut self, state: &H::State, event: &H::Event) {
         self.current = Some(tracing::info_span!(
             "event",

@@ -49,6 +49,10 @@ impl<H: Handler> Recorder<H> for Transcript {
         self.push(format!("start {}", snapshot.kind));
     }
 
+    fn on_restore(&mut self, snapshot: &Snapshot<H::State>) {
+        self.push(format!("restore {} at seq {}", snapshot.kind, snapshot.seq));
+    }
+
     fn on_event(&mut self, state: &H::State, event: &H::Event) {
         self.push(format!("event {event:?} in {}", state.kind()));
     }

@@ -1,14 +1,19 @@
 //! [`RunnerHandle`]: the cheap, cloneable way in and out of a running machine.
 
+use core::any::Any;
 use core::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::time::SystemTime;
+
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use atomic_waker::AtomicWaker;
 use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 
 use super::error::{FinishedError, PostError, TryPostError};
 use super::{Applied, Handler, Kind, Outcome, RunnerError};
+use crate::persist::{Checkpoint, PendingTimer};
 use crate::{Snapshot, StateMachine, Transition};
 
 pub(crate) type Reply<H> =
@@ -26,8 +31,10 @@ pub(crate) struct Shared<S: StateMachine> {
     pub(crate) finished: Notify,
     /// The broadcast channel: opened by the first `subscribe` (until then a
     /// runner neither allocates its slots nor builds transitions), closed
-    /// when the run ends so receivers see `Closed`.
-    transitions: Mutex<Channel<S>>,
+    /// when the run ends so receivers see `Closed`; and the checkpoint
+    /// requests waiting for the run, under the same lock so that none is
+    /// left behind when it closes.
+    requests: Mutex<Requests<S>>,
     /// Set once the channel is open, so the run looks at the mutex only once.
     pub(crate) subscribed: AtomicBool,
     /// Set once, after every `on_finish` and before the snapshot shows a
@@ -49,6 +56,24 @@ pub(crate) struct Shared<S: StateMachine> {
 
 type Broadcast<S> = broadcast::Sender<Arc<Transition<S>>>;
 
+/// A checkpoint request: called by the run, between events, with a view of it.
+pub(crate) type CheckpointRequest<S> = Box<dyn FnOnce(RunView<'_, S>) + Send>;
+
+/// What a checkpoint is made of. The timer's event is type-erased because
+/// `Shared` knows the state's type, not the event's; the request that
+/// reads it was built where both are known.
+pub(crate) struct RunView<'a, S> {
+    pub(crate) state: &'a S,
+    pub(crate) seq: u64,
+    pub(crate) entered_at: SystemTime,
+    pub(crate) timer: Option<(SystemTime, &'a (dyn Any + Send))>,
+}
+
+struct Requests<S: StateMachine> {
+    channel: Channel<S>,
+    checkpoints: Vec<CheckpointRequest<S>>,
+}
+
 enum Channel<S: StateMachine> {
     Unopened,
     Open(Broadcast<S>),
@@ -61,7 +86,10 @@ impl<S: StateMachine + Clone> Shared<S> {
             snapshot: RwLock::new(snapshot),
             watch: OnceLock::new(),
             finished: Notify::new(),
-            transitions: Mutex::new(Channel::Unopened),
+            requests: Mutex::new(Requests {
+                channel: Channel::Unopened,
+                checkpoints: Vec::new(),
+            }),
             subscribed: AtomicBool::new(false),
             outcome: OnceLock::new(),
             pause: AtomicBool::new(false),
@@ -108,15 +136,12 @@ impl<S: StateMachine + Clone> Shared<S> {
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<Transition<S>>> {
-        let mut channel = self
-            .transitions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match &*channel {
+        let mut requests = self.lock_requests();
+        match &requests.channel {
             Channel::Open(sender) => sender.subscribe(),
             Channel::Unopened => {
                 let (sender, receiver) = broadcast::channel(BROADCAST_CAPACITY);
-                *channel = Channel::Open(sender);
+                requests.channel = Channel::Open(sender);
                 self.subscribed.store(true, Ordering::Release);
                 receiver
             }
@@ -126,22 +151,46 @@ impl<S: StateMachine + Clone> Shared<S> {
 
     /// The open broadcast channel, for the run to keep.
     pub(crate) fn broadcast(&self) -> Option<Broadcast<S>> {
-        match &*self
-            .transitions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-        {
+        match &self.lock_requests().channel {
             Channel::Open(sender) => Some(sender.clone()),
             Channel::Unopened | Channel::Closed => None,
         }
     }
 
-    /// Drops the shared sender; receivers see `Closed` once the run's is gone too.
-    pub(crate) fn close_broadcast(&self) {
-        *self
-            .transitions
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Channel::Closed;
+    /// Drops the shared sender (receivers see `Closed` once the run's is
+    /// gone too) and every checkpoint request still waiting (their callers
+    /// learn that the run has finished).
+    pub(crate) fn close(&self) {
+        let unanswered = {
+            let mut requests = self.lock_requests();
+            requests.channel = Channel::Closed;
+            core::mem::take(&mut requests.checkpoints)
+        };
+        drop(unanswered);
+    }
+
+    /// Queues a checkpoint request and wakes the run; `false` once the run
+    /// has finished.
+    pub(crate) fn request_checkpoint(&self, request: CheckpointRequest<S>) -> bool {
+        {
+            let mut requests = self.lock_requests();
+            if matches!(requests.channel, Channel::Closed) {
+                return false;
+            }
+            requests.checkpoints.push(request);
+        }
+        self.requested.store(true, Ordering::Release);
+        self.control.wake();
+        true
+    }
+
+    /// The checkpoint requests waiting for the run.
+    pub(crate) fn take_checkpoints(&self) -> Vec<CheckpointRequest<S>> {
+        core::mem::take(&mut self.lock_requests().checkpoints)
+    }
+
+    fn lock_requests(&self) -> std::sync::MutexGuard<'_, Requests<S>> {
+        self.requests.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -306,6 +355,70 @@ impl<H: Handler> RunnerHandle<H> {
                     TryPostError::Finished(envelope.event)
                 }
             })
+    }
+
+    /// A [`Checkpoint`] of the run: its state, `seq`, entry time and state
+    /// timer (with the event it will fire), everything
+    /// [`Runner::restore`](crate::Runner::restore) needs to resume it.
+    ///
+    /// It is taken by the run between two events, so it is consistent: it
+    /// holds every event handled before it and none after. It does not wait
+    /// for the queue: a paused run answers too, and its queued events are
+    /// not in it.
+    ///
+    /// # Errors
+    ///
+    /// [`RunnerError::Finished`] if and only if the run ended before
+    /// taking it.
+    ///
+    /// # Panics
+    ///
+    /// If the state's or the timer event's `Clone` panics; the panic is
+    /// resumed here, in the caller, and the run goes on.
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: dropping the future withdraws nothing
+    /// from the run, which takes the checkpoint and throws it away.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let door = Runner::new(Doorman, Door::Closed).spawn();
+    /// door.send(Push::Open).await.unwrap();
+    /// let checkpoint = door.checkpoint().await.unwrap();
+    /// assert_eq!((checkpoint.state, checkpoint.seq), (Door::Open, 1));
+    /// assert!(checkpoint.timer.is_none());
+    /// # }
+    /// ```
+    pub async fn checkpoint(&self) -> Result<Checkpoint<H::State, H::Event>, RunnerError<Kind<H>>>
+    where
+        H::Event: Clone,
+    {
+        let (reply, answer) = oneshot::channel();
+        let request: CheckpointRequest<H::State> = Box::new(move |run: RunView<'_, H::State>| {
+            let taken = catch_unwind(AssertUnwindSafe(|| {
+                let timer = run.timer.and_then(|(at, event)| {
+                    let event = event.downcast_ref::<H::Event>()?;
+                    Some(PendingTimer::new(at, event.clone()))
+                });
+                let mut checkpoint = Checkpoint::new(run.state.clone(), run.seq, run.entered_at);
+                checkpoint.timer = timer;
+                checkpoint
+            }));
+            let _ = reply.send(taken);
+        });
+        if !self.shared.request_checkpoint(request) {
+            return Err(RunnerError::Finished);
+        }
+        match answer.await {
+            Ok(Ok(checkpoint)) => Ok(checkpoint),
+            Ok(Err(panic)) => resume_unwind(panic),
+            Err(_) => Err(RunnerError::Finished),
+        }
     }
 
     /// The current snapshot (a clone).

@@ -126,6 +126,7 @@ pub use cx::Cx;
 pub use error::{FinishedError, KindChanged, PostError, Rejection, RunnerError, TryPostError};
 pub use handle::RunnerHandle;
 
+use crate::persist::{Checkpoint, PendingTimer, RestoreError};
 use crate::recorder::Recorder;
 use crate::{Fire, StateMachine};
 #[cfg(doc)]
@@ -157,6 +158,19 @@ pub trait Handler: Send + 'static {
     /// called for `Step::update`. Its `cx` requests apply to the entered
     /// state; a panic here ends the run with `Outcome::Crashed`.
     fn on_enter(&mut self, state: &Self::State, cx: &mut Cx<Self>)
+    where
+        Self: Sized,
+    {
+        let _ = (state, cx);
+    }
+
+    /// Called instead of [`on_enter`](Self::on_enter) when a run resumes
+    /// from a [`Checkpoint`](crate::Checkpoint) ([`Runner::restore`]): the
+    /// state was entered before the checkpoint, so no entry action runs
+    /// twice. Rebuild what the handler keeps beside the state here (the
+    /// restored timer is already set; `cx` may replace or cancel it). A
+    /// panic here ends the run with `Outcome::Crashed`.
+    fn on_restore(&mut self, state: &Self::State, cx: &mut Cx<Self>)
     where
         Self: Sized,
     {
@@ -270,6 +284,14 @@ pub struct Runner<H: Handler> {
     initial: H::State,
     recorders: Vec<Box<dyn Recorder<H>>>,
     capacity: usize,
+    resume: Option<Resume<H::Event>>,
+}
+
+/// Where a restored run goes on from.
+pub(crate) struct Resume<E> {
+    pub(crate) seq: u64,
+    pub(crate) entered_at: std::time::SystemTime,
+    pub(crate) timer: Option<PendingTimer<E>>,
 }
 
 impl<H: Handler> Runner<H> {
@@ -281,7 +303,53 @@ impl<H: Handler> Runner<H> {
             initial,
             recorders: Vec::new(),
             capacity: 64,
+            resume: None,
         }
+    }
+
+    /// A runner that resumes the run `checkpoint` was taken from: its state,
+    /// its `seq`, its entry time and its state timer, which keeps its
+    /// wall-clock deadline (one that passed while stored fires at once,
+    /// exactly once). Restoring is not a transition: the run calls
+    /// [`Handler::on_restore`] instead of `on_enter`, and each recorder's
+    /// [`on_restore`](Recorder::on_restore) instead of `on_start`.
+    ///
+    /// # Errors
+    ///
+    /// [`RestoreError::ForeignMachine`] if the checkpoint is another
+    /// machine's, [`RestoreError::TableChanged`] if it was taken under
+    /// another table (accept it only through [`Checkpoint::migrate`]),
+    /// [`RestoreError::Terminal`] if its state is terminal.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let door = Runner::new(Doorman, Door::Closed).spawn();
+    /// door.send(Push::Open).await.unwrap();
+    /// let saved = serde_json::to_string(&door.checkpoint().await.unwrap()).unwrap();
+    /// door.stop().unwrap();
+    ///
+    /// // Later, perhaps in another process:
+    /// let checkpoint = serde_json::from_str(&saved).unwrap();
+    /// let door = Runner::restore(Doorman, checkpoint).unwrap().spawn();
+    /// assert_eq!((door.snapshot().state, door.snapshot().seq), (Door::Open, 1));
+    /// # }
+    /// ```
+    pub fn restore(
+        handler: H,
+        checkpoint: Checkpoint<H::State, H::Event>,
+    ) -> Result<Self, RestoreError<Kind<H>>> {
+        checkpoint.verify()?;
+        let mut runner = Self::new(handler, checkpoint.state);
+        runner.resume = Some(Resume {
+            seq: checkpoint.seq,
+            entered_at: checkpoint.entered_at,
+            timer: checkpoint.timer,
+        });
+        Ok(runner)
     }
 
     /// Adds a recorder; recorders are called in the order they were added.
@@ -337,7 +405,13 @@ impl<H: Handler> Runner<H> {
         RunnerHandle<H>,
         impl core::future::Future<Output = Outcome<H::State>> + Send,
     ) {
-        task::start(self.handler, self.initial, self.recorders, self.capacity)
+        task::start(
+            self.handler,
+            self.initial,
+            self.recorders,
+            self.capacity,
+            self.resume,
+        )
     }
 }
 
@@ -348,6 +422,7 @@ impl<H: Handler> fmt::Debug for Runner<H> {
             .field("initial", &self.initial.kind())
             .field("recorders", &self.recorders.len())
             .field("capacity", &self.capacity)
+            .field("restored", &self.resume.is_some())
             .finish_non_exhaustive()
     }
 }

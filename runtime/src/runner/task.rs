@@ -19,8 +19,8 @@ use tokio::time::{Instant, Sleep};
 
 use super::cx::{BoxFuture, Cx, TimerRequest, FAR_FUTURE};
 use super::error::KindChanged;
-use super::handle::{Envelope, Reply, RunnerHandle, Shared};
-use super::{Applied, Handler, Kind, Outcome, Rejection, RunnerError, Step};
+use super::handle::{Envelope, Reply, RunView, RunnerHandle, Shared};
+use super::{Applied, Handler, Kind, Outcome, Rejection, Resume, RunnerError, Step};
 use crate::recorder::Recorder;
 use crate::{Snapshot, StateMachine, Status, Transition, TransitionError};
 
@@ -51,6 +51,12 @@ enum Handled<K: 'static> {
     Stopped,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    New,
+    Restored,
+}
+
 struct Timer<E> {
     deadline: Instant,
     event: E,
@@ -61,18 +67,33 @@ pub(crate) fn start<H: Handler>(
     initial: H::State,
     recorders: Vec<Box<dyn Recorder<H>>>,
     capacity: usize,
+    resume: Option<Resume<H::Event>>,
 ) -> (
     RunnerHandle<H>,
     impl core::future::Future<Output = Outcome<H::State>> + Send,
 ) {
     let (events_tx, events) = mpsc::channel(capacity);
-    let entered_at = SystemTime::now();
+    let origin = if resume.is_some() {
+        Origin::Restored
+    } else {
+        Origin::New
+    };
+    let (seq, entered_at, timer) = match resume {
+        Some(resume) => (resume.seq, resume.entered_at, resume.timer),
+        None => (0, SystemTime::now(), None),
+    };
+    let timeout_at = timer.as_ref().map(|timer| timer.at);
+    // The saved deadline is on the wall clock; the run's is on tokio's.
+    let timer = timer.map(|timer| Timer {
+        deadline: instant_of(timer.at),
+        event: timer.event,
+    });
     let shared = Arc::new(Shared::new(Snapshot {
         kind: initial.kind(),
         state: initial.clone(),
-        seq: 0,
+        seq,
         entered_at,
-        timeout_at: None,
+        timeout_at,
         status: Status::Running,
     }));
     let handle = RunnerHandle {
@@ -88,10 +109,10 @@ pub(crate) fn start<H: Handler>(
         events,
         task_results: None,
         shared,
-        seq: 0,
+        seq,
         entry: 0,
         entered_at,
-        timer: None,
+        timer,
         sleep: None,
         tasks: Vec::new(),
         own: VecDeque::new(),
@@ -99,6 +120,7 @@ pub(crate) fn start<H: Handler>(
         ending: None,
         outcome: None,
         started: false,
+        origin,
         broadcast: None,
         snapshot_behind: false,
     });
@@ -128,8 +150,11 @@ struct Run<H: Handler> {
     ending: Option<Outcome<H::State>>,
     /// How the run ended, once it has.
     outcome: Option<Outcome<H::State>>,
-    /// Whether `on_start` has been called.
+    /// Whether `on_start` (or `on_restore`) has been called.
     started: bool,
+    /// A restored run calls the `on_restore` hooks instead of `on_start`
+    /// and `on_enter`.
+    origin: Origin,
     /// Set when a transition nobody watches as it happens has not reached the
     /// shared snapshot yet. Events drained in one batch write it once, before
     /// the run waits, replies, broadcasts or finishes: nobody outside can
@@ -189,11 +214,42 @@ impl<H: Handler> Run<H> {
     /// Records the start and enters the initial state; its timer shows in
     /// the snapshot before any event is handled.
     fn start(&mut self) {
-        self.started = true;
-        let snapshot = self.shared.snapshot();
-        record(&mut self.recorders, |recorder| recorder.on_start(&snapshot));
-        self.enter();
+        self.record_start();
+        if self.origin == Origin::Restored {
+            self.restore();
+        } else {
+            self.enter();
+        }
         self.publish_timer();
+    }
+
+    /// Each recorder's `on_start`, or `on_restore` for a restored run.
+    fn record_start(&mut self) {
+        self.started = true;
+        let (snapshot, origin) = (self.shared.snapshot(), self.origin);
+        record(&mut self.recorders, |recorder| {
+            if origin == Origin::Restored {
+                recorder.on_restore(&snapshot);
+            } else {
+                recorder.on_start(&snapshot);
+            }
+        });
+    }
+
+    /// Resumes in the restored state: its timer (already set) gets its
+    /// sleep, and the handler rebuilds its side; no entry action runs.
+    fn restore(&mut self) {
+        if let Some(timer) = &self.timer {
+            self.sleep = Some(Box::pin(tokio::time::sleep_until(timer.deadline)));
+        }
+        let mut cx = Cx::new();
+        let (handler, state) = (&mut self.handler, &self.state);
+        match catch_unwind(AssertUnwindSafe(|| handler.on_restore(state, &mut cx))) {
+            Ok(()) => self.apply(cx),
+            Err(panic) => {
+                self.crash(&*panic);
+            }
+        }
     }
 
     /// Handles events already queued without going back through `select!`,
@@ -218,6 +274,7 @@ impl<H: Handler> Run<H> {
     }
 
     fn control(&mut self) {
+        self.serve_checkpoints();
         if self.shared.stop.load(Ordering::Acquire) {
             self.stop();
             return;
@@ -225,6 +282,24 @@ impl<H: Handler> Run<H> {
         let pause = self.shared.pause.load(Ordering::Acquire);
         if pause != self.paused {
             self.set_paused(pause);
+        }
+    }
+
+    /// Answers checkpoint requests: between events, so each is consistent.
+    fn serve_checkpoints(&mut self) {
+        let requests = self.shared.take_checkpoints();
+        if requests.is_empty() {
+            return;
+        }
+        let timeout_at = self.timeout_at();
+        for request in requests {
+            let timer = self.timer.as_ref().zip(timeout_at);
+            request(RunView {
+                state: &self.state,
+                seq: self.seq,
+                entered_at: self.entered_at,
+                timer: timer.map(|(timer, at)| (at, &timer.event as &(dyn Any + Send))),
+            });
         }
     }
 
@@ -571,7 +646,7 @@ impl<H: Handler> Run<H> {
         // Queued senders learn `Finished` when their envelopes are dropped.
         self.events.close();
         self.broadcast = None;
-        self.shared.close_broadcast();
+        self.shared.close();
     }
 }
 
@@ -582,9 +657,7 @@ impl<H: Handler> Drop for Run<H> {
     fn drop(&mut self) {
         if self.outcome.is_none() {
             if !self.started {
-                self.started = true;
-                let snapshot = self.shared.snapshot();
-                record(&mut self.recorders, |recorder| recorder.on_start(&snapshot));
+                self.record_start();
             }
             self.finish(Outcome::Aborted);
         }
@@ -643,6 +716,15 @@ fn event_text<E: Debug>(event: &E) -> String {
         tracing::error!(message, "the event's `Debug` panicked; the runner goes on");
         format!("<`Debug` panicked: {message}>")
     })
+}
+
+/// The tokio instant of a wall-clock deadline: now plus what remains of
+/// it, so one that has passed is due at once.
+fn instant_of(at: SystemTime) -> Instant {
+    let remaining = at
+        .duration_since(SystemTime::now())
+        .unwrap_or(std::time::Duration::ZERO);
+    Instant::now() + remaining.min(FAR_FUTURE)
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> String {
