@@ -23,7 +23,7 @@ pub use machine::{
     WrongState,
 };
 #[cfg(feature = "runner")]
-pub use persist::{Checkpoint, PendingTimer, RestoreError};
+pub use persist::{Checkpoint, Journal, PendingTimer, ReplayError, Replayed, RestoreError};
 #[cfg(feature = "runner")]
 pub use recorder::{Recorder, TracingRecorder, Transcript};
 #[cfg(feature = "runner")]

@@ -8,8 +8,8 @@
 //! Times are serde's own `SystemTime` form, `{"secs_since_epoch": u64,
 //! "nanos_since_epoch": u32}`: exact to the nanosecond, no time zone.
 
-// mod journal;
-// mod replay;
+mod journal;
+mod replay;
 
 use core::fmt::{self, Display};
 use std::time::SystemTime;
@@ -17,6 +17,9 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::{StateKind, StateMachine};
+
+pub use journal::Journal;
+pub use replay::{ReplayError, ReplayErrorKind, Replayed};
 
 /// Everything needed to resume a run where it was: the state, its `seq`,
 /// when it was entered, and the state timer with the event it will fire.

@@ -1,0 +1,222 @@
+//! [`Journal`]: a recorder that appends each run's history as JSON lines.
+
+use core::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::recorder::Recorder;
+use crate::runner::{Handler, Kind};
+use crate::{Snapshot, StateMachine, Transition};
+
+/// The value of every header's `journal` key; replay refuses anything else.
+pub(super) const MAGIC: &str = "statewright";
+/// The line format; a later release that changes it bumps this.
+pub(super) const FORMAT: u32 = 1;
+/// What separates a line's content from its checksum.
+pub(super) const CRC_KEY: &[u8] = b",\"crc\":";
+
+/// A recorder that appends the run to a journal of JSON lines, which
+/// [`Journal::replay`] turns back into a validated state.
+///
+/// The first line of a run is a header (the machine, its fingerprint, the
+/// run's first state and `seq`); a restored run writes a new header that
+/// continues the `seq`, so a journal appended across restarts replays as one
+/// history. Then one line per transition: `seq`, `from` (the kind), `to`
+/// (the complete state), the event's `Debug` text, `update`, `at`. Every
+/// line ends with `"crc"`, a CRC-32 of everything before it, so corruption
+/// that still parses as JSON is caught:
+///
+/// ```text
+/// {"journal":"statewright","format":1,"machine":"Door","fingerprint":..,"seq":0,"state":"Closed","at":{..},"crc":3921350447}
+/// {"seq":1,"from":"Closed","to":"Open","event":"Open","update":false,"at":{..},"crc":1180335713}
+/// ```
+///
+/// Each line is written whole (one `write_all` of a buffered line) and
+/// flushed to the writer when its transition is recorded. It is not
+/// `fsync`ed unless you ask with [`sync_each_line`](Self::sync_each_line),
+/// which blocks the tokio worker for the disk's flush on every transition.
+///
+/// If a write fails, the error is logged with `tracing` and the journal
+/// writes nothing more: a line after a missing one would only make the
+/// journal fail replay further on.
+///
+/// # Examples
+///
+/// ```
+/// # include!("../../doc/door.rs");
+/// use statewright::Journal;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let path = std::env::temp_dir().join(format!("door-{}.jsonl", std::process::id()));
+/// let door = Runner::new(Doorman, Door::Closed)
+///     .recorder(Journal::create(&path).unwrap())
+///     .spawn();
+/// door.send(Push::Open).await.unwrap();
+/// door.send(Push::Close).await.unwrap();
+/// door.stop().unwrap();
+/// door.join().await;
+///
+/// let replayed = Journal::replay::<Door>(std::fs::File::open(&path).unwrap()).unwrap();
+/// assert_eq!((replayed.state, replayed.seq, replayed.transitions), (Door::Closed, 2, 2));
+/// # std::fs::remove_file(&path).unwrap();
+/// # }
+/// ```
+pub struct Journal {
+    writer: BufWriter<Box<dyn Write + Send>>,
+    /// The file behind the writer, kept to `fsync` it when asked.
+    file: Option<File>,
+    sync_each_line: bool,
+    failed: bool,
+    line: Vec<u8>,
+}
+
+impl Journal {
+    /// A journal writing to `writer`.
+    pub fn new(writer: impl Write + Send + 'static) -> Self {
+        Self {
+            writer: BufWriter::new(Box::new(writer)),
+            file: None,
+            sync_each_line: false,
+            failed: false,
+            line: Vec::with_capacity(256),
+        }
+    }
+
+    /// A journal in a new file at `path` (an existing one is truncated).
+    ///
+    /// # Errors
+    ///
+    /// If the file cannot be created.
+    pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
+        Self::on_file(File::create(path)?)
+    }
+
+    /// A journal appended to the file at `path`, created if missing: a
+    /// restored run goes on in the journal of the run it resumes.
+    ///
+    /// # Errors
+    ///
+    /// If the file cannot be opened for appending.
+    pub fn append(path: impl AsRef<Path>) -> io::Result<Self> {
+        Self::on_file(OpenOptions::new().append(true).create(true).open(path)?)
+    }
+
+    fn on_file(file: File) -> io::Result<Self> {
+        let mut journal = Self::new(file.try_clone()?);
+        journal.file = Some(file);
+        Ok(journal)
+    }
+
+    /// `fsync`s the file (`File::sync_data`) after every line, so a line is
+    /// on disk before the sender of its event gets the reply. This blocks
+    /// the tokio worker thread for the disk's flush on each transition; off
+    /// by default. No effect on a journal made with [`Journal::new`].
+    #[must_use]
+    pub fn sync_each_line(mut self, sync: bool) -> Self {
+        self.sync_each_line = sync;
+        self
+    }
+
+    /// Serializes `record` as one line with its checksum and writes it.
+    fn write_line(&mut self, record: &impl Serialize) {
+        if self.failed {
+            return;
+        }
+        if let Err(error) = self.try_write_line(record) {
+            self.failed = true;
+            tracing::error!(%error, "journal write failed; the journal stops here");
+        }
+    }
+
+    fn try_write_line(&mut self, record: &impl Serialize) -> io::Result<()> {
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, record)?;
+        // The record is a JSON object: its checksum goes in before the `}`.
+        self.line.pop();
+        let crc = crc32fast::hash(&self.line);
+        self.line.extend_from_slice(CRC_KEY);
+        self.line.extend_from_slice(format!("{crc}}}\n").as_bytes());
+        self.writer.write_all(&self.line)?;
+        self.writer.flush()?;
+        if self.sync_each_line {
+            if let Some(file) = &self.file {
+                file.sync_data()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_header<S: StateMachine + Serialize>(&mut self, snapshot: &Snapshot<S>) {
+        self.write_line(&Header {
+            journal: MAGIC,
+            format: FORMAT,
+            machine: S::NAME,
+            fingerprint: S::FINGERPRINT,
+            seq: snapshot.seq,
+            state: &snapshot.state,
+            at: SystemTime::now(),
+        });
+    }
+}
+
+impl fmt::Debug for Journal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Journal")
+            .field("file", &self.file.is_some())
+            .field("sync_each_line", &self.sync_each_line)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize)]
+struct Header<'a, S> {
+    journal: &'static str,
+    format: u32,
+    machine: &'static str,
+    fingerprint: u64,
+    seq: u64,
+    state: &'a S,
+    at: SystemTime,
+}
+
+#[derive(Serialize)]
+struct Line<'a, S, K> {
+    seq: u64,
+    from: K,
+    to: &'a S,
+    event: &'a str,
+    update: bool,
+    at: SystemTime,
+}
+
+impl<H> Recorder<H> for Journal
+where
+    H: Handler,
+    H::State: Serialize,
+    Kind<H>: Serialize,
+{
+    fn on_start(&mut self, snapshot: &Snapshot<H::State>) {
+        self.write_header(snapshot);
+    }
+
+    fn on_restore(&mut self, snapshot: &Snapshot<H::State>) {
+        self.write_header(snapshot);
+    }
+
+    fn on_transition(&mut self, transition: &Transition<H::State>) {
+        self.write_line(&Line {
+            seq: transition.seq,
+            from: transition.from,
+            to: &transition.to,
+            event: &transition.event,
+            update: transition.update,
+            at: transition.at,
+        });
+    }
+}

@@ -1,0 +1,380 @@
+//! [`Journal::replay`]: a journal read back into a state, every line checked.
+
+use core::fmt::{self, Display};
+use std::io::{self, BufRead, BufReader, Read};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::journal::{CRC_KEY, FORMAT, MAGIC};
+use super::Journal;
+use crate::runner::error::KindChanged;
+use crate::{StateKind, StateMachine, TransitionError};
+
+/// A journal replayed to its end.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Replayed<S> {
+    /// The state after the last line.
+    pub state: S,
+    /// Its `seq`.
+    pub seq: u64,
+    /// How many transition lines were replayed (headers not counted).
+    pub transitions: u64,
+}
+
+/// Why [`Journal::replay`] stopped: the 1-based number of the first bad
+/// line and what was wrong with it. Nothing before it was skipped and
+/// nothing after it was read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ReplayError<K: 'static> {
+    /// The 1-based line number.
+    pub line: u64,
+    /// What was wrong.
+    pub kind: ReplayErrorKind<K>,
+}
+
+/// What was wrong with a journal line.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ReplayErrorKind<K: 'static> {
+    /// The journal could not be read.
+    Io(io::Error),
+    /// The journal has no lines.
+    Empty,
+    /// The last line has no line end: the write was cut short (a crash).
+    CutShort,
+    /// The line is not what the journal wrote: its checksum does not match
+    /// its content, it has none, or it is not valid JSON of a journal line.
+    Corrupt {
+        /// What exactly.
+        message: String,
+    },
+    /// The first line is not a journal header.
+    MissingHeader,
+    /// A header of a format this release does not read.
+    UnknownFormat {
+        /// The header's format number.
+        format: u32,
+    },
+    /// A header of another machine.
+    ForeignMachine {
+        /// This machine's name.
+        expected: &'static str,
+        /// The header's.
+        found: String,
+    },
+    /// A header written under another table.
+    TableChanged {
+        /// The header's fingerprint.
+        saved: u64,
+        /// The table's compiled in now.
+        current: u64,
+    },
+    /// A `seq` that repeats or skips one.
+    Seq {
+        /// The `seq` this line must have.
+        expected: u64,
+        /// The one it has.
+        found: u64,
+    },
+    /// A line that starts from another state than the one replayed so far
+    /// (a transition's `from`, or a later header's state).
+    StateMismatch {
+        /// The kind replayed so far.
+        expected: K,
+        /// The kind in the line.
+        found: K,
+    },
+    /// A later header whose state is of the same kind as the replayed one
+    /// but holds other data: it does not continue this history.
+    HeaderStateDiffers,
+    /// A transition the table forbids.
+    Illegal(TransitionError<K>),
+    /// An update that changes the kind.
+    KindChanged(KindChanged<K>),
+}
+
+impl<K: StateKind> Display for ReplayError<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "journal line {}: ", self.line)?;
+        match &self.kind {
+            ReplayErrorKind::Io(error) => write!(f, "cannot read: {error}"),
+            ReplayErrorKind::Empty => f.write_str("the journal is empty"),
+            ReplayErrorKind::CutShort => {
+                f.write_str("cut short (no line end): the last write did not finish")
+            }
+            ReplayErrorKind::Corrupt { message } => write!(f, "corrupt: {message}"),
+            ReplayErrorKind::MissingHeader => f.write_str("not a journal header"),
+            ReplayErrorKind::UnknownFormat { format } => {
+                write!(f, "journal format {format} is not known (this release reads {FORMAT})")
+            }
+            ReplayErrorKind::ForeignMachine { expected, found } => {
+                write!(f, "journal of machine `{found}`, not `{expected}`")
+            }
+            ReplayErrorKind::TableChanged { saved, current } => write!(
+                f,
+                "journal of `{}` written under another table (fingerprint {saved:#018x}, now {current:#018x})",
+                K::MACHINE
+            ),
+            ReplayErrorKind::Seq { expected, found } => {
+                write!(f, "seq {found} where {expected} was due")
+            }
+            ReplayErrorKind::StateMismatch { expected, found } => write!(
+                f,
+                "starts from `{found}`, but the history so far ends in `{expected}`"
+            ),
+            ReplayErrorKind::HeaderStateDiffers => f.write_str(
+                "a header whose state differs from the history so far: it does not continue it",
+            ),
+            ReplayErrorKind::Illegal(error) => Display::fmt(error, f),
+            ReplayErrorKind::KindChanged(error) => Display::fmt(error, f),
+        }
+    }
+}
+
+impl<K: StateKind + fmt::Debug> std::error::Error for ReplayError<K> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ReplayErrorKind::Io(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header<S> {
+    journal: String,
+    format: u32,
+    machine: String,
+    fingerprint: u64,
+    seq: u64,
+    state: S,
+    #[allow(dead_code)]
+    at: std::time::SystemTime,
+    #[allow(dead_code)]
+    crc: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line<S, K> {
+    seq: u64,
+    from: K,
+    to: S,
+    #[allow(dead_code)]
+    event: String,
+    update: bool,
+    #[allow(dead_code)]
+    at: std::time::SystemTime,
+    #[allow(dead_code)]
+    crc: u32,
+}
+
+/// The history so far.
+struct Replay<S> {
+    state: S,
+    seq: u64,
+    transitions: u64,
+}
+
+type Failure<K> = ReplayErrorKind<K>;
+
+impl Journal {
+    /// Reads a journal back into the state it ends in, checking **every**
+    /// line against the table compiled in now: its checksum, its header
+    /// (this machine, this table's fingerprint), that each `seq` is the
+    /// next one, that each transition starts where the history is and is
+    /// an edge of the table (an update keeps the kind), and that the last
+    /// line was written whole. A later header (a restored run appending to
+    /// the journal) must continue the history: the same `seq` and state.
+    ///
+    /// `reader` is buffered here; pass a `File` as it is.
+    ///
+    /// # Errors
+    ///
+    /// A [`ReplayError`] naming the first bad line; replay never skips a
+    /// line and never returns a state the table could not have reached.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// use statewright::Journal;
+    ///
+    /// # fn main() {
+    /// let journal = b"{\"seq\":1}\n";
+    /// let error = Journal::replay::<Door>(&journal[..]).unwrap_err();
+    /// assert_eq!(error.line, 1);
+    /// assert!(error.to_string().starts_with("journal line 1: corrupt: no checksum"));
+    /// # }
+    /// ```
+    pub fn replay<S>(reader: impl Read) -> Result<Replayed<S>, ReplayError<S::Kind>>
+    where
+        S: StateMachine + Serialize + DeserializeOwned,
+        S::Kind: DeserializeOwned,
+    {
+        let mut reader = BufReader::with_capacity(64 * 1024, reader);
+        let mut buffer = Vec::with_capacity(512);
+        let mut history: Option<Replay<S>> = None;
+        let mut number = 0;
+        loop {
+            buffer.clear();
+            number += 1;
+            let fail = |kind| ReplayError { line: number, kind };
+            match reader.read_until(b'\n', &mut buffer) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(error) => return Err(fail(ReplayErrorKind::Io(error))),
+            }
+            if buffer.pop() != Some(b'\n') {
+                return Err(fail(ReplayErrorKind::CutShort));
+            }
+            let content = checked_content(&buffer).map_err(fail)?;
+            history = Some(step(history, content, &buffer).map_err(fail)?);
+        }
+        match history {
+            Some(history) => Ok(Replayed {
+                state: history.state,
+                seq: history.seq,
+                transitions: history.transitions,
+            }),
+            None => Err(ReplayError {
+                line: 1,
+                kind: ReplayErrorKind::Empty,
+            }),
+        }
+    }
+}
+
+/// The line's content (without its checksum) if its checksum matches.
+fn checked_content<K>(line: &[u8]) -> Result<&[u8], Failure<K>> {
+    let corrupt = |message: &str| ReplayErrorKind::Corrupt {
+        message: message.to_owned(),
+    };
+    let at = line
+        .windows(CRC_KEY.len())
+        .rposition(|window| window == CRC_KEY)
+        .ok_or_else(|| corrupt("no checksum"))?;
+    let (content, rest) = line.split_at(at);
+    let digits = rest[CRC_KEY.len()..]
+        .strip_suffix(b"}")
+        .ok_or_else(|| corrupt("the line does not end with its checksum"))?;
+    let saved: u32 = std::str::from_utf8(digits)
+        .ok()
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_digit()))
+        .and_then(|digits| digits.parse().ok())
+        .ok_or_else(|| corrupt("the checksum is not a number"))?;
+    let actual = crc32fast::hash(content);
+    if saved != actual {
+        return Err(ReplayErrorKind::Corrupt {
+            message: format!("checksum {saved} does not match the content ({actual})"),
+        });
+    }
+    Ok(content)
+}
+
+/// Applies one checked line to the history.
+fn step<S>(
+    history: Option<Replay<S>>,
+    content: &[u8],
+    line: &[u8],
+) -> Result<Replay<S>, Failure<S::Kind>>
+where
+    S: StateMachine + Serialize + DeserializeOwned,
+    S::Kind: DeserializeOwned,
+{
+    let corrupt = |error: serde_json::Error| ReplayErrorKind::Corrupt {
+        message: error.to_string(),
+    };
+    if content.starts_with(b"{\"journal\":") {
+        let header: Header<S> = serde_json::from_slice(line).map_err(corrupt)?;
+        return continue_with(history, header);
+    }
+    let Some(mut history) = history else {
+        return Err(ReplayErrorKind::MissingHeader);
+    };
+    let line: Line<S, S::Kind> = serde_json::from_slice(line).map_err(corrupt)?;
+    let expected = history.seq + 1;
+    if line.seq != expected {
+        return Err(ReplayErrorKind::Seq {
+            expected,
+            found: line.seq,
+        });
+    }
+    let (current, to) = (history.state.kind(), line.to.kind());
+    if line.from != current {
+        return Err(ReplayErrorKind::StateMismatch {
+            expected: current,
+            found: line.from,
+        });
+    }
+    if line.update && to != current {
+        return Err(ReplayErrorKind::KindChanged(KindChanged::new(current, to)));
+    }
+    if !line.update && !S::can_transition(current, to) {
+        return Err(ReplayErrorKind::Illegal(TransitionError::new(current, to)));
+    }
+    history.state = line.to;
+    history.seq = line.seq;
+    history.transitions += 1;
+    Ok(history)
+}
+
+/// A header: the first one starts the history; a later one (a restored
+/// run) must continue it.
+fn continue_with<S>(
+    history: Option<Replay<S>>,
+    header: Header<S>,
+) -> Result<Replay<S>, Failure<S::Kind>>
+where
+    S: StateMachine + Serialize,
+{
+    if header.journal != MAGIC {
+        return Err(ReplayErrorKind::MissingHeader);
+    }
+    if header.format != FORMAT {
+        return Err(ReplayErrorKind::UnknownFormat {
+            format: header.format,
+        });
+    }
+    if header.machine != S::NAME {
+        return Err(ReplayErrorKind::ForeignMachine {
+            expected: S::NAME,
+            found: header.machine,
+        });
+    }
+    if header.fingerprint != S::FINGERPRINT {
+        return Err(ReplayErrorKind::TableChanged {
+            saved: header.fingerprint,
+            current: S::FINGERPRINT,
+        });
+    }
+    let Some(history) = history else {
+        return Ok(Replay {
+            state: header.state,
+            seq: header.seq,
+            transitions: 0,
+        });
+    };
+    if header.seq != history.seq {
+        return Err(ReplayErrorKind::Seq {
+            expected: history.seq,
+            found: header.seq,
+        });
+    }
+    let (current, restored) = (history.state.kind(), header.state.kind());
+    if restored != current {
+        return Err(ReplayErrorKind::StateMismatch {
+            expected: current,
+            found: restored,
+        });
+    }
+    // `S` need not be `PartialEq`; its serde form is what the journal holds.
+    if serde_json::to_value(&history.state).ok() != serde_json::to_value(&header.state).ok() {
+        return Err(ReplayErrorKind::HeaderStateDiffers);
+    }
+    Ok(history)
+}
