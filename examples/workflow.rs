@@ -1,21 +1,25 @@
 //! A step runner (seed 002): each step runs as a task owned by its state,
-//! `pause`/`resume` hold the runner between steps, before/after hooks and a
-//! checkpoint after each step come from a recorder, and errors carry the
-//! state and `seq` they happened at.
+//! `pause`/`resume` hold the runner between steps, before/after hooks come
+//! from a recorder that also writes a checkpoint to a file after each step,
+//! and errors carry the state and `seq` they happened at. The last part
+//! stops a workflow halfway, as a crash would, and resumes it from the file
+//! as a restarted process would.
 //!
 //! Run with `cargo run --example workflow`.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use statewright::{
-    state_machine, Cx, Handler, Outcome, Recorder, Runner, RunnerError, Step, Transition,
+    state_machine, Checkpoint, Cx, Handler, Outcome, Recorder, Runner, RunnerError, Step,
+    Transition,
 };
 
 /// A workflow of `total` steps.
 #[state_machine]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Workflow {
     #[initial]
     #[on(begin => Running)]
@@ -29,7 +33,7 @@ enum Workflow {
     Failed { step: u32, error: String },
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Signal {
     Begin,
     Reset,
@@ -68,6 +72,18 @@ impl Handler for Steps {
     }
 
     fn on_enter(&mut self, state: &Workflow, cx: &mut Cx<Self>) {
+        self.start_step(state, cx);
+    }
+
+    /// A checkpoint holds no tasks: a step that was running when the
+    /// process stopped runs again.
+    fn on_restore(&mut self, state: &Workflow, cx: &mut Cx<Self>) {
+        self.start_step(state, cx);
+    }
+}
+
+impl Steps {
+    fn start_step(&self, state: &Workflow, cx: &mut Cx<Self>) {
         if let Workflow::Running { step } = *state {
             let broken = self.broken == Some(step);
             cx.spawn(async move {
@@ -83,18 +99,13 @@ impl Handler for Steps {
     }
 }
 
-/// What a checkpoint store would keep after each step.
-#[derive(Debug, Clone, PartialEq)]
-struct Checkpoint {
-    seq: u64,
-    state: Workflow,
-}
-
 /// Before/after hooks and checkpoints, as one recorder.
 #[derive(Clone, Default)]
 struct Hooks {
     log: Arc<Mutex<Vec<String>>>,
-    checkpoints: Arc<Mutex<Vec<Checkpoint>>>,
+    checkpoints: Arc<Mutex<usize>>,
+    /// Where each checkpoint is written, if anywhere.
+    file: Option<PathBuf>,
 }
 
 impl Hooks {
@@ -115,10 +126,16 @@ impl Recorder<Steps> for Hooks {
 
     fn on_transition(&mut self, transition: &Transition<Workflow>) {
         if let Ok(mut checkpoints) = self.checkpoints.lock() {
-            checkpoints.push(Checkpoint {
-                seq: transition.seq,
-                state: transition.to.clone(),
-            });
+            *checkpoints += 1;
+        }
+        if let Some(file) = &self.file {
+            // A workflow sets no state timer, so a transition holds all a
+            // checkpoint needs; `RunnerHandle::checkpoint` also takes the timer.
+            let checkpoint: Checkpoint<Workflow, Signal> =
+                Checkpoint::new(transition.to.clone(), transition.seq, transition.at);
+            if let Err(error) = save(file, &checkpoint) {
+                self.say(format!("checkpoint not saved: {error}"));
+            }
         }
         self.say(format!(
             "after:  checkpoint #{} {:?}",
@@ -214,7 +231,68 @@ async fn run_workflow(
     }
 }
 
-/// Two workflows: one completes, one fails at step 3. Returns the hooks' log.
+/// Writes the checkpoint whole: to a temporary file, then renamed over the
+/// old one, so a crash mid-write leaves the previous checkpoint.
+fn save(file: &Path, checkpoint: &Checkpoint<Workflow, Signal>) -> std::io::Result<()> {
+    let partial = file.with_extension("partial");
+    std::fs::write(&partial, serde_json::to_vec(checkpoint)?)?;
+    std::fs::rename(partial, file)
+}
+
+fn load(file: &Path) -> Result<Checkpoint<Workflow, Signal>, Box<dyn std::error::Error>> {
+    Ok(serde_json::from_slice(&std::fs::read(file)?)?)
+}
+
+/// The first process: runs a workflow with a checkpoint file and stops it
+/// (as a crash would) once step 3 has started.
+async fn run_until_crash(file: &Path, hooks: &Hooks) {
+    let hooks = Hooks {
+        file: Some(file.to_path_buf()),
+        ..hooks.clone()
+    };
+    let handle = Runner::new(
+        Steps {
+            total: 4,
+            broken: None,
+        },
+        Workflow::Pending,
+    )
+    .recorder(hooks.clone())
+    .spawn();
+    let _ = handle.send(Signal::Begin).await;
+    let mut watch = handle.watch();
+    let _ = watch
+        .wait_for(|s| s.state == Workflow::Running { step: 3 })
+        .await;
+    handle.stop().ok();
+    handle.join().await;
+}
+
+/// The second process: resumes the workflow from the checkpoint file.
+async fn resume_after_restart(
+    file: &Path,
+    hooks: &Hooks,
+) -> Result<u32, Box<dyn std::error::Error>> {
+    let checkpoint = load(file)?;
+    hooks.say(format!(
+        "restart: checkpoint #{} {:?} read back",
+        checkpoint.seq, checkpoint.state
+    ));
+    let steps = Steps {
+        total: 4,
+        broken: None,
+    };
+    let handle = Runner::restore(steps, checkpoint)?
+        .recorder(hooks.clone())
+        .spawn();
+    match handle.join().await {
+        Outcome::Completed(Workflow::Completed { steps }) => Ok(steps),
+        other => Err(other.to_string().into()),
+    }
+}
+
+/// Two workflows: one completes, one fails at step 3; then one stopped
+/// halfway and resumed from its checkpoint file. Returns the hooks' log.
 pub(crate) async fn demo() -> Vec<String> {
     let hooks = Hooks::default();
     let done = run_workflow(4, None, &hooks).await;
@@ -224,12 +302,18 @@ pub(crate) async fn demo() -> Vec<String> {
         Ok(steps) => hooks.say(format!("result: Ok({steps})")),
         Err(error) => hooks.say(format!("result: {error}")),
     }
-    let checkpoints = hooks
-        .checkpoints
-        .lock()
-        .map(|c| c.len())
-        .unwrap_or_default();
+    let checkpoints = hooks.checkpoints.lock().map(|c| *c).unwrap_or_default();
     hooks.say(format!("checkpoints saved: {checkpoints}"));
+
+    let file =
+        std::env::temp_dir().join(format!("statewright-workflow-{}.json", std::process::id()));
+    run_until_crash(&file, &hooks).await;
+    hooks.say("stopped halfway, as a crash would".to_owned());
+    match resume_after_restart(&file, &hooks).await {
+        Ok(steps) => hooks.say(format!("resumed: Ok({steps})")),
+        Err(error) => hooks.say(format!("resumed: {error}")),
+    }
+    let _ = std::fs::remove_file(&file);
     let log = hooks.log.lock().map(|log| log.clone()).unwrap_or_default();
     log
 }

@@ -143,8 +143,25 @@ async fn workflow_pauses_hooks_checkpoints_and_reports_errors_with_context() {
         "after:  checkpoint #4 Failed { step: 3, error: \"step 3 lost its database connection\" }",
         "result: workflow error in `Failed` at #4: step 3 lost its database connection",
         "checkpoints saved: 9",
+        "after:  checkpoint #3 Running { step: 3 }",
+        "finished: Stopped(Running)",
+        "restart: checkpoint #3 Running { step: 3 } read back",
+        "before: step 3 reports (Running)",
+        "after:  checkpoint #4 Running { step: 4 }",
+        "after:  checkpoint #5 Completed { steps: 4 }",
+        "resumed: Ok(4)",
     ];
     assert_lines_in_order(log.iter().map(String::as_str), &expected);
+    // The resumed run went on from #3: no step ran twice to completion, and
+    // restoring called no `on_start`-style hooks (the first line after the
+    // restart is step 3 reporting).
+    let restart = log.iter().position(|l| l.starts_with("restart")).unwrap();
+    assert_eq!(log[restart + 1], "before: step 3 reports (Running)");
+    assert_eq!(
+        log[restart..].iter().filter(|l| l.starts_with("after:")).count(),
+        2,
+        "{log:#?}"
+    );
     let paused = log.iter().position(|l| l.starts_with("paused")).unwrap();
     assert_eq!(
         log[paused - 1],
