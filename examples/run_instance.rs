@@ -1,14 +1,16 @@
 //! A scheduled run's lifecycle (seed 001): the table lives on the enum, the
 //! one rule the table cannot express (an open attempt pins the run in
-//! `Running`) stays in user code, and a stored run is re-validated when it
-//! is read back.
+//! `Running`) stays in user code, every change goes to a journal, and a
+//! stored run is read back through `Journal::replay`, which re-validates
+//! every step against the table.
 //!
 //! Run with `cargo run --example run_instance`.
 
 use std::fmt::{self, Write};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use statewright::{state_machine, StateMachine, TransitionError};
+use statewright::{state_machine, Journal, TransitionError};
 
 /// Where a run is in its life.
 #[state_machine]
@@ -27,11 +29,15 @@ enum RunState {
         /// Who holds the lease.
         worker: String,
     },
-    /// An attempt is (or was) executing.
+    /// Attempts execute here.
     #[on(succeed => Completed, fail => Failed, back_off => RetryWait)]
     Running {
         /// Who runs it.
         worker: String,
+        /// Attempts opened so far.
+        attempts: u32,
+        /// Whether the last one is still open.
+        open: bool,
     },
     /// Waiting before the next attempt.
     #[on(retry => Ready)]
@@ -67,6 +73,8 @@ enum RunError {
     },
     /// Attempts start and finish only in `Running`.
     NotRunning(RunStateKind),
+    /// The journal could not be written.
+    Journal(String),
 }
 
 impl fmt::Display for RunError {
@@ -80,32 +88,39 @@ impl fmt::Display for RunError {
                 )
             }
             Self::NotRunning(kind) => write!(f, "attempts need `Running`, the run is `{kind}`"),
+            Self::Journal(error) => write!(f, "journal: {error}"),
         }
     }
 }
 
 impl std::error::Error for RunError {}
 
-/// A run: the machine plus the bookkeeping the table does not cover.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A run: the machine, its `seq`, and the journal every change goes to.
 struct RunInstance {
     state: RunState,
-    open_attempt: Option<u32>,
-    attempts: u32,
-    /// Every kind the run has been in, oldest first.
-    history: Vec<RunStateKind>,
+    seq: u64,
+    journal: Journal,
 }
 
 impl RunInstance {
-    /// A new run, in the table's initial state.
-    #[must_use]
-    fn new() -> Self {
-        Self {
-            state: RunState::Scheduled,
-            open_attempt: None,
-            attempts: 0,
-            history: vec![RunState::INITIAL],
-        }
+    /// A new run, in the table's initial state, journaled to `path`.
+    fn create(path: &Path) -> Result<Self, RunError> {
+        let state = RunState::Scheduled;
+        let mut journal = Journal::create(path)?;
+        journal.write_header(&state, 0)?;
+        Ok(Self {
+            state,
+            seq: 0,
+            journal,
+        })
+    }
+
+    /// Reads a run back: `Journal::replay` checks every line (checksum,
+    /// machine, table, seq, and that each step is an edge of the table).
+    fn restore(path: &Path) -> Result<RunState, String> {
+        let file = std::fs::File::open(path).map_err(|error| error.to_string())?;
+        let replayed = Journal::replay::<RunState>(file).map_err(|error| error.to_string())?;
+        Ok(replayed.state)
     }
 
     /// The current state.
@@ -115,104 +130,115 @@ impl RunInstance {
     }
 
     /// Moves to `next` if the table allows it and no attempt is open
-    /// (cancelling is always allowed and closes the attempt).
+    /// (cancelling is always allowed).
     ///
     /// # Errors
     ///
     /// [`RunError::Illegal`] for an edge the table lacks,
     /// [`RunError::AttemptInProgress`] when leaving `Running` too early.
     fn transition_to(&mut self, next: RunState) -> Result<(), RunError> {
-        let leaving_running = self.state.kind() == RunStateKind::Running;
-        if let (true, Some(attempt)) = (leaving_running, self.open_attempt) {
+        if let RunState::Running {
+            attempts,
+            open: true,
+            ..
+        } = self.state
+        {
             if next.kind() != RunStateKind::Canceled {
-                return Err(RunError::AttemptInProgress { attempt });
+                return Err(RunError::AttemptInProgress { attempt: attempts });
             }
         }
+        let from = self.state.kind();
         self.state.transition_to(next).map_err(RunError::Illegal)?;
-        self.open_attempt = None;
-        self.history.push(self.state.kind());
-        Ok(())
+        self.record(from, false)
     }
 
-    /// Opens the next attempt.
+    /// Opens the next attempt: an update of `Running`, journaled as one.
     ///
     /// # Errors
     ///
-    /// [`RunError::NotRunning`] outside `Running`.
+    /// [`RunError::NotRunning`] outside `Running`,
+    /// [`RunError::AttemptInProgress`] if one is open.
     fn start_attempt(&mut self) -> Result<u32, RunError> {
-        match (self.state.kind(), self.open_attempt) {
-            (RunStateKind::Running, None) => {
-                self.attempts += 1;
-                self.open_attempt = Some(self.attempts);
-                Ok(self.attempts)
+        match &mut self.state {
+            RunState::Running {
+                attempts,
+                open: false,
+                ..
+            } => {
+                *attempts += 1;
+                let attempt = *attempts;
+                self.set_open(true)?;
+                Ok(attempt)
             }
-            (RunStateKind::Running, Some(attempt)) => Err(RunError::AttemptInProgress { attempt }),
-            (kind, _) => Err(RunError::NotRunning(kind)),
+            RunState::Running { attempts, .. } => {
+                Err(RunError::AttemptInProgress { attempt: *attempts })
+            }
+            other => Err(RunError::NotRunning(other.kind())),
         }
     }
 
     /// Closes the open attempt.
-    fn finish_attempt(&mut self) {
-        self.open_attempt = None;
+    fn finish_attempt(&mut self) -> Result<(), RunError> {
+        self.set_open(false)
+    }
+
+    fn set_open(&mut self, now_open: bool) -> Result<(), RunError> {
+        if let RunState::Running { open, .. } = &mut self.state {
+            *open = now_open;
+        }
+        self.record(RunStateKind::Running, true)
+    }
+
+    fn record(&mut self, from: RunStateKind, update: bool) -> Result<(), RunError> {
+        self.seq += 1;
+        let event = if update { "attempt" } else { "transition" };
+        self.journal
+            .write_transition(self.seq, from, &self.state, event, update)?;
+        Ok(())
     }
 }
 
-impl Default for RunInstance {
-    fn default() -> Self {
-        Self::new()
+impl From<std::io::Error> for RunError {
+    fn from(error: std::io::Error) -> Self {
+        Self::Journal(error.to_string())
     }
 }
 
-/// Reading a stored run checks it against the table: the history must start
-/// in the initial state, follow legal edges and end in the stored state, and
-/// an open attempt only exists in `Running`.
-impl<'de> Deserialize<'de> for RunInstance {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        struct Stored {
-            state: RunState,
-            open_attempt: Option<u32>,
-            attempts: u32,
-            history: Vec<RunStateKind>,
+/// Edits line `number` (1-based) of the journal at `path` and stamps it with
+/// the checksum of its new content, as a buggy writer (not a disk) would.
+fn tamper(path: &Path, number: usize, from: &str, to: &str, restamp: bool) -> std::io::Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let line = lines[number - 1].replacen(from, to, 1);
+    lines[number - 1] = match (restamp, line.rfind(",\"crc\":")) {
+        (true, Some(at)) => {
+            let crc = crc32fast::hash(&line.as_bytes()[..at]);
+            format!("{},\"crc\":{crc}}}", &line[..at])
         }
-        use serde::de::Error;
-        let stored = Stored::deserialize(deserializer)?;
-        if stored.history.first() != Some(&RunState::INITIAL) {
-            return Err(D::Error::custom("history must start in `Scheduled`"));
-        }
-        for pair in stored.history.windows(2) {
-            if !RunState::can_transition(pair[0], pair[1]) {
-                return Err(D::Error::custom(format!(
-                    "history has an illegal step `{}` -> `{}`",
-                    pair[0], pair[1]
-                )));
-            }
-        }
-        if stored.history.last() != Some(&stored.state.kind()) {
-            return Err(D::Error::custom("history does not end in the stored state"));
-        }
-        if stored.open_attempt.is_some() && stored.state.kind() != RunStateKind::Running {
-            return Err(D::Error::custom(
-                "an open attempt is only valid in `Running`",
-            ));
-        }
-        Ok(Self {
-            state: stored.state,
-            open_attempt: stored.open_attempt,
-            attempts: stored.attempts,
-            history: stored.history,
-        })
-    }
+        _ => line,
+    };
+    std::fs::write(path, lines.join("\n") + "\n")
+}
+
+fn journal_path() -> PathBuf {
+    std::env::temp_dir().join(format!("statewright-run-{}.jsonl", std::process::id()))
 }
 
 /// The demo, writing to `out` so a test can read it.
 ///
 /// # Errors
 ///
-/// Only if writing to `out` fails.
+/// If writing to `out` fails, or the journal cannot be written.
 pub(crate) fn run(out: &mut impl Write) -> fmt::Result {
+    let path = journal_path();
+    let result = demo(&path, out);
+    let _ = std::fs::remove_file(&path);
+    result
+}
+
+fn demo(path: &Path, out: &mut impl Write) -> fmt::Result {
     let worker = || "worker-7".to_string();
-    let mut run = RunInstance::new();
+    let mut run = RunInstance::create(path).map_err(|_| fmt::Error)?;
     let step = |run: &mut RunInstance, next: RunState, out: &mut dyn Write| -> fmt::Result {
         let label = format!("{:?}", next.kind());
         match run.transition_to(next) {
@@ -220,30 +246,48 @@ pub(crate) fn run(out: &mut impl Write) -> fmt::Result {
             Err(error) => writeln!(out, "refused -> {label}: {error}"),
         }
     };
+    let running = RunState::Running {
+        worker: worker(),
+        attempts: 0,
+        open: false,
+    };
     step(&mut run, RunState::Ready, out)?;
     step(&mut run, RunState::Completed, out)?;
     step(&mut run, RunState::Leased { worker: worker() }, out)?;
-    step(&mut run, RunState::Running { worker: worker() }, out)?;
+    step(&mut run, running, out)?;
     let attempt = run.start_attempt().map_err(|_| fmt::Error)?;
     writeln!(out, "attempt {attempt} started")?;
     step(&mut run, RunState::Completed, out)?;
-    run.finish_attempt();
+    run.finish_attempt().map_err(|_| fmt::Error)?;
     step(&mut run, RunState::Completed, out)?;
 
-    let stored = serde_json::to_string(&run).map_err(|_| fmt::Error)?;
-    writeln!(out, "stored: {stored}")?;
-    let restored: RunInstance = serde_json::from_str(&stored).map_err(|_| fmt::Error)?;
-    writeln!(
-        out,
-        "restored: {:?}, equal: {}",
-        restored.state().kind(),
-        restored == run
-    )?;
+    let lines = std::fs::read_to_string(path)
+        .map_err(|_| fmt::Error)?
+        .lines()
+        .count();
+    writeln!(out, "stored: {lines} journal lines, seq {}", run.seq)?;
+    match RunInstance::restore(path) {
+        Ok(state) => writeln!(
+            out,
+            "restored: {:?}, equal: {}",
+            state.kind(),
+            &state == run.state()
+        )?,
+        Err(error) => writeln!(out, "restored: {error}")?,
+    }
 
-    let tampered = stored.replace(r#""Ready","Leased""#, r#""Ready","Running""#);
-    match serde_json::from_str::<RunInstance>(&tampered) {
-        Ok(_) => writeln!(out, "tampered: accepted"),
-        Err(error) => writeln!(out, "tampered: {error}"),
+    // Line 3 is `Ready -> Leased`; claim it went straight to `Running`.
+    let leased = r#""to":{"Leased":{"worker":"worker-7"}}"#;
+    let running = r#""to":{"Running":{"worker":"worker-7","attempts":0,"open":false}}"#;
+    tamper(path, 3, leased, running, false).map_err(|_| fmt::Error)?;
+    match RunInstance::restore(path) {
+        Ok(state) => writeln!(out, "tampered: accepted as {state:?}")?,
+        Err(error) => writeln!(out, "tampered: {error}")?,
+    }
+    tamper(path, 3, running, running, true).map_err(|_| fmt::Error)?;
+    match RunInstance::restore(path) {
+        Ok(state) => writeln!(out, "re-stamped: accepted as {state:?}"),
+        Err(error) => writeln!(out, "re-stamped: {error}"),
     }
 }
 

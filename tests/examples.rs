@@ -28,10 +28,17 @@ fn run_instance_refuses_illegal_and_guarded_moves_and_revalidates_on_restore() {
         "attempt 1 started",
         "refused -> Completed: attempt 1 is still open; finish it before leaving `Running`",
         "ok      -> Completed",
+        "stored: 7 journal lines, seq 6",
         "restored: Completed, equal: true",
-        "tampered: history has an illegal step `Ready` -> `Running`",
+        "re-stamped: journal line 3: illegal transition in `RunState`: `Ready` -> `Running` (allowed: `Leased`, `Canceled`)",
     ];
     assert_lines_in_order(out.lines(), &expected_lines);
+    // An edit the checksum catches, with the line it is on.
+    assert!(
+        out.lines()
+            .any(|line| line.starts_with("tampered: journal line 3: corrupt: checksum")),
+        "{out}"
+    );
 }
 
 #[test]
@@ -158,7 +165,10 @@ async fn workflow_pauses_hooks_checkpoints_and_reports_errors_with_context() {
     let restart = log.iter().position(|l| l.starts_with("restart")).unwrap();
     assert_eq!(log[restart + 1], "before: step 3 reports (Running)");
     assert_eq!(
-        log[restart..].iter().filter(|l| l.starts_with("after:")).count(),
+        log[restart..]
+            .iter()
+            .filter(|l| l.starts_with("after:"))
+            .count(),
         2,
         "{log:#?}"
     );

@@ -123,16 +123,6 @@ impl Journal {
     }
 
     /// Serializes `record` as one line with its checksum and writes it.
-    fn write_line(&mut self, record: &impl Serialize) {
-        if self.failed {
-            return;
-        }
-        if let Err(error) = self.try_write_line(record) {
-            self.failed = true;
-            tracing::error!(%error, "journal write failed; the journal stops here");
-        }
-    }
-
     fn try_write_line(&mut self, record: &impl Serialize) -> io::Result<()> {
         self.line.clear();
         serde_json::to_writer(&mut self.line, record)?;
@@ -151,16 +141,71 @@ impl Journal {
         Ok(())
     }
 
-    fn write_header<S: StateMachine + Serialize>(&mut self, snapshot: &Snapshot<S>) {
-        self.write_line(&Header {
+    /// Writes a header line: the machine, its fingerprint, `state` and `seq`.
+    /// For code that keeps a machine without a runner (a runner's journal
+    /// writes its own); start each run, or each resumption, with one.
+    ///
+    /// # Errors
+    ///
+    /// If the state cannot be serialized or the line cannot be written.
+    pub fn write_header<S: StateMachine + Serialize>(
+        &mut self,
+        state: &S,
+        seq: u64,
+    ) -> io::Result<()> {
+        self.try_write_line(&Header {
             journal: MAGIC,
             format: FORMAT,
             machine: S::NAME,
             fingerprint: S::FINGERPRINT,
-            seq: snapshot.seq,
-            state: &snapshot.state,
+            seq,
+            state,
             at: SystemTime::now(),
-        });
+        })
+    }
+
+    /// Writes one transition line: `seq` (the previous one plus one), the
+    /// kind it left, the complete new state, what caused it, and whether it
+    /// was an update of the same kind. For code that keeps a machine
+    /// without a runner; [`Journal::replay`] checks the step like any other.
+    ///
+    /// # Errors
+    ///
+    /// If the state cannot be serialized or the line cannot be written.
+    pub fn write_transition<S>(
+        &mut self,
+        seq: u64,
+        from: S::Kind,
+        to: &S,
+        event: &str,
+        update: bool,
+    ) -> io::Result<()>
+    where
+        S: StateMachine + Serialize,
+        S::Kind: Serialize,
+    {
+        self.try_write_line(&Line {
+            seq,
+            from,
+            to,
+            event,
+            update,
+            at: SystemTime::now(),
+        })
+    }
+
+    fn record_header<S: StateMachine + Serialize>(&mut self, snapshot: &Snapshot<S>) {
+        if self.failed {
+            return;
+        }
+        if let Err(error) = self.write_header(&snapshot.state, snapshot.seq) {
+            self.fail(&error);
+        }
+    }
+
+    fn fail(&mut self, error: &io::Error) {
+        self.failed = true;
+        tracing::error!(%error, "journal write failed; the journal stops here");
     }
 }
 
@@ -202,21 +247,27 @@ where
     Kind<H>: Serialize,
 {
     fn on_start(&mut self, snapshot: &Snapshot<H::State>) {
-        self.write_header(snapshot);
+        self.record_header(snapshot);
     }
 
     fn on_restore(&mut self, snapshot: &Snapshot<H::State>) {
-        self.write_header(snapshot);
+        self.record_header(snapshot);
     }
 
     fn on_transition(&mut self, transition: &Transition<H::State>) {
-        self.write_line(&Line {
+        if self.failed {
+            return;
+        }
+        let line = Line {
             seq: transition.seq,
             from: transition.from,
             to: &transition.to,
             event: &transition.event,
             update: transition.update,
             at: transition.at,
-        });
+        };
+        if let Err(error) = self.try_write_line(&line) {
+            self.fail(&error);
+        }
     }
 }
