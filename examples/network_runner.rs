@@ -10,6 +10,9 @@
 //! - `Failed`: the last invocation failed; a new run may start at once.
 //!
 //! One timer serves both the lockout and the wait for the next invocation.
+//! While the third run waits for its next invocation, the demo takes a
+//! checkpoint, stops the runner as a restart would, and restores it: the
+//! restored runner fires that invocation at its original deadline.
 //!
 //! Run with `cargo run --example network_runner`; it finishes in about five seconds.
 
@@ -17,7 +20,8 @@ use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use statewright::{
-    state_machine, Applied, Cx, Handler, Runner, RunnerError, Snapshot, Step, TracingRecorder,
+    state_machine, Applied, Checkpoint, Cx, Handler, Runner, RunnerError, RunnerHandle, Snapshot,
+    Step, TracingRecorder,
 };
 
 const LOCKOUT: Duration = Duration::from_secs(1);
@@ -26,7 +30,7 @@ const BETWEEN_INVOCATIONS: Duration = Duration::from_millis(500);
 const INVOCATIONS_PER_RUN: u32 = 3;
 
 /// One call of the model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Invocation {
     id: u64,
     run: u64,
@@ -36,7 +40,7 @@ struct Invocation {
 
 /// Everything a watcher needs, in one value.
 #[state_machine]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Network {
     /// No active run.
     #[initial]
@@ -66,7 +70,7 @@ enum Network {
     Failed { last: Invocation },
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 enum Command {
     StartRun { prompt: String },
     LockoutOver,
@@ -154,6 +158,23 @@ impl Handler for NetworkRunner {
         }
     }
 
+    /// The counters live beside the state: a restored runner rebuilds them
+    /// from it, so ids go on where they stopped.
+    fn on_restore(&mut self, state: &Network, _: &mut Cx<Self>) {
+        let latest = match state {
+            Network::Idle => None,
+            Network::InLockout { genesis, .. } => Some(genesis),
+            Network::Processing { current, .. } | Network::WaitingNext { current, .. } => {
+                Some(current)
+            }
+            Network::Failed { last } => Some(last),
+        };
+        if let Some(latest) = latest {
+            self.invocations = self.invocations.max(latest.id);
+            self.runs = self.runs.max(latest.run);
+        }
+    }
+
     fn on_enter(&mut self, state: &Network, cx: &mut Cx<Self>) {
         if let Network::Processing { current, .. } = state {
             let (id, fails) = (
@@ -231,21 +252,10 @@ fn reply(result: Result<Applied<Network>, RunnerError<NetworkKind>>) -> String {
     }
 }
 
-/// The demo; returns what it printed so a test can check it.
-pub(crate) async fn demo() -> String {
-    let handle = Runner::new(
-        NetworkRunner {
-            invocations: 0,
-            runs: 0,
-        },
-        Network::Idle,
-    )
-    .recorder(TracingRecorder::new())
-    .spawn();
-
-    // A watcher that prints the full status from every broadcast alone.
+/// A watcher that prints the full status from every broadcast alone.
+fn watch_broadcasts(handle: &RunnerHandle<NetworkRunner>) -> tokio::task::JoinHandle<Vec<String>> {
     let mut transitions = handle.subscribe();
-    let watcher = tokio::spawn(async move {
+    tokio::spawn(async move {
         let mut lines = Vec::new();
         while let Ok(transition) = transitions.recv().await {
             let line = format!(
@@ -256,7 +266,22 @@ pub(crate) async fn demo() -> String {
             lines.push(line);
         }
         lines
-    });
+    })
+}
+
+fn new_runner() -> NetworkRunner {
+    NetworkRunner {
+        invocations: 0,
+        runs: 0,
+    }
+}
+
+/// The demo; returns what it printed so a test can check it.
+pub(crate) async fn demo() -> String {
+    let handle = Runner::new(new_runner(), Network::Idle)
+        .recorder(TracingRecorder::new())
+        .spawn();
+    let watcher = watch_broadcasts(&handle);
 
     let mut log = Vec::new();
     let mut say = |line: String| {
@@ -291,12 +316,54 @@ pub(crate) async fn demo() -> String {
         "start 'a bird': {}",
         reply(handle.send(start("a bird")).await)
     ));
+
+    // Waiting for the third run's last invocation: save, and restart.
+    let _ = watch
+        .wait_for(
+            |s| matches!(&s.state, Network::WaitingNext { current, .. } if current.sequence == 2),
+        )
+        .await;
+    let saved = match handle.checkpoint().await {
+        Ok(checkpoint) => serde_json::to_string(&checkpoint).unwrap_or_default(),
+        Err(error) => format!("{error}"),
+    };
+    handle.stop().ok();
+    say(format!("restart: first runner {}", handle.join().await));
+    drop(handle);
+    let mut out: Vec<String> = watcher.await.unwrap_or_default();
+
+    let checkpoint: Checkpoint<Network, Command> = match serde_json::from_str(&saved) {
+        Ok(checkpoint) => checkpoint,
+        Err(error) => {
+            say(format!("checkpoint unreadable: {error}: {saved}"));
+            out.extend(log);
+            return out.join("\n");
+        }
+    };
+    let deadline = checkpoint.timer.as_ref().map(|timer| timer.at);
+    let handle = match Runner::restore(new_runner(), checkpoint) {
+        Ok(runner) => runner.recorder(TracingRecorder::new()).spawn(),
+        Err(error) => {
+            say(format!("restore refused: {error}"));
+            out.extend(log);
+            return out.join("\n");
+        }
+    };
+    let watcher = watch_broadcasts(&handle);
+    let restored = handle.snapshot();
+    say(format!(
+        "restored at #{}: {:?}, next invocation at the saved deadline: {}",
+        restored.seq,
+        restored.kind,
+        deadline.is_some() && restored.timeout_at == deadline
+    ));
+    let mut watch = handle.watch();
     let _ = watch.wait_for(|s| s.kind == NetworkKind::Idle).await;
 
     handle.stop().ok();
     say(format!("outcome: {}", handle.join().await));
     drop(handle);
-    let mut out: Vec<String> = watcher.await.unwrap_or_default();
+    out.extend(watcher.await.unwrap_or_default());
     out.extend(log);
     out.join("\n")
 }

@@ -64,7 +64,8 @@ fn worker_fails_from_anywhere_retries_and_derives_staleness() {
 mod network_runner;
 
 #[tokio::test(start_paused = true)]
-async fn network_runner_rejects_in_lockout_restarts_from_waiting_and_broadcasts_full_status() {
+async fn network_runner_rejects_in_lockout_restarts_from_waiting_broadcasts_full_status_and_survives_a_restart(
+) {
     let out = within(network_runner::demo()).await;
     // The watcher's lines and the demo's own are printed by two tasks: each
     // stream is in order, their interleaving is not asserted.
@@ -72,6 +73,8 @@ async fn network_runner_rejects_in_lockout_restarts_from_waiting_and_broadcasts_
         "start 'a cat': accepted, now InLockout",
         "start 'a dog' during lockout: rejected: in lockout: the run that just started is protected",
         "late watcher, from one snapshot: #8  failed           run=2 last=#3 can_start_run=true",
+        "restart: first runner Stopped(WaitingNext)",
+        "restored at #13: WaitingNext, next invocation at the saved deadline: true",
         "outcome: Stopped(Idle)",
     ];
     let watcher_lines = [
@@ -79,6 +82,7 @@ async fn network_runner_rejects_in_lockout_restarts_from_waiting_and_broadcasts_
         "watcher: #3  waiting_next     run=1 last=#1 genesis=#1 next_invocation_in=0.5s can_start_run=true (timer in 0.5s)",
         "watcher: #4  in_lockout       run=2 genesis=#2 lockout_ends_in=1.0s can_start_run=false (timer in 1.0s)",
         "watcher: #8  failed           run=2 last=#3 can_start_run=true",
+        "watcher: #13 waiting_next     run=3 last=#5 genesis=#4 next_invocation_in=0.5s can_start_run=true (timer in 0.5s)",
         "watcher: #14 processing       run=3 invocation=#6 (3/3) genesis=#4 can_start_run=false",
         "watcher: #15 idle             can_start_run=true",
     ];
