@@ -5,7 +5,7 @@ use statewright::{state_machine, Cx, Handler, Step};
 use tokio::sync::{mpsc, oneshot};
 
 #[state_machine]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Counter {
     #[initial]
     #[to(Counting)]
@@ -14,7 +14,7 @@ pub enum Counter {
     Counting { count: u64 },
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Tick {
     Start,
     Add,

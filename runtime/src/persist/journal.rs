@@ -130,7 +130,7 @@ impl Journal {
         self.line.pop();
         let crc = crc32fast::hash(&self.line);
         self.line.extend_from_slice(CRC_KEY);
-        self.line.extend_from_slice(format!("{crc}}}\n").as_bytes());
+        writeln!(self.line, "{crc}}}")?;
         self.writer.write_all(&self.line)?;
         self.writer.flush()?;
         if self.sync_each_line {
