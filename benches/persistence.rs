@@ -23,7 +23,10 @@ fn runtime() -> Runtime {
 }
 
 fn temp_file(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("statewright-bench-{name}-{}.jsonl", std::process::id()))
+    std::env::temp_dir().join(format!(
+        "statewright-bench-{name}-{}.jsonl",
+        std::process::id()
+    ))
 }
 
 async fn round_trips(handle: RunnerHandle<Adder>) {
@@ -71,7 +74,9 @@ fn journal_overhead(c: &mut Criterion) {
 fn long_journal() -> Vec<u8> {
     let path = temp_file("replay");
     let mut journal = Journal::create(&path).unwrap();
-    journal.write_header(&Counter::Counting { count: 0 }, 0).unwrap();
+    journal
+        .write_header(&Counter::Counting { count: 0 }, 0)
+        .unwrap();
     for seq in 1..=REPLAY_LINES {
         let to = Counter::Counting { count: seq };
         journal

@@ -198,9 +198,27 @@ impl<S: StateMachine + Clone> Shared<S> {
 const BROADCAST_CAPACITY: usize = 1024;
 
 /// A queued event, with the channel for its reply if a sender waits for one.
-pub(crate) struct Envelope<H: Handler> {
-    pub(crate) event: H::Event,
-    pub(crate) reply: Option<Reply<H>>,
+///
+/// An enum rather than an event and an `Option` of the reply: the reply's
+/// null niche then tells the two apart, so a small event's envelope is 16
+/// bytes instead of 24, and the queue's first block (32 envelopes,
+/// allocated with every runner) is 256 bytes smaller.
+pub(crate) enum Envelope<H: Handler> {
+    Post(H::Event),
+    Send(H::Event, Reply<H>),
+}
+
+impl<H: Handler> Envelope<H> {
+    pub(crate) fn into_parts(self) -> (H::Event, Option<Reply<H>>) {
+        match self {
+            Self::Post(event) => (event, None),
+            Self::Send(event, reply) => (event, Some(reply)),
+        }
+    }
+
+    fn into_event(self) -> H::Event {
+        self.into_parts().0
+    }
 }
 
 /// A handle to a running machine. Cheap to clone; every clone talks to the
@@ -276,12 +294,8 @@ impl<H: Handler> RunnerHandle<H> {
     /// ```
     pub async fn send(&self, event: H::Event) -> Result<Applied<H::State>, RunnerError<Kind<H>>> {
         let (reply, answer) = oneshot::channel();
-        let envelope = Envelope {
-            event,
-            reply: Some(reply),
-        };
         self.events
-            .send(envelope)
+            .send(Envelope::Send(event, reply))
             .await
             .map_err(|_| RunnerError::Finished)?;
         answer.await.unwrap_or(Err(RunnerError::Finished))
@@ -319,9 +333,9 @@ impl<H: Handler> RunnerHandle<H> {
     /// ```
     pub async fn post(&self, event: H::Event) -> Result<(), PostError<H::Event>> {
         self.events
-            .send(Envelope { event, reply: None })
+            .send(Envelope::Post(event))
             .await
-            .map_err(|error| PostError(error.0.event))
+            .map_err(|error| PostError(error.0.into_event()))
     }
 
     /// Queues `event` if there is room, without waiting.
@@ -348,11 +362,13 @@ impl<H: Handler> RunnerHandle<H> {
     /// ```
     pub fn try_post(&self, event: H::Event) -> Result<(), TryPostError<H::Event>> {
         self.events
-            .try_send(Envelope { event, reply: None })
+            .try_send(Envelope::Post(event))
             .map_err(|error| match error {
-                mpsc::error::TrySendError::Full(envelope) => TryPostError::Full(envelope.event),
+                mpsc::error::TrySendError::Full(envelope) => {
+                    TryPostError::Full(envelope.into_event())
+                }
                 mpsc::error::TrySendError::Closed(envelope) => {
-                    TryPostError::Finished(envelope.event)
+                    TryPostError::Finished(envelope.into_event())
                 }
             })
     }

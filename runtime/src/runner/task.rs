@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use core::fmt::Debug;
@@ -100,9 +100,9 @@ pub(crate) fn start<H: Handler>(
         events: events_tx,
         shared: Arc::clone(&shared),
     };
-    // Boxed: an `async fn` keeps its by-value argument and the moved local
-    // in separate slots, which would double the size of every idle runner.
-    let run = Box::new(Run {
+    // The run is the future itself: one allocation (tokio's task) holds
+    // it, where an `async fn` would add its own state beside a boxed `Run`.
+    let run = Run {
         handler,
         state: initial,
         recorders,
@@ -123,8 +123,8 @@ pub(crate) fn start<H: Handler>(
         origin,
         broadcast: None,
         snapshot_behind: false,
-    });
-    (handle, run.run())
+    };
+    (handle, run)
 }
 
 struct Run<H: Handler> {
@@ -165,50 +165,68 @@ struct Run<H: Handler> {
 }
 
 impl<H: Handler> Run<H> {
-    async fn run(mut self: Box<Self>) -> Outcome<H::State> {
-        self.start();
+    /// One turn of the loop: handles whatever is ready, in priority order
+    /// (control requests, the timer, task outputs, queued events), until
+    /// nothing is or the run has ended.
+    fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<Outcome<H::State>> {
+        if !self.started {
+            self.start();
+        }
         loop {
             self.conclude();
             self.sync_snapshot();
             if let Some(outcome) = &self.outcome {
-                return outcome.clone();
+                return Poll::Ready(outcome.clone());
             }
-            if self.shared.requested.load(Ordering::Acquire)
-                && self.shared.requested.swap(false, Ordering::AcqRel)
-            {
+            if self.take_control_request(cx) {
                 self.control();
                 continue;
             }
             if self.paused {
-                control_requested(&self.shared).await;
-                continue;
+                return Poll::Pending;
             }
             if let Some(event) = self.own.pop_front() {
                 self.handle(event, None);
                 continue;
             }
-            let (timed, tasks) = (self.timer.is_some(), self.task_results.is_some());
-            tokio::select! {
-                biased;
-                () = control_requested(&self.shared) => {}
-                () = expired(&mut self.sleep), if timed => {
-                    if let Some(timer) = self.timer.take() {
-                        self.publish_timer();
-                        self.handle(timer.event, None);
+            if self.timer.is_some() {
+                if let Some(sleep) = &mut self.sleep {
+                    if sleep.as_mut().poll(cx).is_ready() {
+                        if let Some(timer) = self.timer.take() {
+                            self.publish_timer();
+                            self.handle(timer.event, None);
+                        }
+                        continue;
                     }
                 }
-                Some((entry, output)) = task_output(&mut self.task_results), if tasks => {
+            }
+            if let Some(results) = &mut self.task_results {
+                if let Poll::Ready(Some((entry, output))) = results.receiver.poll_recv(cx) {
                     self.task_output(entry, output);
+                    continue;
                 }
-                envelope = self.events.recv() => match envelope {
-                    Some(envelope) => {
-                        self.handle(envelope.event, envelope.reply);
-                        self.drain_queue();
-                    }
-                    None => self.stop(),
-                },
+            }
+            match self.events.poll_recv(cx) {
+                Poll::Ready(Some(envelope)) => {
+                    let (event, reply) = envelope.into_parts();
+                    self.handle(event, reply);
+                    self.drain_queue();
+                }
+                Poll::Ready(None) => self.stop(),
+                Poll::Pending => return Poll::Pending,
             }
         }
+    }
+
+    /// Whether a control request is pending. The waker is registered before
+    /// the flag is read, so a request made in between still wakes the run.
+    fn take_control_request(&self, cx: &Context<'_>) -> bool {
+        let requested = &self.shared.requested;
+        if requested.load(Ordering::Acquire) && requested.swap(false, Ordering::AcqRel) {
+            return true;
+        }
+        self.shared.control.register(cx.waker());
+        requested.load(Ordering::Acquire) && requested.swap(false, Ordering::AcqRel)
     }
 
     /// Records the start and enters the initial state; its timer shows in
@@ -267,7 +285,10 @@ impl<H: Handler> Run<H> {
                 return;
             }
             match self.events.try_recv() {
-                Ok(envelope) => self.handle(envelope.event, envelope.reply),
+                Ok(envelope) => {
+                    let (event, reply) = envelope.into_parts();
+                    self.handle(event, reply);
+                }
                 Err(_) => return,
             }
         }
@@ -650,6 +671,18 @@ impl<H: Handler> Run<H> {
     }
 }
 
+impl<H: Handler> Future for Run<H> {
+    type Output = Outcome<H::State>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut().poll_run(cx)
+    }
+}
+
+// Nothing in a `Run` is pinned structurally: the sleep is boxed, and the
+// handler and state are only ever used through `&mut`.
+impl<H: Handler> Unpin for Run<H> {}
+
 impl<H: Handler> Drop for Run<H> {
     /// A run dropped before it ended is `Aborted`. One dropped before it was
     /// ever polled still pairs `on_start` with `on_finish`, so every
@@ -661,33 +694,6 @@ impl<H: Handler> Drop for Run<H> {
             }
             self.finish(Outcome::Aborted);
         }
-    }
-}
-
-/// Resolves once a control request is pending. The waker is registered
-/// before the flag is read, so a request made in between still wakes the run.
-fn control_requested<S: StateMachine + Clone>(shared: &Shared<S>) -> impl Future<Output = ()> + '_ {
-    std::future::poll_fn(move |cx| {
-        shared.control.register(cx.waker());
-        if shared.requested.load(Ordering::Acquire) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-}
-
-async fn expired(sleep: &mut Option<Pin<Box<Sleep>>>) {
-    match sleep {
-        Some(sleep) => sleep.as_mut().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn task_output<E>(results: &mut Option<TaskResults<E>>) -> Option<Tagged<E>> {
-    match results {
-        Some(results) => results.receiver.recv().await,
-        None => std::future::pending().await,
     }
 }
 
