@@ -4,6 +4,7 @@
 //! | operation | error |
 //! |---|---|
 //! | [`send`](crate::RunnerHandle::send) | [`RunnerError`] |
+//! | [`checkpoint`](crate::RunnerHandle::checkpoint) | [`RunnerError`] (only `Finished`) |
 //! | [`post`](crate::RunnerHandle::post) | [`PostError`] (gives the event back) |
 //! | [`try_post`](crate::RunnerHandle::try_post) | [`TryPostError`] (gives the event back) |
 //! | [`pause`](crate::RunnerHandle::pause), [`resume`](crate::RunnerHandle::resume), [`stop`](crate::RunnerHandle::stop) | [`FinishedError`] |

@@ -108,6 +108,12 @@
 //! A transition's `event` is the event's `Debug` text; if that `Debug`
 //! panics, the text says so and the run goes on.
 //!
+//! ## Checkpoints
+//!
+//! [`RunnerHandle::checkpoint`] takes a [`Checkpoint`] between two events,
+//! the state timer included; [`Runner::restore`] resumes it after a
+//! restart, checked against the table (see [`persist`](crate::persist)).
+//!
 //! ## Errors
 //!
 //! Each operation has the error type it can fail with, in [`error`]:
@@ -165,7 +171,7 @@ pub trait Handler: Send + 'static {
     }
 
     /// Called instead of [`on_enter`](Self::on_enter) when a run resumes
-    /// from a [`Checkpoint`](crate::Checkpoint) ([`Runner::restore`]): the
+    /// from a [`Checkpoint`] ([`Runner::restore`]): the
     /// state was entered before the checkpoint, so no entry action runs
     /// twice. Rebuild what the handler keeps beside the state here (the
     /// restored timer is already set; `cx` may replace or cancel it). A
