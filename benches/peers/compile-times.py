@@ -86,8 +86,24 @@ def finny(states):
     return 'finny = "0.3"', "\n".join(lines) + "\n"
 
 
+def hand_written(states):
+    """The baseline: no dependency, a kind enum, an event enum and a `match`."""
+    lines = ["#[derive(Debug, Clone, Copy, PartialEq)]", "pub enum Big {"]
+    lines += [f"    S{i}," for i in range(states)]
+    lines += ["}", "", "#[derive(Debug, Clone, Copy, PartialEq)]",
+              "pub enum Event { " + ", ".join(e.upper() for e in EVENTS) + " }", "",
+              "impl Big {", "    pub fn next(self, event: Event) -> Option<Self> {",
+              "        match (self, event) {"]
+    lines += [f"            (Self::S{f}, Event::{e.upper()}) => Some(Self::S{t}),"
+              for f, e, t in edges(states)]
+    lines += ["            #[allow(unreachable_patterns)]", "            _ => None,",
+              "        }", "    }", "}"]
+    return "", "\n".join(lines) + "\n"
+
+
 IMPLEMENTATIONS = {
     "statewright": statewright,
+    "hand-written": hand_written,
     "rust-fsm": rust_fsm,
     "statig": statig,
     "finny": finny,
