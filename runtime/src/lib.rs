@@ -17,6 +17,8 @@ pub mod recorder;
 pub mod runner;
 #[cfg(feature = "runner")]
 mod snapshot;
+#[cfg(feature = "sqlite")]
+pub mod store;
 
 pub use machine::{
     Edge, EventError, Fire, StateKind, StateMachine, TransitionError, TransitionTo, Typestate,

@@ -1,0 +1,204 @@
+//! Stores: many machines of one type, kept by id, each with a version,
+//! every change written with compare-and-set and published through an
+//! outbox. Feature `sqlite`: [`SqliteStore`], embedded (SQLite is compiled
+//! in; nothing to install).
+//!
+//! # The contract
+//!
+//! - A new machine has version 0; each committed transition adds one.
+//! - [`Store::transition`] compares the **version**, not only the kind,
+//!   inside one transaction: machines cycle (`Working -> InReview ->
+//!   Working`), so a writer that checked only the kind could overwrite a
+//!   change it never saw.
+//! - Each committed change is written to the outbox in the same
+//!   transaction: a change is published if and only if it was committed,
+//!   and [`Store::changes_since`] reads it back in commit order.
+//! - Nothing read back is trusted: each row carries the table's
+//!   [`FINGERPRINT`](crate::StateMachine::FINGERPRINT), and a
+//!   row that no longer decodes, or was written under another table, is
+//!   [`StoreError::Decode`], never a wrong state.
+
+mod changes;
+mod error;
+mod row;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use core::future::Future;
+use std::time::SystemTime;
+
+use crate::{Fire, StateMachine};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use changes::Changes;
+pub use error::{BackendError, StoreError};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+
+/// The kind of a machine.
+pub type KindOf<M> = <M as StateMachine>::Kind;
+
+/// A machine as stored: its id, its state and its version.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Stored<M> {
+    /// The machine's id in the store.
+    pub id: String,
+    /// Its state.
+    pub state: M,
+    /// 0 when inserted, +1 per committed transition.
+    pub version: u64,
+    /// When it was inserted or last changed.
+    pub updated_at: SystemTime,
+}
+
+/// One committed change, as the outbox keeps it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Change<M: StateMachine> {
+    /// Its place in the outbox: strictly rising in commit order.
+    pub position: u64,
+    /// The machine's id.
+    pub id: String,
+    /// The machine's version after the change.
+    pub version: u64,
+    /// The kind before the change.
+    pub from: M::Kind,
+    /// The complete new state.
+    pub to: M,
+    /// When it was committed.
+    pub at: SystemTime,
+}
+
+/// The result of a store operation.
+pub type StoreResult<T, M> = Result<T, StoreError<KindOf<M>>>;
+
+/// A store of machines of type `M`, kept by id. Every method is async and
+/// never blocks the tokio worker; a store is a cheap `Clone` (a pool).
+pub trait Store<M>: Clone + Send + Sync + 'static
+where
+    M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
+{
+    /// Stores a new machine under `id`, at version 0.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::AlreadyExists`] if `id` is taken; [`StoreError::Backend`].
+    fn insert(&self, id: &str, state: &M)
+        -> impl Future<Output = StoreResult<Stored<M>, M>> + Send;
+
+    /// The machine stored under `id`, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Decode`] if its row no longer fits the table; [`StoreError::Backend`].
+    fn get(&self, id: &str) -> impl Future<Output = StoreResult<Option<Stored<M>>, M>> + Send;
+
+    /// Moves the machine to `next` if it is still at `expected_version` and
+    /// the table has the edge; writes the change to the outbox in the same
+    /// transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`StoreError::Stale`] (another writer
+    /// moved it first; nothing changed), [`StoreError::Illegal`],
+    /// [`StoreError::Decode`], [`StoreError::Backend`].
+    fn transition(
+        &self,
+        id: &str,
+        expected_version: u64,
+        next: M,
+    ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send;
+
+    /// Moves the machine to `next` if it is still of `expected_kind` (the
+    /// seed's form). Prefer [`transition`](Self::transition): a machine
+    /// that cycles (`Working -> InReview -> Working`) is of the expected
+    /// kind again after changes this writer never saw, and this check lets
+    /// it overwrite them; the version check does not.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`StoreError::WrongState`],
+    /// [`StoreError::Illegal`], [`StoreError::Decode`], [`StoreError::Backend`].
+    fn transition_from(
+        &self,
+        id: &str,
+        expected_kind: KindOf<M>,
+        next: M,
+    ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send;
+
+    /// Fires `event` on the machine if it is still at `expected_version`.
+    ///
+    /// # Errors
+    ///
+    /// As [`transition`](Self::transition), and [`StoreError::NotAccepted`]
+    /// if its state does not accept the event.
+    fn fire(
+        &self,
+        id: &str,
+        expected_version: u64,
+        event: M::Event,
+    ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send
+    where
+        M: Fire;
+
+    /// Every machine of `kind` (an index scan), ordered by id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Decode`] for the first row that no longer fits the
+    /// table; [`StoreError::Backend`].
+    fn list(&self, kind: KindOf<M>) -> impl Future<Output = StoreResult<Vec<Stored<M>>, M>> + Send;
+
+    /// Up to `limit` changes from the outbox, in commit order, with
+    /// positions strictly after `position` (0 reads from the start).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Decode`], [`StoreError::Backend`].
+    fn changes_since(
+        &self,
+        position: u64,
+        limit: usize,
+    ) -> impl Future<Output = StoreResult<Vec<Change<M>>, M>> + Send;
+
+    /// Every change committed from now on, through this store or any other
+    /// on the same database, in commit order. The stream reads the outbox,
+    /// so it misses nothing however late it is read.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`].
+    fn subscribe(&self) -> impl Future<Output = StoreResult<Changes<M, Self>, M>> + Send {
+        async move {
+            let position = self.last_position().await?;
+            Ok(Changes::new(self.clone(), position, None))
+        }
+    }
+
+    /// Every change of machine `id` committed from now on.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`].
+    fn watch(&self, id: &str) -> impl Future<Output = StoreResult<Changes<M, Self>, M>> + Send {
+        let id = id.to_owned();
+        async move {
+            let position = self.last_position().await?;
+            Ok(Changes::new(self.clone(), position, Some(id)))
+        }
+    }
+
+    /// The last position in the outbox (0 when empty): where a subscriber
+    /// that wants only what comes next starts.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`].
+    fn last_position(&self) -> impl Future<Output = StoreResult<u64, M>> + Send;
+
+    /// Waits until a change may have been committed after `position` (or a
+    /// while has passed): what a [`Changes`] stream sleeps on.
+    fn wait_for_changes(&self, position: u64) -> impl Future<Output = ()> + Send;
+}

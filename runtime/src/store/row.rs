@@ -1,0 +1,123 @@
+//! Rows as the backends store them, and the checks that turn them back into
+//! machines: a row decodes only if it was written under this table.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::StateMachine;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::{Change, StoreError, StoreResult, Stored};
+
+/// A machine row, or an outbox row (`kind` is then the kind it left).
+pub(crate) struct Row {
+    pub(crate) id: String,
+    pub(crate) kind: String,
+    pub(crate) state: String,
+    pub(crate) version: i64,
+    pub(crate) fingerprint: i64,
+    pub(crate) at: i64,
+}
+
+/// The state as the backends store it: JSON text.
+pub(crate) fn encode<M: StateMachine + Serialize>(state: &M, id: &str) -> StoreResult<String, M> {
+    serde_json::to_string(state).map_err(|error| StoreError::Decode {
+        id: id.to_owned(),
+        message: format!("the state does not serialize: {error}"),
+    })
+}
+
+/// The table's fingerprint as SQL's signed 64-bit integer (same bits).
+pub(crate) fn fingerprint<M: StateMachine>() -> i64 {
+    i64::from_ne_bytes(M::FINGERPRINT.to_ne_bytes())
+}
+
+/// Nanoseconds since the Unix epoch (0 before it; saturates in 2262).
+pub(crate) fn nanos(time: SystemTime) -> i64 {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
+}
+
+fn time(nanos: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_nanos(to_u64(nanos))
+}
+
+/// Versions and positions are never negative; SQL stores them signed.
+pub(crate) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn kind_named<M: StateMachine>(name: &str) -> Option<M::Kind> {
+    M::STATES
+        .iter()
+        .copied()
+        .find(|kind| kind.to_string() == name)
+}
+
+/// The state in `row`, if the row was written under this table and its
+/// state, its kind and its version agree with it.
+fn decode_state<M>(row: &Row, label: &str) -> StoreResult<M, M>
+where
+    M: StateMachine + DeserializeOwned,
+{
+    let fail = |message: String| StoreError::Decode {
+        id: label.to_owned(),
+        message,
+    };
+    if row.fingerprint != fingerprint::<M>() {
+        return Err(fail(format!(
+            "written under another table (fingerprint {:#018x}, now {:#018x})",
+            u64::from_ne_bytes(row.fingerprint.to_ne_bytes()),
+            M::FINGERPRINT
+        )));
+    }
+    if row.version < 0 {
+        return Err(fail(format!("negative version {}", row.version)));
+    }
+    serde_json::from_str(&row.state)
+        .map_err(|error| fail(format!("the state does not decode: {error}")))
+}
+
+pub(crate) fn decode_machine<M>(row: Row) -> StoreResult<Stored<M>, M>
+where
+    M: StateMachine + DeserializeOwned,
+{
+    let state: M = decode_state(&row, &row.id)?;
+    let kind = state.kind().to_string();
+    if kind != row.kind {
+        return Err(StoreError::Decode {
+            id: row.id,
+            message: format!("the kind column says `{}`, the state is `{kind}`", row.kind),
+        });
+    }
+    Ok(Stored {
+        id: row.id,
+        state,
+        version: to_u64(row.version),
+        updated_at: time(row.at),
+    })
+}
+
+pub(crate) fn decode_change<M>(position: i64, row: Row) -> StoreResult<Change<M>, M>
+where
+    M: StateMachine + DeserializeOwned,
+{
+    let label = format!("{} (outbox position {position})", row.id);
+    let to: M = decode_state(&row, &label)?;
+    let from = kind_named::<M>(&row.kind).ok_or_else(|| StoreError::Decode {
+        id: label.clone(),
+        message: format!("`{}` is not a state of the table", row.kind),
+    })?;
+    Ok(Change {
+        position: to_u64(position),
+        id: row.id,
+        version: to_u64(row.version),
+        from,
+        to,
+        at: time(row.at),
+    })
+}
