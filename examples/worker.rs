@@ -1,16 +1,21 @@
 //! A coding agent's worker lifecycle (seed 004): named events, `fail` from any
 //! live state, a retry out of `Failed`, and staleness derived from heartbeat
-//! age instead of stored as a state.
+//! age instead of stored as a state. The second half keeps the workers in
+//! SQLite: every transition is a compare-and-set on the machine's version,
+//! and a publisher task reads each committed change from the outbox.
 //!
-//! Run with `cargo run --example worker`.
+//! Run with `cargo run --example worker` (in your own crate, enable the
+//! `sqlite` feature of `statewright`).
 
+use std::collections::HashMap;
 use std::fmt::{self, Write};
 
 use statewright::state_machine;
+use statewright::store::{SqliteStore, Store, StoreError};
 
 /// A worker assigned to one task.
 #[state_machine]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Worker {
     /// Assigned, not yet picked up.
     #[initial]
@@ -112,8 +117,118 @@ pub(crate) fn run(out: &mut impl Write) -> fmt::Result {
     Ok(())
 }
 
-fn main() {
+/// The workers in SQLite; returns what it printed so a test can check it.
+pub(crate) async fn store_demo() -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let path =
+        std::env::temp_dir().join(format!("statewright-worker-{}.sqlite", std::process::id()));
+    let result = store_demo_on(&path).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    result
+}
+
+async fn store_demo_on(path: &std::path::Path) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut log = Vec::new();
+    let mut say = |line: String| {
+        println!("{line}");
+        log.push(line);
+    };
+    let store = SqliteStore::<Worker>::open(path).await?;
+    store.insert("w-1", &Worker::Assigned).await?;
+    store.insert("w-2", &Worker::Assigned).await?;
+
+    // The publisher reads committed changes from the outbox, in commit
+    // order: what it prints was committed, and nothing committed is missed.
+    let mut changes = store.subscribe().await?;
+    let publisher = tokio::spawn(async move {
+        let mut published = Vec::new();
+        for _ in 0..4 {
+            match changes.next().await {
+                Ok(change) => published.push(format!(
+                    "published #{} {} v{}: {} -> {}",
+                    change.position,
+                    change.id,
+                    change.version,
+                    change.from,
+                    change.to.kind()
+                )),
+                Err(error) => published.push(format!("publisher stopped: {error}")),
+            }
+        }
+        published
+    });
+
+    let started = store.fire("w-1", 0, WorkerEvent::Start).await?;
+    say(format!(
+        "w-1 start: {} at v{}",
+        started.state.kind(),
+        started.version
+    ));
+    // A second writer that read w-1 at version 0 loses the compare-and-set.
+    match store.fire("w-1", 0, WorkerEvent::Submit).await {
+        Err(error @ StoreError::Stale { .. }) => say(format!("w-1 stale writer: {error}")),
+        other => say(format!("w-1 stale writer: unexpected {other:?}")),
+    }
+    let fail = WorkerEvent::Fail {
+        reason: "tests do not compile".into(),
+    };
+    let failed = store.fire("w-2", 0, fail).await?;
+    say(format!(
+        "w-2 fail: {:?} at v{}",
+        failed.state, failed.version
+    ));
+    let retried = store
+        .fire("w-2", failed.version, WorkerEvent::Retry)
+        .await?;
+    say(format!(
+        "w-2 retry: {} at v{}",
+        retried.state.kind(),
+        retried.version
+    ));
+    match store
+        .fire("w-2", retried.version, WorkerEvent::Approve)
+        .await
+    {
+        Err(error) => say(format!("w-2 approve: refused: {error}")),
+        Ok(stored) => say(format!("w-2 approve: unexpected {:?}", stored.state)),
+    }
+    let started = store
+        .fire("w-2", retried.version, WorkerEvent::Start)
+        .await?;
+    say(format!(
+        "w-2 start: {} at v{}",
+        started.state.kind(),
+        started.version
+    ));
+
+    // Staleness is derived from heartbeat age, never stored as a state.
+    let heartbeats: HashMap<&str, u64> = HashMap::from([("w-1", 5_000), ("w-2", 400_000)]);
+    for worker in store.list(WorkerKind::Working).await? {
+        let age = heartbeats.get(worker.id.as_str()).copied();
+        say(format!(
+            "{} {} v{}: {:?}",
+            worker.id,
+            worker.state.kind(),
+            worker.version,
+            staleness(worker.state.kind(), age)
+        ));
+    }
+    for line in publisher.await? {
+        say(line);
+    }
+    let outbox = store.changes_since(0, 100).await?;
+    say(format!("outbox: {} committed changes", outbox.len()));
+    Ok(log)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
     let mut out = String::new();
     run(&mut out).expect("writing to a String cannot fail");
     print!("{out}");
+    if let Err(error) = store_demo().await {
+        eprintln!("store demo failed: {error}");
+        std::process::exit(1);
+    }
 }

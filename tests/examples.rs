@@ -59,6 +59,34 @@ fn worker_fails_from_anywhere_retries_and_derives_staleness() {
     assert_lines_in_order(out.lines(), &expected_lines);
 }
 
+#[tokio::test]
+async fn worker_keeps_its_machines_in_sqlite_with_compare_and_set_and_an_outbox() {
+    let log = within(worker::store_demo())
+        .await
+        .expect("the store demo runs");
+    let expected = [
+        "w-1 start: Working at v1",
+        "w-1 stale writer: `Worker` `w-1` is at version 1, not 0: another writer moved it first",
+        "w-2 fail: Failed { reason: \"tests do not compile\" } at v1",
+        "w-2 retry: Assigned at v2",
+        "w-2 approve: refused: event `approve` is not accepted in state `Assigned` of `Worker` (accepted: `start`, `fail`)",
+        "w-2 start: Working at v3",
+        "w-1 Working v1: Ok",
+        "w-2 Working v3: Stale",
+        "published #1 w-1 v1: Assigned -> Working",
+        "published #2 w-2 v1: Assigned -> Failed",
+        "published #3 w-2 v2: Failed -> Assigned",
+        "published #4 w-2 v3: Assigned -> Working",
+        "outbox: 4 committed changes",
+    ];
+    assert_lines_in_order(log.iter().map(String::as_str), &expected);
+    let published = log
+        .iter()
+        .filter(|line| line.starts_with("published"))
+        .count();
+    assert_eq!(published, 4, "exactly the committed changes: {log:#?}");
+}
+
 #[allow(dead_code)]
 #[path = "../examples/network_runner.rs"]
 mod network_runner;
