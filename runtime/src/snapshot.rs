@@ -27,6 +27,8 @@ pub enum Status {
     Crashed,
     /// Ended because its task was dropped or the runtime shut down.
     Aborted,
+    /// Ended because its store refused or failed a write (a durable run).
+    Lost,
 }
 
 impl Status {

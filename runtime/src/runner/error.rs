@@ -30,6 +30,13 @@ pub enum RunnerError<K: 'static> {
         /// The panic message.
         message: String,
     },
+    /// A durable run could not save the transition this event asked for
+    /// (another writer moved the machine first, or the store failed): it
+    /// was not applied, and the run ended with `Outcome::Lost`.
+    NotSaved {
+        /// Why the write failed.
+        message: String,
+    },
 }
 
 impl<K: StateKind> Display for RunnerError<K> {
@@ -39,6 +46,7 @@ impl<K: StateKind> Display for RunnerError<K> {
             Self::KindChanged(error) => Display::fmt(error, f),
             Self::Finished => f.write_str("runner has finished"),
             Self::Crashed { message } => write!(f, "handler panicked: {message}"),
+            Self::NotSaved { message } => write!(f, "transition not saved: {message}"),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use core::any::Any;
 use core::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::SystemTime;
 
@@ -43,8 +43,9 @@ pub(crate) struct Shared<S: StateMachine> {
     /// Control requests: the latest `pause`/`resume` wins; `stop` is final.
     pub(crate) pause: AtomicBool,
     pub(crate) stop: AtomicBool,
-    /// Live handles; the last one dropped stops the run.
-    pub(crate) handles: AtomicUsize,
+    /// Live handles; the last one dropped stops the run. 32 bits (four
+    /// billion handles) keep `Shared` in a smaller allocation.
+    pub(crate) handles: AtomicU32,
     /// Set with every control request; the run checks it between events
     /// with one load.
     pub(crate) requested: AtomicBool,
@@ -94,7 +95,7 @@ impl<S: StateMachine + Clone> Shared<S> {
             outcome: OnceLock::new(),
             pause: AtomicBool::new(false),
             stop: AtomicBool::new(false),
-            handles: AtomicUsize::new(1),
+            handles: AtomicU32::new(1),
             requested: AtomicBool::new(false),
             control: AtomicWaker::new(),
         }

@@ -122,6 +122,7 @@
 //! `pause`, `resume` and `stop`.
 
 mod cx;
+mod durable;
 pub mod error;
 mod handle;
 mod task;
@@ -268,6 +269,14 @@ pub enum Outcome<S> {
     },
     /// The task was dropped or the runtime shut down.
     Aborted,
+    /// A durable run's store refused or failed a write
+    /// ([`Runner::persist`]): another writer moved the machine first, so
+    /// it owns it now, or the store is unreachable. The run stopped rather
+    /// than act on a state it could not save; the store holds the truth.
+    Lost {
+        /// Why the write failed.
+        message: String,
+    },
 }
 
 /// A short description: `Completed(Done)`, `Stopped(Idle)`, `Crashed: boom`,
@@ -279,6 +288,7 @@ impl<S: StateMachine> fmt::Display for Outcome<S> {
             Self::Stopped(state) => write!(f, "Stopped({})", state.kind()),
             Self::Crashed { message } => write!(f, "Crashed: {message}"),
             Self::Aborted => f.write_str("Aborted"),
+            Self::Lost { message } => write!(f, "Lost: {message}"),
         }
     }
 }
@@ -291,6 +301,7 @@ pub struct Runner<H: Handler> {
     recorders: Vec<Box<dyn Recorder<H>>>,
     capacity: usize,
     resume: Option<Resume<H::Event>>,
+    persist: Option<Box<dyn durable::Persist<H::State>>>,
 }
 
 /// Where a restored run goes on from.
@@ -310,6 +321,7 @@ impl<H: Handler> Runner<H> {
             recorders: Vec::new(),
             capacity: 64,
             resume: None,
+            persist: None,
         }
     }
 
@@ -417,6 +429,7 @@ impl<H: Handler> Runner<H> {
             self.recorders,
             self.capacity,
             self.resume,
+            self.persist,
         )
     }
 }
@@ -429,6 +442,7 @@ impl<H: Handler> fmt::Debug for Runner<H> {
             .field("recorders", &self.recorders.len())
             .field("capacity", &self.capacity)
             .field("restored", &self.resume.is_some())
+            .field("durable", &self.persist.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -18,6 +18,7 @@ use tokio::task::AbortHandle;
 use tokio::time::{Instant, Sleep};
 
 use super::cx::{BoxFuture, Cx, TimerRequest, FAR_FUTURE};
+use super::durable::{Persist, WriteFuture};
 use super::error::KindChanged;
 use super::handle::{Envelope, Reply, RunView, RunnerHandle, Shared};
 use super::{Applied, Handler, Kind, Outcome, Rejection, Resume, RunnerError, Step};
@@ -57,6 +58,22 @@ enum Origin {
     Restored,
 }
 
+/// A durable run's store and its write in flight.
+struct Durable<H: Handler> {
+    persist: Box<dyn Persist<H::State>>,
+    pending: Option<PendingWrite<H>>,
+}
+
+/// A checked step waiting for the store: everything needed to apply it.
+struct PendingWrite<H: Handler> {
+    write: WriteFuture,
+    next: H::State,
+    requests: Cx<H>,
+    text: Option<String>,
+    update: bool,
+    reply: Option<Reply<H>>,
+}
+
 struct Timer<E> {
     deadline: Instant,
     event: E,
@@ -68,6 +85,7 @@ pub(crate) fn start<H: Handler>(
     recorders: Vec<Box<dyn Recorder<H>>>,
     capacity: usize,
     resume: Option<Resume<H::Event>>,
+    persist: Option<Box<dyn Persist<H::State>>>,
 ) -> (
     RunnerHandle<H>,
     impl core::future::Future<Output = Outcome<H::State>> + Send,
@@ -118,11 +136,16 @@ pub(crate) fn start<H: Handler>(
         own: VecDeque::new(),
         paused: false,
         ending: None,
-        outcome: None,
         started: false,
         origin,
         broadcast: None,
         snapshot_behind: false,
+        durable: persist.map(|persist| {
+            Box::new(Durable {
+                persist,
+                pending: None,
+            })
+        }),
     };
     (handle, run)
 }
@@ -148,8 +171,6 @@ struct Run<H: Handler> {
     /// Set while an event ends the run; the run is finished before the
     /// event's sender gets its reply.
     ending: Option<Outcome<H::State>>,
-    /// How the run ended, once it has.
-    outcome: Option<Outcome<H::State>>,
     /// Whether `on_start` (or `on_restore`) has been called.
     started: bool,
     /// A restored run calls the `on_restore` hooks instead of `on_start`
@@ -162,6 +183,8 @@ struct Run<H: Handler> {
     snapshot_behind: bool,
     /// The broadcast sender, taken from `Shared` once the first subscriber came.
     broadcast: Option<broadcast::Sender<Arc<Transition<H::State>>>>,
+    /// A durable run's store, and the write in flight.
+    durable: Option<Box<Durable<H>>>,
 }
 
 impl<H: Handler> Run<H> {
@@ -173,9 +196,12 @@ impl<H: Handler> Run<H> {
             self.start();
         }
         loop {
+            if self.poll_write(cx).is_pending() {
+                return Poll::Pending;
+            }
             self.conclude();
             self.sync_snapshot();
-            if let Some(outcome) = &self.outcome {
+            if let Some(outcome) = self.shared.outcome.get() {
                 return Poll::Ready(outcome.clone());
             }
             if self.take_control_request(cx) {
@@ -216,6 +242,51 @@ impl<H: Handler> Run<H> {
                 Poll::Pending => return Poll::Pending,
             }
         }
+    }
+
+    /// Drives a durable run's write in flight; nothing else happens until it
+    /// is done. A saved step is applied and answered; one the store refused
+    /// is not applied, its sender learns why, and the run ends `Lost`.
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(pending) = self
+            .durable
+            .as_mut()
+            .and_then(|durable| durable.pending.as_mut())
+        else {
+            return Poll::Ready(());
+        };
+        let Poll::Ready(written) = pending.write.as_mut().poll(cx) else {
+            return Poll::Pending;
+        };
+        let Some(pending) = self
+            .durable
+            .as_mut()
+            .and_then(|durable| durable.pending.take())
+        else {
+            return Poll::Ready(());
+        };
+        let result = match written {
+            Ok(()) => self.transition(pending.next, pending.requests, pending.text, pending.update),
+            Err(message) => {
+                self.ending = Some(Outcome::Lost {
+                    message: message.clone(),
+                });
+                Err(RunnerError::NotSaved { message })
+            }
+        };
+        self.complete(result, pending.reply);
+        Poll::Ready(())
+    }
+
+    /// Whether the run has ended (its outcome is set, once, by `finish`).
+    fn finished(&self) -> bool {
+        self.shared.outcome.get().is_some()
+    }
+
+    fn write_pending(&self) -> bool {
+        self.durable
+            .as_ref()
+            .is_some_and(|durable| durable.pending.is_some())
     }
 
     /// Whether a control request is pending. The waker is registered before
@@ -268,13 +339,18 @@ impl<H: Handler> Run<H> {
                 self.crash(&*panic);
             }
         }
+        // A loaded machine may be terminal already: its run is over.
+        if self.ending.is_none() && H::State::is_terminal(self.state.kind()) {
+            self.ending = Some(Outcome::Completed(self.state.clone()));
+        }
     }
 
     /// Handles events already queued without going back through `select!`,
     /// a few at a time, while nothing else needs the loop's attention.
     fn drain_queue(&mut self) {
         for _ in 0..DRAIN_BATCH {
-            let attention = self.outcome.is_some()
+            let attention = self.finished()
+                || self.write_pending()
                 || !self.own.is_empty()
                 || self.shared.requested.load(Ordering::Acquire)
                 || self
@@ -386,9 +462,19 @@ impl<H: Handler> Run<H> {
                 self.stop();
                 Ok(Handled::Stopped)
             }
-            Ok(Step::To(next)) => self.transition(next, cx, text, false),
-            Ok(Step::Update(next)) => self.transition(next, cx, text, true),
+            Ok(Step::To(next)) => return self.step_to(next, cx, text, false, reply),
+            Ok(Step::Update(next)) => return self.step_to(next, cx, text, true, reply),
         };
+        self.complete(result, reply);
+    }
+
+    /// What follows an event's step: recorders see a rejection, the run
+    /// ends if the step ended it, and the sender gets its reply.
+    fn complete(
+        &mut self,
+        result: Result<Handled<Kind<H>>, RunnerError<Kind<H>>>,
+        reply: Option<Reply<H>>,
+    ) {
         if let Ok(Handled::Rejected(rejection)) = &result {
             record(&mut self.recorders, |recorder| {
                 recorder.on_rejected(&self.state, rejection);
@@ -436,6 +522,44 @@ impl<H: Handler> Run<H> {
     // instructions instead of 759 (callgrind; the raw tokio actor: 564).
     #[expect(clippy::inline_always, reason = "once per event; measured")]
     #[inline(always)]
+    fn step_to(
+        &mut self,
+        next: H::State,
+        cx: Cx<H>,
+        text: Option<String>,
+        update: bool,
+        reply: Option<Reply<H>>,
+    ) {
+        let (from, to) = (self.state.kind(), next.kind());
+        let result = if update && from != to {
+            let error = KindChanged::new(from, to);
+            Ok(Handled::Rejected(Rejection::KindChanged(error)))
+        } else if !update && !H::State::can_transition(from, to) {
+            let error = TransitionError::new(from, to);
+            Ok(Handled::Rejected(Rejection::Illegal(error)))
+        } else if let Some(durable) = &mut self.durable {
+            // Saved first: applied, published and answered once the store
+            // has it (`poll_write`).
+            let write = durable.persist.write(self.seq, &next, update);
+            durable.pending = Some(PendingWrite {
+                write,
+                next,
+                requests: cx,
+                text,
+                update,
+                reply,
+            });
+            return;
+        } else {
+            self.transition(next, cx, text, update)
+        };
+        self.complete(result, reply);
+    }
+
+    /// Applies a checked step: the state, the timer and tasks, the entry,
+    /// then the snapshot and the broadcast.
+    #[expect(clippy::inline_always, reason = "once per event; measured")]
+    #[inline(always)]
     fn transition(
         &mut self,
         next: H::State,
@@ -443,15 +567,7 @@ impl<H: Handler> Run<H> {
         text: Option<String>,
         update: bool,
     ) -> Result<Handled<Kind<H>>, RunnerError<Kind<H>>> {
-        let (from, to) = (self.state.kind(), next.kind());
-        if update && from != to {
-            let error = KindChanged::new(from, to);
-            return Ok(Handled::Rejected(Rejection::KindChanged(error)));
-        }
-        if !update && !H::State::can_transition(from, to) {
-            let error = TransitionError::new(from, to);
-            return Ok(Handled::Rejected(Rejection::Illegal(error)));
-        }
+        let from = self.state.kind();
         self.state = next;
         if !update {
             self.leave();
@@ -655,9 +771,9 @@ impl<H: Handler> Run<H> {
             Outcome::Stopped(_) => Status::Stopped,
             Outcome::Crashed { .. } => Status::Crashed,
             Outcome::Aborted => Status::Aborted,
+            Outcome::Lost { .. } => Status::Lost,
         };
-        let _ = self.shared.outcome.set(outcome.clone());
-        self.outcome = Some(outcome);
+        let _ = self.shared.outcome.set(outcome);
         self.shared.update(|snapshot| {
             snapshot.status = status;
             snapshot.timeout_at = None;
@@ -688,7 +804,7 @@ impl<H: Handler> Drop for Run<H> {
     /// ever polled still pairs `on_start` with `on_finish`, so every
     /// recorder sees a whole run; the handler's `on_enter` never ran.
     fn drop(&mut self) {
-        if self.outcome.is_none() {
+        if !self.finished() {
             if !self.started {
                 self.record_start();
             }

@@ -111,6 +111,23 @@ where
         next: M,
     ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send;
 
+    /// Replaces the machine's data with `next`, of the same kind, if it is
+    /// still at `expected_version`: a `Step::update`, not a transition (no
+    /// edge is needed). Written to the outbox like a transition, with
+    /// `from` equal to the new state's kind.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`StoreError::Stale`],
+    /// [`StoreError::Illegal`] if `next` is of another kind,
+    /// [`StoreError::Decode`], [`StoreError::Backend`].
+    fn update(
+        &self,
+        id: &str,
+        expected_version: u64,
+        next: M,
+    ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send;
+
     /// Moves the machine to `next` if it is still of `expected_kind` (the
     /// seed's form). Prefer [`transition`](Self::transition): a machine
     /// that cycles (`Working -> InReview -> Working`) is of the expected

@@ -193,6 +193,7 @@ where
     async fn change(
         &self,
         id: &str,
+        step: Step,
         decide: impl FnOnce(&M, u64) -> StoreResult<M, M> + Send + 'static,
     ) -> StoreResult<Stored<M>, M> {
         let id = id.to_owned();
@@ -202,7 +203,11 @@ where
             })?;
             let next = decide(&current.state, current.version)?;
             let (from, to) = (current.state.kind(), next.kind());
-            if !M::can_transition(from, to) {
+            let allowed = match step {
+                Step::Transition => M::can_transition(from, to),
+                Step::Update => from == to,
+            };
+            if !allowed {
                 return Err(StoreError::Illegal(TransitionError::new(from, to)));
             }
             let version = current.version + 1;
@@ -255,6 +260,26 @@ where
             })
         })
         .await
+    }
+}
+
+/// What a change is: a transition needs an edge, an update keeps the kind.
+#[derive(Clone, Copy)]
+enum Step {
+    Transition,
+    Update,
+}
+
+/// The version check of `transition`, `update` and `fire`.
+fn expect_version<K>(id: String, expected: u64, actual: u64) -> Result<(), StoreError<K>> {
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(StoreError::Stale {
+            id,
+            expected,
+            actual,
+        })
     }
 }
 
@@ -411,16 +436,16 @@ where
         next: M,
     ) -> StoreResult<Stored<M>, M> {
         let owned = id.to_owned();
-        self.change(id, move |_, version| {
-            if version == expected_version {
-                Ok(next)
-            } else {
-                Err(StoreError::Stale {
-                    id: owned,
-                    expected: expected_version,
-                    actual: version,
-                })
-            }
+        self.change(id, Step::Transition, move |_, version| {
+            expect_version(owned, expected_version, version).map(|()| next)
+        })
+        .await
+    }
+
+    async fn update(&self, id: &str, expected_version: u64, next: M) -> StoreResult<Stored<M>, M> {
+        let owned = id.to_owned();
+        self.change(id, Step::Update, move |_, version| {
+            expect_version(owned, expected_version, version).map(|()| next)
         })
         .await
     }
@@ -432,7 +457,7 @@ where
         next: M,
     ) -> StoreResult<Stored<M>, M> {
         let owned = id.to_owned();
-        self.change(id, move |current, _| {
+        self.change(id, Step::Transition, move |current, _| {
             let actual = current.kind();
             if actual == expected_kind {
                 Ok(next)
@@ -457,14 +482,8 @@ where
         M: Fire,
     {
         let owned = id.to_owned();
-        self.change(id, move |current, version| {
-            if version != expected_version {
-                return Err(StoreError::Stale {
-                    id: owned,
-                    expected: expected_version,
-                    actual: version,
-                });
-            }
+        self.change(id, Step::Transition, move |current, version| {
+            expect_version(owned, expected_version, version)?;
             let mut next = current.clone();
             next.fire(event).map_err(StoreError::NotAccepted)?;
             Ok(next)

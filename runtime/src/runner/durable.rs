@@ -1,0 +1,126 @@
+//! The durable runner: each accepted step is saved with compare-and-set
+//! before anyone hears of it ([`Runner::persist`], [`Runner::load`]).
+
+use core::future::Future;
+use core::pin::Pin;
+
+#[cfg(feature = "sqlite")]
+use serde::{de::DeserializeOwned, Serialize};
+
+#[cfg(feature = "sqlite")]
+use super::{Handler, Kind, Resume, Runner};
+#[cfg(feature = "sqlite")]
+use crate::store::{Store, StoreError};
+#[cfg(feature = "sqlite")]
+use crate::StateMachine;
+
+/// A write in flight: `Err` holds why the store refused or failed it.
+pub(crate) type WriteFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+/// Saves a durable run's steps; the run waits for each write.
+pub(crate) trait Persist<S>: Send {
+    /// Saves `next` if the stored machine is still at `expected_version`.
+    fn write(&self, expected_version: u64, next: &S, update: bool) -> WriteFuture;
+}
+
+/// A machine kept by id in a [`Store`].
+#[cfg(feature = "sqlite")]
+struct InStore<St> {
+    store: St,
+    id: String,
+}
+
+#[cfg(feature = "sqlite")]
+impl<M, St> Persist<M> for InStore<St>
+where
+    M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
+    St: Store<M>,
+{
+    fn write(&self, expected_version: u64, next: &M, update: bool) -> WriteFuture {
+        let (store, id, next) = (self.store.clone(), self.id.clone(), next.clone());
+        Box::pin(async move {
+            let written = if update {
+                store.update(&id, expected_version, next).await
+            } else {
+                store.transition(&id, expected_version, next).await
+            };
+            written.map(|_| ()).map_err(|error| error.to_string())
+        })
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl<H> Runner<H>
+where
+    H: Handler,
+    H::State: Serialize + DeserializeOwned,
+{
+    /// Makes the run durable: every accepted step (transition or update)
+    /// is written to `store` under `id` with compare-and-set on the version
+    /// (the run's `seq`) **before** the snapshot, the sender's reply and
+    /// the broadcast. The run waits for each write, so a step costs one
+    /// store transaction (see the README's numbers).
+    ///
+    /// A write that loses the race (another writer moved the machine) or
+    /// fails is not applied: the sender gets [`RunnerError::NotSaved`],
+    /// recorders see the run end, and it ends with [`Outcome::Lost`], since
+    /// another writer owns the machine now.
+    ///
+    /// The machine must be in the store at the run's `seq` (0 for a new
+    /// run: [`Store::insert`] it first); [`Runner::load`] starts from what
+    /// is stored.
+    ///
+    /// [`RunnerError::NotSaved`]: crate::RunnerError::NotSaved
+    /// [`Outcome::Lost`]: crate::Outcome::Lost
+    pub fn persist<St: Store<H::State>>(mut self, store: St, id: impl Into<String>) -> Self {
+        self.persist = Some(Box::new(InStore {
+            store,
+            id: id.into(),
+        }));
+        self
+    }
+
+    /// A durable runner that resumes the machine stored under `id`: its
+    /// state, and its version as the run's `seq`. Like
+    /// [`Runner::restore`], it is not an entry: the `on_restore` hooks run
+    /// instead of `on_enter` and `on_start`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] if nothing is stored under `id`, and what
+    /// [`Store::get`] returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// use statewright::store::{SqliteStore, Store};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let store = SqliteStore::<Door>::memory().await.unwrap();
+    /// store.insert("front", &Door::Closed).await.unwrap();
+    /// let door = Runner::load(Doorman, store.clone(), "front").await.unwrap().spawn();
+    /// door.send(Push::Open).await.unwrap();
+    /// let saved = store.get("front").await.unwrap().unwrap();
+    /// assert_eq!((saved.state, saved.version), (Door::Open, 1));
+    /// # }
+    /// ```
+    pub async fn load<St: Store<H::State>>(
+        handler: H,
+        store: St,
+        id: &str,
+    ) -> Result<Self, StoreError<Kind<H>>> {
+        let stored = store
+            .get(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { id: id.to_owned() })?;
+        let mut runner = Self::new(handler, stored.state);
+        runner.resume = Some(Resume {
+            seq: stored.version,
+            entered_at: stored.updated_at,
+            timer: None,
+        });
+        Ok(runner.persist(store, id))
+    }
+}
