@@ -1,0 +1,204 @@
+//! The SQLite store: compare-and-set transitions per second (one writer,
+//! and 8 writers on 8 machines) against a raw `UPDATE .. WHERE version = ?`
+//! in the same engine and transaction mode (WAL, `synchronous = FULL`,
+//! `BEGIN IMMEDIATE`, one commit per change); and the durable runner's
+//! round trip against the in-memory runner. Prints medians of 5 runs.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rusqlite::{params, Connection, TransactionBehavior};
+use statewright::store::{SqliteStore, Store};
+use statewright::Runner;
+use support::{Adder, Counter, Tick};
+
+const CHANGES: u32 = 400;
+const WRITERS: u32 = 8;
+const RUNS: usize = 5;
+
+fn temp_db(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "statewright-bench-{name}-{}.sqlite",
+        std::process::id()
+    ));
+    remove(&path);
+    path
+}
+
+fn remove(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn raw_connection(path: &Path) -> Connection {
+    let connection = Connection::open(path).unwrap();
+    connection.busy_timeout(Duration::from_secs(10)).unwrap();
+    connection
+        .pragma_update(None, "journal_mode", "WAL")
+        .unwrap();
+    connection
+        .pragma_update(None, "synchronous", "FULL")
+        .unwrap();
+    connection
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS raw (id TEXT PRIMARY KEY, state TEXT, version INTEGER)",
+        )
+        .unwrap();
+    connection
+}
+
+/// `writers` threads, each moving its own row `CHANGES` times with a raw
+/// compare-and-set statement; changes per second.
+fn raw(writers: u32) -> f64 {
+    let path = temp_db("raw");
+    let setup = raw_connection(&path);
+    for writer in 0..writers {
+        setup
+            .execute(
+                "INSERT INTO raw VALUES (?1, '\"Idle\"', 0)",
+                [writer.to_string()],
+            )
+            .unwrap();
+    }
+    let start = Instant::now();
+    let threads: Vec<_> = (0..writers)
+        .map(|writer| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut connection = raw_connection(&path);
+                for version in 0..CHANGES {
+                    let transaction = connection
+                        .transaction_with_behavior(TransactionBehavior::Immediate)
+                        .unwrap();
+                    let state = format!("{{\"Counting\":{{\"count\":{version}}}}}");
+                    let updated = transaction
+                        .execute(
+                            "UPDATE raw SET state = ?1, version = version + 1 WHERE id = ?2 AND version = ?3",
+                            params![state, writer.to_string(), i64::from(version)],
+                        )
+                        .unwrap();
+                    assert_eq!(updated, 1);
+                    transaction.commit().unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let rate = f64::from(CHANGES * writers) / start.elapsed().as_secs_f64();
+    remove(&path);
+    rate
+}
+
+/// The same through the store (`update`: a read, the checks, the row and
+/// the outbox in one transaction); changes per second.
+async fn store(writers: u32) -> f64 {
+    let path = temp_db("store");
+    let store = SqliteStore::<Counter>::open(&path).await.unwrap();
+    for writer in 0..writers {
+        store
+            .insert(&writer.to_string(), &Counter::Counting { count: 0 })
+            .await
+            .unwrap();
+    }
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..writers)
+        .map(|writer| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let id = writer.to_string();
+                for version in 0..CHANGES {
+                    let next = Counter::Counting {
+                        count: u64::from(version) + 1,
+                    };
+                    store.update(&id, u64::from(version), next).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let rate = f64::from(CHANGES * writers) / start.elapsed().as_secs_f64();
+    remove(&path);
+    rate
+}
+
+/// Microseconds per `send().await` of an update, durable or not.
+async fn round_trip(durable: Option<&str>) -> f64 {
+    let handle = match durable {
+        None => Runner::new(Adder, Counter::Counting { count: 0 }).spawn(),
+        Some(kind) => {
+            let path = temp_db(kind);
+            let store = if kind == "memory" {
+                SqliteStore::<Counter>::memory().await.unwrap()
+            } else {
+                SqliteStore::<Counter>::open(&path).await.unwrap()
+            };
+            store
+                .insert("c", &Counter::Counting { count: 0 })
+                .await
+                .unwrap();
+            Runner::load(Adder, store, "c").await.unwrap().spawn()
+        }
+    };
+    let start = Instant::now();
+    for _ in 0..CHANGES {
+        handle.send(Tick::Add).await.unwrap();
+    }
+    let micros = start.elapsed().as_secs_f64() * 1e6 / f64::from(CHANGES);
+    handle.stop().unwrap();
+    handle.join().await;
+    if let Some(kind) = durable {
+        remove(&temp_db(kind));
+    }
+    micros
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "SQLite (file, WAL, synchronous = FULL), {CHANGES} changes per writer, median of {RUNS}"
+    );
+    println!("| writers | raw UPDATE .. WHERE version = ? | store `update` | store / raw |");
+    println!("|---:|---:|---:|---:|");
+    for writers in [1, WRITERS] {
+        let (mut raws, mut stores) = (Vec::new(), Vec::new());
+        for _ in 0..RUNS {
+            raws.push(raw(writers));
+            stores.push(runtime.block_on(store(writers)));
+        }
+        let (raw, store) = (median(raws), median(stores));
+        println!(
+            "| {writers} | {raw:.0}/s | {store:.0}/s | {:.2}x |",
+            store / raw
+        );
+    }
+    println!();
+    println!("| runner round trip (`send().await`, an update) | µs |");
+    println!("|---|---:|");
+    for (label, durable) in [
+        ("in memory", None),
+        ("durable, SQLite in memory", Some("memory")),
+        ("durable, SQLite file", Some("file")),
+    ] {
+        // Sent from a task on the runtime, as application code would.
+        let samples = (0..RUNS)
+            .map(|_| runtime.block_on(async { tokio::spawn(round_trip(durable)).await.unwrap() }))
+            .collect();
+        println!("| {label} | {:.1} |", median(samples));
+    }
+}
