@@ -17,7 +17,7 @@ pub mod recorder;
 pub mod runner;
 #[cfg(feature = "runner")]
 mod snapshot;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod store;
 
 pub use machine::{

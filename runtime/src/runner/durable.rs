@@ -4,14 +4,14 @@
 use core::future::Future;
 use core::pin::Pin;
 
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use serde::{de::DeserializeOwned, Serialize};
 
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use super::{Handler, Kind, Resume, Runner};
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::store::{Store, StoreError};
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::StateMachine;
 
 /// A write in flight: `Err` holds why the store refused or failed it.
@@ -24,13 +24,13 @@ pub(crate) trait Persist<S>: Send {
 }
 
 /// A machine kept by id in a [`Store`].
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 struct InStore<St> {
     store: St,
     id: String,
 }
 
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl<M, St> Persist<M> for InStore<St>
 where
     M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
@@ -49,7 +49,7 @@ where
     }
 }
 
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl<H> Runner<H>
 where
     H: Handler,

@@ -20,6 +20,8 @@
 
 mod changes;
 mod error;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod row;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -33,6 +35,8 @@ use serde::Serialize;
 
 pub use changes::Changes;
 pub use error::{BackendError, StoreError};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

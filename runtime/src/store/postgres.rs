@@ -1,0 +1,558 @@
+//! [`PostgresStore`]: machines that several processes or hosts share.
+
+use core::fmt;
+use core::marker::PhantomData;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, SystemTime};
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{AsyncMessage, NoTls};
+
+use super::row::{self, Row};
+use super::{Change, KindOf, Store, StoreError, StoreResult, Stored};
+use crate::{Fire, StateMachine, TransitionError};
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS statewright_schema (version BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS statewright_machines (
+    machine     TEXT   NOT NULL,
+    id          TEXT   NOT NULL,
+    kind        TEXT   NOT NULL,
+    state       TEXT   NOT NULL,
+    version     BIGINT NOT NULL,
+    fingerprint BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL,
+    PRIMARY KEY (machine, id)
+);
+CREATE INDEX IF NOT EXISTS statewright_machines_by_kind
+    ON statewright_machines (machine, kind, id);
+CREATE TABLE IF NOT EXISTS statewright_outbox (
+    position    BIGSERIAL PRIMARY KEY,
+    machine     TEXT   NOT NULL,
+    id          TEXT   NOT NULL,
+    version     BIGINT NOT NULL,
+    from_kind   TEXT   NOT NULL,
+    state       TEXT   NOT NULL,
+    fingerprint BIGINT NOT NULL,
+    at          BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS statewright_outbox_by_machine
+    ON statewright_outbox (machine, position);
+";
+
+/// Advisory lock keys: one serializes schema creation across processes,
+/// the other the outbox's tail (see [`PostgresStore`]).
+const SCHEMA_LOCK: i64 = 0x7374_7769_7363_6801;
+const OUTBOX_LOCK: i64 = 0x7374_7769_6f62_7801;
+/// The channel every commit notifies.
+const CHANNEL: &str = "statewright_changes";
+/// How long a `Changes` stream waits without a notification before it
+/// looks at the outbox anyway.
+const POLL: Duration = Duration::from_secs(1);
+const POOL_SIZE: usize = 16;
+
+/// Machines of type `M` in PostgreSQL, shared by any number of processes
+/// and hosts.
+///
+/// Compare-and-set reads the row `FOR UPDATE` inside the transaction: the
+/// row is locked until commit, so concurrent writers of one machine queue
+/// instead of failing, and the one that finds another version gets
+/// [`StoreError::Stale`] with the exact versions (a conditional `UPDATE ..
+/// WHERE version = $n` alone would say only that it missed, and the
+/// legality check needs the current state anyway).
+///
+/// Outbox positions come from a sequence, which hands out numbers in
+/// insertion order, not commit order; a reader of "everything after
+/// position p" could then miss a change that commits late with a lower
+/// number. So each writer takes a transaction-level advisory lock right
+/// before it inserts its outbox row: the tail of the outbox is written one
+/// commit at a time, and positions rise in commit order.
+///
+/// `subscribe`/`watch` wake on `LISTEN`/`NOTIFY` (the `NOTIFY` is sent in
+/// the writing transaction, so only on commit) and read the outbox; after a
+/// dropped connection the listener reconnects and the streams read what
+/// they missed from the outbox, so a watcher misses nothing. Every
+/// statement is parameterised.
+pub struct PostgresStore<M> {
+    inner: Arc<Inner>,
+    machine: PhantomData<fn() -> M>,
+}
+
+struct Inner {
+    pool: Pool,
+    config: tokio_postgres::Config,
+    /// Woken by every notification, and after each (re)connection.
+    changed: Notify,
+    listener: Mutex<Option<AbortHandle>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(listener) = self
+            .listener
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            listener.abort();
+        }
+    }
+}
+
+impl<M> Clone for PostgresStore<M> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            machine: PhantomData,
+        }
+    }
+}
+
+impl<M> fmt::Debug for PostgresStore<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("hosts", &self.inner.config.get_hosts())
+            .finish_non_exhaustive()
+    }
+}
+
+fn backend<K, E: std::error::Error + Send + Sync + 'static>(error: E) -> StoreError<K> {
+    StoreError::Backend(Box::new(error))
+}
+
+#[derive(Clone, Copy)]
+enum Step {
+    Transition,
+    Update,
+}
+
+impl<M> PostgresStore<M>
+where
+    M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
+{
+    /// Connects to the database at `url` (`postgres://user@host:port/db`)
+    /// and creates the schema if it is missing.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if the URL does not parse, the database
+    /// cannot be reached, or its schema is of a newer release.
+    pub async fn connect(url: &str) -> StoreResult<Self, M> {
+        let config: tokio_postgres::Config = url.parse().map_err(backend)?;
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(backend)?;
+        let store = Self {
+            inner: Arc::new(Inner {
+                pool,
+                config,
+                changed: Notify::new(),
+                listener: Mutex::new(None),
+            }),
+            machine: PhantomData,
+        };
+        store.create_schema().await?;
+        Ok(store)
+    }
+
+    async fn create_schema(&self) -> StoreResult<(), M> {
+        let mut client = self.inner.pool.get().await.map_err(backend)?;
+        let transaction = client.transaction().await.map_err(backend)?;
+        transaction
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
+            .await
+            .map_err(backend)?;
+        transaction.batch_execute(SCHEMA).await.map_err(backend)?;
+        let version: Option<i64> = transaction
+            .query_one("SELECT MAX(version) FROM statewright_schema", &[])
+            .await
+            .map_err(backend)?
+            .get(0);
+        match version {
+            None => {
+                transaction
+                    .execute(
+                        "INSERT INTO statewright_schema (version) VALUES ($1)",
+                        &[&SCHEMA_VERSION],
+                    )
+                    .await
+                    .map_err(backend)?;
+            }
+            Some(version) if version <= SCHEMA_VERSION => {}
+            Some(version) => {
+                return Err(StoreError::Backend(
+                    format!("the database has schema version {version}; this release knows {SCHEMA_VERSION}").into(),
+                ))
+            }
+        }
+        transaction.commit().await.map_err(backend)
+    }
+
+    /// The compare-and-set every change goes through (see the type's docs).
+    async fn change(
+        &self,
+        id: &str,
+        step: Step,
+        decide: impl FnOnce(&M, u64) -> StoreResult<M, M> + Send,
+    ) -> StoreResult<Stored<M>, M> {
+        let mut client = self.inner.pool.get().await.map_err(backend)?;
+        let transaction = client.transaction().await.map_err(backend)?;
+        let current = read_machine::<M>(&transaction, id, true)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { id: id.to_owned() })?;
+        let next = decide(&current.state, current.version)?;
+        let (from, to) = (current.state.kind(), next.kind());
+        let allowed = match step {
+            Step::Transition => M::can_transition(from, to),
+            Step::Update => from == to,
+        };
+        if !allowed {
+            return Err(StoreError::Illegal(TransitionError::new(from, to)));
+        }
+        let version = current.version + 1;
+        let encoded = row::encode(&next, id)?;
+        let now = SystemTime::now();
+        let (to_name, from_name) = (to.to_string(), from.to_string());
+        let (version_sql, fingerprint, at) = (
+            row::to_i64(version),
+            row::fingerprint::<M>(),
+            row::nanos(now),
+        );
+        transaction
+            .execute(
+                "UPDATE statewright_machines
+                    SET kind = $1, state = $2, version = $3, fingerprint = $4, updated_at = $5
+                  WHERE machine = $6 AND id = $7",
+                &[
+                    &to_name,
+                    &encoded,
+                    &version_sql,
+                    &fingerprint,
+                    &at,
+                    &M::NAME,
+                    &id,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        // Positions in commit order: one writer at a time past this point.
+        transaction
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&OUTBOX_LOCK])
+            .await
+            .map_err(backend)?;
+        transaction
+            .execute(
+                "INSERT INTO statewright_outbox (machine, id, version, from_kind, state, fingerprint, at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&M::NAME, &id, &version_sql, &from_name, &encoded, &fingerprint, &at],
+            )
+            .await
+            .map_err(backend)?;
+        transaction
+            .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &M::NAME])
+            .await
+            .map_err(backend)?;
+        transaction.commit().await.map_err(backend)?;
+        Ok(Stored {
+            id: id.to_owned(),
+            state: next,
+            version,
+            updated_at: now,
+        })
+    }
+
+    /// Starts the listener once: it wakes the streams on every
+    /// notification and after every (re)connection.
+    fn ensure_listener(&self) {
+        let mut listener = self
+            .inner
+            .listener
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if listener.is_none() {
+            let inner = Arc::downgrade(&self.inner);
+            let config = self.inner.config.clone();
+            *listener = Some(tokio::spawn(listen(inner, config)).abort_handle());
+        }
+    }
+}
+
+/// Keeps a `LISTEN` connection open, reconnecting after a drop.
+async fn listen(inner: Weak<Inner>, config: tokio_postgres::Config) {
+    loop {
+        if let Ok((client, mut connection)) = config.connect(NoTls).await {
+            let weak = inner.clone();
+            let driver = tokio::spawn(async move {
+                while let Some(Ok(message)) =
+                    std::future::poll_fn(|cx| connection.poll_message(cx)).await
+                {
+                    if let AsyncMessage::Notification(_) = message {
+                        match weak.upgrade() {
+                            Some(inner) => inner.changed.notify_waiters(),
+                            None => return,
+                        }
+                    }
+                }
+            });
+            if client
+                .batch_execute(&format!("LISTEN {CHANNEL}"))
+                .await
+                .is_ok()
+            {
+                // Whatever committed while no one listened is in the outbox.
+                match inner.upgrade() {
+                    Some(inner) => inner.changed.notify_waiters(),
+                    None => return,
+                }
+                let _ = driver.await;
+            } else {
+                driver.abort();
+            }
+        }
+        if inner.strong_count() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn read_machine<M>(
+    transaction: &Transaction<'_>,
+    id: &str,
+    for_update: bool,
+) -> StoreResult<Option<Stored<M>>, M>
+where
+    M: StateMachine + DeserializeOwned,
+{
+    let sql = if for_update {
+        "SELECT id, kind, state, version, fingerprint, updated_at
+           FROM statewright_machines WHERE machine = $1 AND id = $2 FOR UPDATE"
+    } else {
+        "SELECT id, kind, state, version, fingerprint, updated_at
+           FROM statewright_machines WHERE machine = $1 AND id = $2"
+    };
+    let statement = transaction.prepare_cached(sql).await.map_err(backend)?;
+    let found = transaction
+        .query_opt(&statement, &[&M::NAME, &id])
+        .await
+        .map_err(backend)?;
+    found
+        .map(|found| row::decode_machine(machine_row(&found)))
+        .transpose()
+}
+
+fn machine_row(found: &tokio_postgres::Row) -> Row {
+    Row {
+        id: found.get(0),
+        kind: found.get(1),
+        state: found.get(2),
+        version: found.get(3),
+        fingerprint: found.get(4),
+        at: found.get(5),
+    }
+}
+
+fn expect_version<K>(id: &str, expected: u64, actual: u64) -> Result<(), StoreError<K>> {
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(StoreError::Stale {
+            id: id.to_owned(),
+            expected,
+            actual,
+        })
+    }
+}
+
+impl<M> Store<M> for PostgresStore<M>
+where
+    M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
+{
+    async fn insert(&self, id: &str, state: &M) -> StoreResult<Stored<M>, M> {
+        let encoded = row::encode(state, id)?;
+        let now = SystemTime::now();
+        let client = self.inner.pool.get().await.map_err(backend)?;
+        let (kind, fingerprint, at) = (
+            state.kind().to_string(),
+            row::fingerprint::<M>(),
+            row::nanos(now),
+        );
+        let inserted = client
+            .execute(
+                "INSERT INTO statewright_machines (machine, id, kind, state, version, fingerprint, updated_at)
+                 VALUES ($1, $2, $3, $4, 0, $5, $6)",
+                &[&M::NAME, &id, &kind, &encoded, &fingerprint, &at],
+            )
+            .await;
+        match inserted {
+            Ok(_) => Ok(Stored {
+                id: id.to_owned(),
+                state: state.clone(),
+                version: 0,
+                updated_at: now,
+            }),
+            Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                Err(StoreError::AlreadyExists { id: id.to_owned() })
+            }
+            Err(error) => Err(backend(error)),
+        }
+    }
+
+    async fn get(&self, id: &str) -> StoreResult<Option<Stored<M>>, M> {
+        let mut client = self.inner.pool.get().await.map_err(backend)?;
+        let transaction = client.transaction().await.map_err(backend)?;
+        read_machine(&transaction, id, false).await
+    }
+
+    async fn transition(
+        &self,
+        id: &str,
+        expected_version: u64,
+        next: M,
+    ) -> StoreResult<Stored<M>, M> {
+        self.change(id, Step::Transition, move |_, version| {
+            expect_version(id, expected_version, version).map(|()| next)
+        })
+        .await
+    }
+
+    async fn update(&self, id: &str, expected_version: u64, next: M) -> StoreResult<Stored<M>, M> {
+        self.change(id, Step::Update, move |_, version| {
+            expect_version(id, expected_version, version).map(|()| next)
+        })
+        .await
+    }
+
+    async fn transition_from(
+        &self,
+        id: &str,
+        expected_kind: KindOf<M>,
+        next: M,
+    ) -> StoreResult<Stored<M>, M> {
+        self.change(id, Step::Transition, move |current, _| {
+            let actual = current.kind();
+            if actual == expected_kind {
+                Ok(next)
+            } else {
+                Err(StoreError::WrongState {
+                    id: id.to_owned(),
+                    expected: expected_kind,
+                    actual,
+                })
+            }
+        })
+        .await
+    }
+
+    async fn fire(
+        &self,
+        id: &str,
+        expected_version: u64,
+        event: M::Event,
+    ) -> StoreResult<Stored<M>, M>
+    where
+        M: Fire,
+    {
+        self.change(id, Step::Transition, move |current, version| {
+            expect_version(id, expected_version, version)?;
+            let mut next = current.clone();
+            next.fire(event).map_err(StoreError::NotAccepted)?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn list(&self, kind: KindOf<M>) -> StoreResult<Vec<Stored<M>>, M> {
+        let client = self.inner.pool.get().await.map_err(backend)?;
+        let kind = kind.to_string();
+        let statement = client
+            .prepare_cached(
+                "SELECT id, kind, state, version, fingerprint, updated_at
+                   FROM statewright_machines WHERE machine = $1 AND kind = $2 ORDER BY id",
+            )
+            .await
+            .map_err(backend)?;
+        let rows = client
+            .query(&statement, &[&M::NAME, &kind])
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|found| row::decode_machine(machine_row(found)))
+            .collect()
+    }
+
+    async fn changes_since(&self, position: u64, limit: usize) -> StoreResult<Vec<Change<M>>, M> {
+        let client = self.inner.pool.get().await.map_err(backend)?;
+        let statement = client
+            .prepare_cached(
+                "SELECT position, id, version, from_kind, state, fingerprint, at
+                   FROM statewright_outbox WHERE machine = $1 AND position > $2
+                  ORDER BY position LIMIT $3",
+            )
+            .await
+            .map_err(backend)?;
+        let (after, limit) = (
+            row::to_i64(position),
+            i64::try_from(limit).unwrap_or(i64::MAX),
+        );
+        let rows = client
+            .query(&statement, &[&M::NAME, &after, &limit])
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|found| {
+                row::decode_change(
+                    found.get(0),
+                    Row {
+                        id: found.get(1),
+                        version: found.get(2),
+                        kind: found.get(3),
+                        state: found.get(4),
+                        fingerprint: found.get(5),
+                        at: found.get(6),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    async fn last_position(&self) -> StoreResult<u64, M> {
+        let client = self.inner.pool.get().await.map_err(backend)?;
+        let last: i64 = client
+            .query_one(
+                "SELECT COALESCE(MAX(position), 0) FROM statewright_outbox WHERE machine = $1",
+                &[&M::NAME],
+            )
+            .await
+            .map_err(backend)?
+            .get(0);
+        Ok(row::to_u64(last))
+    }
+
+    async fn wait_for_changes(&self, position: u64) {
+        self.ensure_listener();
+        let notified = self.inner.changed.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        // A commit between the caller's read and the line above woke no one.
+        if self.last_position().await.is_ok_and(|last| last > position) {
+            return;
+        }
+        let _ = tokio::time::timeout(POLL, notified).await;
+    }
+}

@@ -1,0 +1,374 @@
+//! The store contract, as test bodies generic over the backend: every
+//! backend's test file runs each of them.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use statewright::state_machine;
+use statewright::store::{Store, StoreError};
+
+use crate::support::within;
+
+#[state_machine]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Worker {
+    #[initial]
+    #[on(start => Working)]
+    Assigned,
+    #[on(submit => InReview, conflict => Conflicted)]
+    Working,
+    #[on(resolve => InReview)]
+    #[to(Working)]
+    Conflicted,
+    #[on(approve => Approved, rework => Working)]
+    InReview,
+    #[on(complete => Completed, rework => Working)]
+    Approved,
+    #[terminal]
+    Completed,
+    #[from_any(fail)]
+    #[on(retry => Assigned)]
+    Failed { reason: String },
+}
+
+pub(crate) mod next_release {
+    use super::state_machine;
+
+    /// The same machine with one more edge: another table.
+    #[state_machine]
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub(crate) enum Worker {
+        #[initial]
+        #[on(start => Working, skip => Completed)]
+        Assigned,
+        #[on(submit => InReview, conflict => Conflicted)]
+        Working,
+        #[on(resolve => InReview)]
+        #[to(Working)]
+        Conflicted,
+        #[on(approve => Approved, rework => Working)]
+        InReview,
+        #[on(complete => Completed, rework => Working)]
+        Approved,
+        #[terminal]
+        Completed,
+        #[from_any(fail)]
+        #[on(retry => Assigned)]
+        Failed { reason: String },
+    }
+}
+
+pub(crate) type Error = StoreError<WorkerKind>;
+
+/// The states a worker cycles through: `Assigned -> Working -> InReview -> Working -> ..`
+pub(crate) fn next_in_cycle(state: &Worker) -> Worker {
+    match state {
+        Worker::Assigned | Worker::InReview => Worker::Working,
+        _ => Worker::InReview,
+    }
+}
+
+/// Insert, get, list, and the errors of unknown and duplicate ids.
+pub(crate) async fn basics<S: Store<Worker>>(store: S) {
+    let stored = store.insert("w1", &Worker::Assigned).await.unwrap();
+    assert_eq!(
+        (stored.version, stored.state.clone()),
+        (0, Worker::Assigned)
+    );
+    store.insert("w2", &Worker::Working).await.unwrap();
+    assert!(matches!(
+        store.insert("w1", &Worker::Working).await,
+        Err(Error::AlreadyExists { id }) if id == "w1"
+    ));
+    assert_eq!(store.get("w1").await.unwrap(), Some(stored));
+    assert_eq!(store.get("nobody").await.unwrap(), None);
+    assert!(matches!(
+        store.transition("nobody", 0, Worker::Working).await,
+        Err(Error::NotFound { id }) if id == "nobody"
+    ));
+    let assigned = store.list(WorkerKind::Assigned).await.unwrap();
+    assert_eq!(
+        assigned.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["w1"]
+    );
+    assert!(store.list(WorkerKind::Completed).await.unwrap().is_empty());
+    assert!(
+        store.changes_since(0, 10).await.unwrap().is_empty(),
+        "inserts are not transitions"
+    );
+}
+
+/// An illegal transition (or an event not accepted) changes nothing.
+pub(crate) async fn illegal<S: Store<Worker>>(store: S) {
+    store.insert("w", &Worker::Assigned).await.unwrap();
+    let error = store
+        .transition("w", 0, Worker::Completed)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "illegal transition in `Worker`: `Assigned` -> `Completed` (allowed: `Working`, `Failed`)"
+    );
+    let error = store.fire("w", 0, WorkerEvent::Approve).await.unwrap_err();
+    assert!(matches!(error, Error::NotAccepted(_)), "{error}");
+    assert_eq!(store.get("w").await.unwrap().unwrap().version, 0);
+    assert!(store.changes_since(0, 10).await.unwrap().is_empty());
+    let fired = store.fire("w", 0, WorkerEvent::Start).await.unwrap();
+    assert_eq!((fired.state, fired.version), (Worker::Working, 1));
+}
+
+/// Writers that race on one machine through `stores` (all on one database):
+/// each round, every writer tries to move it from the version it read.
+pub(crate) async fn race<S: Store<Worker>>(stores: Vec<S>, rounds: u64) -> (usize, usize) {
+    let (wins, stale) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    for round in 0..rounds {
+        let mut writers = Vec::new();
+        for store in &stores {
+            for _ in 0..4 {
+                let (store, wins, stale) = (store.clone(), Arc::clone(&wins), Arc::clone(&stale));
+                writers.push(tokio::spawn(async move {
+                    let current = store.get("m").await.unwrap().unwrap();
+                    assert!(current.version >= round);
+                    match store
+                        .transition("m", current.version, next_in_cycle(&current.state))
+                        .await
+                    {
+                        Ok(moved) => {
+                            assert_eq!(moved.version, current.version + 1);
+                            wins.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(Error::Stale {
+                            expected, actual, ..
+                        }) => {
+                            assert_eq!(expected, current.version);
+                            assert!(actual > expected, "{actual} <= {expected}");
+                            stale.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(other) => panic!("unexpected: {other}"),
+                    }
+                }));
+            }
+        }
+        for writer in writers {
+            within(writer).await.unwrap();
+        }
+    }
+    (wins.load(Ordering::Relaxed), stale.load(Ordering::Relaxed))
+}
+
+/// Exactly the committed transitions are in the outbox, in commit order:
+/// versions 1..=n of machine `m`, positions rising, each `from` the kind of
+/// the change before it.
+pub(crate) async fn assert_outbox_is_the_history<S: Store<Worker>>(store: &S, commits: u64) {
+    let changes = store.changes_since(0, 100_000).await.unwrap();
+    assert_eq!(changes.len() as u64, commits, "one outbox row per commit");
+    let mut previous = WorkerKind::Assigned;
+    for (index, change) in changes.iter().enumerate() {
+        assert_eq!(change.version, index as u64 + 1, "commit order");
+        assert_eq!(
+            change.from, previous,
+            "each change starts where the last ended"
+        );
+        previous = change.to.kind();
+        if index > 0 {
+            assert!(change.position > changes[index - 1].position);
+        }
+    }
+    let stored = store.get("m").await.unwrap().unwrap();
+    assert_eq!(stored.version, commits);
+    assert_eq!(stored.state.kind(), previous);
+}
+
+/// A cycle lets a kind check lose a change, but not the version check.
+pub(crate) async fn cycle<S: Store<Worker>>(store: S) {
+    store.insert("w", &Worker::Working).await.unwrap();
+    // A slow writer reads the machine: Working at version 0.
+    let seen = store.get("w").await.unwrap().unwrap();
+    // Meanwhile it goes to review and back: Working again, at version 2.
+    store.transition("w", 0, Worker::InReview).await.unwrap();
+    store.transition("w", 1, Worker::Working).await.unwrap();
+    // The version check refuses the slow writer.
+    let error = store
+        .transition("w", seen.version, Worker::Conflicted)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Stale {
+                expected: 0,
+                actual: 2,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    // The kind check lets it through, over two changes it never saw.
+    let overwritten = store
+        .transition_from("w", seen.state.kind(), Worker::Conflicted)
+        .await
+        .unwrap();
+    assert_eq!(overwritten.version, 3);
+    let error = store
+        .transition_from("w", WorkerKind::Working, Worker::InReview)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::WrongState {
+                expected: WorkerKind::Working,
+                actual: WorkerKind::Conflicted,
+                ..
+            }
+        ),
+        "{error}"
+    );
+}
+
+/// After the backend's test edited rows `state`, `kind` and `fingerprint`
+/// into garbage and another table wrote `newer`: each is a decode error,
+/// and nothing changed.
+pub(crate) async fn assert_decode_errors<S: Store<Worker>>(store: S) {
+    for id in ["state", "kind", "fingerprint", "newer"] {
+        let error = store.get(id).await.unwrap_err();
+        assert!(
+            matches!(&error, Error::Decode { id: row, .. } if row == id),
+            "{id}: {error}"
+        );
+        let error = store.transition(id, 0, Worker::InReview).await.unwrap_err();
+        assert!(matches!(error, Error::Decode { .. }), "{id}: {error}");
+    }
+    let error = store.get("newer").await.unwrap_err();
+    assert!(
+        error.to_string().contains("written under another table"),
+        "{error}"
+    );
+    // A bad row in a list is an error too, never a skipped or wrong machine.
+    assert!(matches!(
+        store.list(WorkerKind::Working).await,
+        Err(Error::Decode { .. })
+    ));
+    // Nothing changed.
+    assert!(store.changes_since(0, 10).await.unwrap().is_empty());
+    assert_eq!(store.get("fine").await.unwrap().unwrap().version, 0);
+}
+
+/// Subscribers see every change committed through another store on the
+/// same database, once, in order.
+pub(crate) async fn subscribers<S: Store<Worker>>(watcher_store: S, writer: S) {
+    writer.insert("a", &Worker::Assigned).await.unwrap();
+    writer.insert("b", &Worker::Assigned).await.unwrap();
+    let mut all = watcher_store.subscribe().await.unwrap();
+    let mut only_b = watcher_store.watch("b").await.unwrap();
+    for version in 0..10 {
+        for id in ["a", "b"] {
+            let current = writer.get(id).await.unwrap().unwrap();
+            assert_eq!(current.version, version);
+            writer
+                .transition(id, version, next_in_cycle(&current.state))
+                .await
+                .unwrap();
+        }
+    }
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        let change = within(all.next()).await.unwrap();
+        seen.push((change.id.clone(), change.version));
+    }
+    let expected: Vec<_> = (1..=10)
+        .flat_map(|version| [("a".to_owned(), version), ("b".to_owned(), version)])
+        .collect();
+    assert_eq!(seen, expected);
+    for version in 1..=10 {
+        let change = within(only_b.next()).await.unwrap();
+        assert_eq!((change.id.as_str(), change.version), ("b", version));
+    }
+}
+
+/// Moves machine `m` along the cycle with compare-and-set until it reached
+/// version `until`; returns how many of its moves won.
+pub(crate) async fn cycle_until<S: Store<Worker>>(store: S, until: u64) -> u64 {
+    let mut wins = 0;
+    loop {
+        let current = store.get("m").await.unwrap().unwrap();
+        if current.version >= until {
+            return wins;
+        }
+        match store
+            .transition("m", current.version, next_in_cycle(&current.state))
+            .await
+        {
+            Ok(_) => wins += 1,
+            Err(Error::Stale { .. }) => {}
+            Err(other) => panic!("unexpected: {other}"),
+        }
+    }
+}
+
+/// Hand edits that break rows `state`, `kind` and `fingerprint` (the same
+/// SQL on every backend).
+pub(crate) const GARBAGE: [&str; 3] = [
+    "UPDATE statewright_machines SET state = '{\"Nope\":1}' WHERE id = 'state'",
+    "UPDATE statewright_machines SET kind = 'Completed' WHERE id = 'kind'",
+    "UPDATE statewright_machines SET fingerprint = 42 WHERE id = 'fingerprint'",
+];
+
+/// Inserts machine `m`, races `stores` on it for `rounds`, and checks the
+/// outbox through `reader`.
+pub(crate) async fn race_from_start<S: Store<Worker>>(stores: Vec<S>, rounds: u64, reader: &S) {
+    reader.insert("m", &Worker::Assigned).await.unwrap();
+    let writers = stores.len() * 4;
+    let (wins, stale) = race(stores, rounds).await;
+    assert_eq!(wins + stale, writers * rounds as usize);
+    assert!(wins >= rounds as usize, "at least one winner per round");
+    assert_outbox_is_the_history(reader, wins as u64).await;
+}
+
+/// Three child processes (this test binary, run with `configure`'s
+/// arguments) cycle machine `m` to version `until` against `store`'s
+/// database: every version is won by exactly one of them.
+pub(crate) async fn race_in_processes<S: Store<Worker>>(
+    store: &S,
+    until: u64,
+    configure: impl Fn(&mut std::process::Command),
+) {
+    store.insert("m", &Worker::Assigned).await.unwrap();
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+            command
+                .args(["--nocapture", "--test-threads=1"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            configure(&mut command);
+            command.spawn().unwrap()
+        })
+        .collect();
+    let mut wins = 0;
+    for child in children {
+        let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "child failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let count = stdout
+            .lines()
+            .find_map(|line| line.split("child wins: ").nth(1))
+            .unwrap_or_else(|| panic!("no result in:\n{stdout}"));
+        wins += count
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap();
+    }
+    assert_eq!(wins, until, "every version won by exactly one process");
+    assert_outbox_is_the_history(store, until).await;
+}

@@ -1,0 +1,227 @@
+//! The store contract on PostgreSQL, each test in a fresh database of the
+//! server at `STATEWRIGHT_POSTGRES_URL` (`scripts/postgres` starts one).
+//! Without it, this prints how to run them and passes.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use statewright::store::{PostgresStore, Store};
+use tokio_postgres::NoTls;
+
+mod store_contract;
+mod support;
+
+use store_contract::{next_in_cycle, next_release, Worker};
+use support::within;
+
+const URL: &str = "STATEWRIGHT_POSTGRES_URL";
+
+/// A fresh database on the server; returns its URL.
+async fn database(server: &str) -> String {
+    static COUNT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "statewright_{}_{}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin = client(server).await;
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let (base, _) = server.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+async fn client(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+async fn store(url: &str) -> PostgresStore<Worker> {
+    PostgresStore::connect(url).await.unwrap()
+}
+
+async fn basics(url: String) {
+    store_contract::basics(store(&url).await).await;
+}
+
+async fn illegal(url: String) {
+    store_contract::illegal(store(&url).await).await;
+}
+
+async fn cycle(url: String) {
+    store_contract::cycle(store(&url).await).await;
+}
+
+async fn racing_tasks(url: String) {
+    let one = store(&url).await;
+    store_contract::race_from_start(vec![one.clone()], 20, &one).await;
+}
+
+async fn racing_stores(url: String) {
+    let (first, second) = (store(&url).await, store(&url).await);
+    store_contract::race_from_start(vec![first, second.clone()], 15, &second).await;
+}
+
+async fn racing_processes(url: String) {
+    let one = store(&url).await;
+    store_contract::race_in_processes(&one, 60, |command| {
+        command.arg("child").arg(&url);
+    })
+    .await;
+}
+
+async fn decode_errors(url: String) {
+    let one = store(&url).await;
+    for id in ["state", "kind", "fingerprint", "fine"] {
+        one.insert(id, &Worker::Working).await.unwrap();
+    }
+    let newer = PostgresStore::<next_release::Worker>::connect(&url)
+        .await
+        .unwrap();
+    newer
+        .insert("newer", &next_release::Worker::Assigned)
+        .await
+        .unwrap();
+    let edit = client(&url).await;
+    for statement in store_contract::GARBAGE {
+        edit.batch_execute(statement).await.unwrap();
+    }
+    store_contract::assert_decode_errors(one).await;
+}
+
+async fn subscribers(url: String) {
+    store_contract::subscribers(store(&url).await, store(&url).await).await;
+}
+
+/// A watcher whose `LISTEN` connection is killed mid-stream reconnects
+/// and still sees every change exactly once, in order.
+async fn watcher_survives_a_killed_connection(url: String) {
+    let (watcher_store, writer) = (store(&url).await, store(&url).await);
+    writer.insert("w", &Worker::Assigned).await.unwrap();
+    let mut changes = watcher_store.watch("w").await.unwrap();
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let reader = tokio::spawn(async move {
+        loop {
+            let change = changes.next().await.unwrap();
+            if seen_tx.send(change.version).is_err() {
+                return;
+            }
+        }
+    });
+    let admin = client(&url).await;
+    within(async {
+        while listeners(&admin).await.is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let mut received = Vec::new();
+    for version in 0..20 {
+        let current = writer.get("w").await.unwrap().unwrap();
+        writer
+            .transition("w", version, next_in_cycle(&current.state))
+            .await
+            .unwrap();
+        if version == 9 {
+            received.push(within(seen.recv()).await.unwrap());
+            let before = listeners(&admin).await;
+            assert_eq!(before.len(), 1, "one listener to kill");
+            admin
+                .execute("SELECT pg_terminate_backend($1)", &[&before[0]])
+                .await
+                .unwrap();
+            // The listener reconnects on its own: a new backend.
+            within(async {
+                while !listeners(&admin).await.iter().any(|pid| *pid != before[0]) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+            .await;
+        }
+    }
+    while received.len() < 20 {
+        received.push(within(seen.recv()).await.unwrap());
+    }
+    assert_eq!(received, (1..=20).collect::<Vec<u64>>());
+    // Nothing more: a change delivered twice would show up here.
+    let extra = tokio::time::timeout(Duration::from_millis(1500), seen.recv()).await;
+    assert!(extra.is_err(), "a change delivered twice: {extra:?}");
+    reader.abort();
+}
+
+/// The backends of the current database's `LISTEN` connections.
+async fn listeners(admin: &tokio_postgres::Client) -> Vec<i32> {
+    admin
+        .query(
+            "SELECT pid FROM pg_stat_activity
+              WHERE query LIKE 'LISTEN%' AND datname = current_database()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+async fn child(url: String) {
+    let wins = store_contract::cycle_until(store(&url).await, 60).await;
+    println!("child wins: {wins}");
+}
+
+/// A test: given its fresh database's URL.
+type Test = fn(String) -> std::pin::Pin<Box<dyn Future<Output = ()>>>;
+
+fn run<F: Future<Output = ()>>(
+    runtime: &tokio::runtime::Runtime,
+    test: impl FnOnce(String) -> F,
+    url: String,
+) {
+    runtime.block_on(test(url));
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(position) = args.iter().position(|arg| arg == "child") {
+        run(&runtime, child, args[position + 1].clone());
+        return;
+    }
+    let Ok(server) = std::env::var(URL) else {
+        println!(
+            "PostgreSQL store tests skipped: run `scripts/postgres cargo test --test store_postgres` \
+             (it installs and starts a throwaway PostgreSQL)"
+        );
+        return;
+    };
+    let tests: [(&str, Test); 9] = [
+        ("basics", |url| Box::pin(basics(url))),
+        ("illegal", |url| Box::pin(illegal(url))),
+        ("cycle", |url| Box::pin(cycle(url))),
+        ("racing_tasks", |url| Box::pin(racing_tasks(url))),
+        ("racing_stores", |url| Box::pin(racing_stores(url))),
+        ("racing_processes", |url| Box::pin(racing_processes(url))),
+        ("decode_errors", |url| Box::pin(decode_errors(url))),
+        ("subscribers", |url| Box::pin(subscribers(url))),
+        ("watcher_survives_a_killed_connection", |url| {
+            Box::pin(watcher_survives_a_killed_connection(url))
+        }),
+    ];
+    let filter = args.iter().skip(1).find(|arg| !arg.starts_with('-'));
+    for (name, test) in tests {
+        if filter.is_some_and(|filter| !name.contains(filter.as_str())) {
+            continue;
+        }
+        let url = runtime.block_on(database(&server));
+        run(&runtime, test, url);
+        println!("test postgres::{name} ... ok");
+    }
+}
