@@ -9,6 +9,7 @@ use std::time::Duration;
 use statewright::store::{PostgresStore, Store};
 use tokio_postgres::NoTls;
 
+mod durable_contract;
 mod store_contract;
 mod support;
 
@@ -168,6 +169,37 @@ async fn listeners(admin: &tokio_postgres::Client) -> Vec<i32> {
         .collect()
 }
 
+async fn durable_saves_before_the_reply(url: String) {
+    durable_contract::saves_before_the_reply(PostgresStore::connect(&url).await.unwrap()).await;
+}
+
+async fn durable_lost_race(url: String) {
+    durable_contract::lost_race(PostgresStore::connect(&url).await.unwrap()).await;
+}
+
+/// A child process dies between the write and the reply; the next load
+/// sees the write.
+async fn durable_crash_loses_nothing(url: String) {
+    let store = PostgresStore::<durable_contract::Order>::connect(&url)
+        .await
+        .unwrap();
+    store
+        .insert("o", &durable_contract::Order::Open { items: 2 })
+        .await
+        .unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let child = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(exe)
+            .args(["crash", &url])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!child.status.success(), "the child must die mid-event");
+    durable_contract::after_the_crash(store).await;
+}
+
 async fn child(url: String) {
     let wins = store_contract::cycle_until(store(&url).await, 60).await;
     println!("child wins: {wins}");
@@ -195,6 +227,14 @@ fn main() {
         run(&runtime, child, args[position + 1].clone());
         return;
     }
+    if let Some(position) = args.iter().position(|arg| arg == "crash") {
+        let url = args[position + 1].clone();
+        runtime.block_on(async move {
+            let store = PostgresStore::connect(&url).await.unwrap();
+            durable_contract::crash_after_save(store).await;
+        });
+        return;
+    }
     let Ok(server) = std::env::var(URL) else {
         println!(
             "PostgreSQL store tests skipped: run `scripts/postgres cargo test --test store_postgres` \
@@ -202,7 +242,7 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 9] = [
+    let tests: [(&str, Test); 12] = [
         ("basics", |url| Box::pin(basics(url))),
         ("illegal", |url| Box::pin(illegal(url))),
         ("cycle", |url| Box::pin(cycle(url))),
@@ -213,6 +253,13 @@ fn main() {
         ("subscribers", |url| Box::pin(subscribers(url))),
         ("watcher_survives_a_killed_connection", |url| {
             Box::pin(watcher_survives_a_killed_connection(url))
+        }),
+        ("durable_saves_before_the_reply", |url| {
+            Box::pin(durable_saves_before_the_reply(url))
+        }),
+        ("durable_lost_race", |url| Box::pin(durable_lost_race(url))),
+        ("durable_crash_loses_nothing", |url| {
+            Box::pin(durable_crash_loses_nothing(url))
         }),
     ];
     let filter = args.iter().skip(1).find(|arg| !arg.starts_with('-'));

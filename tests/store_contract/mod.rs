@@ -335,6 +335,8 @@ pub(crate) async fn race_in_processes<S: Store<Worker>>(
     configure: impl Fn(&mut std::process::Command),
 ) {
     store.insert("m", &Worker::Assigned).await.unwrap();
+    // This process watches what the others commit.
+    let mut watching = store.watch("m").await.unwrap();
     let children: Vec<_> = (0..3)
         .map(|_| {
             let mut command = std::process::Command::new(std::env::current_exe().unwrap());
@@ -371,4 +373,8 @@ pub(crate) async fn race_in_processes<S: Store<Worker>>(
     }
     assert_eq!(wins, until, "every version won by exactly one process");
     assert_outbox_is_the_history(store, until).await;
+    for version in 1..=until {
+        let change = within(watching.next()).await.unwrap();
+        assert_eq!(change.version, version, "every change seen once, in order");
+    }
 }

@@ -1,0 +1,195 @@
+//! The durable runner's contract, as test bodies generic over the store.
+#![allow(dead_code)]
+
+use statewright::store::Store;
+use statewright::{
+    state_machine, Applied, Cx, Handler, Outcome, Recorder, Runner, RunnerError, Status, Step,
+    Transition,
+};
+
+use crate::support::{within, Log};
+
+#[state_machine]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Order {
+    #[initial]
+    #[to(Paid, Cancelled)]
+    Open { items: u32 },
+    #[to(Shipped)]
+    Paid,
+    #[terminal]
+    Shipped,
+    #[terminal]
+    Cancelled,
+}
+
+#[derive(Debug)]
+pub(crate) enum Command {
+    Add,
+    Pay,
+    Ship,
+}
+
+pub(crate) struct Clerk {
+    log: Log,
+}
+
+impl Handler for Clerk {
+    type State = Order;
+    type Event = Command;
+
+    fn handle(&mut self, state: &Order, command: Command, _: &mut Cx<Self>) -> Step<Order> {
+        match (state, command) {
+            (Order::Open { items }, Command::Add) => Step::update(Order::Open { items: items + 1 }),
+            (Order::Open { .. }, Command::Pay) => Step::to(Order::Paid),
+            (_, Command::Ship) => Step::to(Order::Shipped),
+            _ => Step::reject("not now"),
+        }
+    }
+
+    fn on_enter(&mut self, state: &Order, _: &mut Cx<Self>) {
+        self.log.push(format!("enter {}", state.kind()));
+    }
+
+    fn on_restore(&mut self, state: &Order, _: &mut Cx<Self>) {
+        self.log.push(format!("restore {}", state.kind()));
+    }
+}
+
+pub(crate) fn clerk() -> (Clerk, Log) {
+    let log = Log::default();
+    (Clerk { log: log.clone() }, log)
+}
+
+/// Every accepted step is saved before the reply; refused ones are not.
+pub(crate) async fn saves_before_the_reply<S: Store<Order>>(store: S) {
+    store.insert("o", &Order::Open { items: 0 }).await.unwrap();
+    let (handler, log) = clerk();
+    let order = Runner::load(handler, store.clone(), "o")
+        .await
+        .unwrap()
+        .spawn();
+    let mut transitions = order.subscribe();
+
+    within(order.send(Command::Add)).await.unwrap();
+    let saved = store.get("o").await.unwrap().unwrap();
+    assert_eq!(
+        (saved.state, saved.version),
+        (Order::Open { items: 1 }, 1),
+        "an update is saved"
+    );
+
+    // Refused by the table: nothing is written.
+    let error = within(order.send(Command::Ship)).await.unwrap_err();
+    assert!(matches!(error, RunnerError::Illegal(_)), "{error}");
+    let added = within(order.send(Command::Add)).await.unwrap();
+    assert!(matches!(added, Applied::Transitioned { seq: 2, .. }));
+    assert_eq!(store.get("o").await.unwrap().unwrap().version, 2);
+
+    let applied = within(order.send(Command::Pay)).await.unwrap();
+    assert!(matches!(applied, Applied::Transitioned { seq: 3, .. }));
+    let saved = store.get("o").await.unwrap().unwrap();
+    assert_eq!((saved.state, saved.version), (Order::Paid, 3));
+    assert_eq!(order.snapshot().seq, 3);
+    // Refused by the handler: nothing is written either.
+    let refused = within(order.send(Command::Add)).await.unwrap();
+    assert!(matches!(refused, Applied::Rejected { .. }));
+    assert_eq!(store.get("o").await.unwrap().unwrap().version, 3);
+
+    // A subscriber hears of a change only once the store has it.
+    for _ in 0..3 {
+        let transition = within(transitions.recv()).await.unwrap();
+        let stored = store.get("o").await.unwrap().unwrap().version;
+        assert!(
+            stored >= transition.seq,
+            "broadcast #{} before the write",
+            transition.seq
+        );
+    }
+    // The outbox holds exactly the three saved steps.
+    let changes = store.changes_since(0, 10).await.unwrap();
+    let versions: Vec<u64> = changes.iter().map(|change| change.version).collect();
+    assert_eq!(versions, [1, 2, 3]);
+    // Loading is not an entry.
+    assert_eq!(log.lines()[0], "restore Open");
+    assert_eq!(log.count("enter Open"), 0);
+}
+
+/// A lost race is not applied and ends the run.
+pub(crate) async fn lost_race<S: Store<Order>>(store: S) {
+    store.insert("o", &Order::Open { items: 0 }).await.unwrap();
+    let (handler, _) = clerk();
+    let order = Runner::load(handler, store.clone(), "o")
+        .await
+        .unwrap()
+        .spawn();
+    // Another writer (another process, say) moves the machine.
+    store.transition("o", 0, Order::Cancelled).await.unwrap();
+
+    let error = within(order.send(Command::Pay)).await.unwrap_err();
+    match &error {
+        RunnerError::NotSaved { message } => assert!(
+            message.contains("is at version 1, not 0: another writer moved it first"),
+            "{message}"
+        ),
+        other => panic!("expected NotSaved, got {other}"),
+    }
+    let outcome = within(order.join()).await;
+    assert!(matches!(&outcome, Outcome::Lost { .. }), "{outcome}");
+    let snapshot = order.snapshot();
+    assert_eq!(snapshot.status, Status::Lost);
+    assert_eq!(
+        (snapshot.state, snapshot.seq),
+        (Order::Open { items: 0 }, 0),
+        "not applied"
+    );
+    // The store keeps the other writer's change.
+    assert_eq!(
+        store.get("o").await.unwrap().unwrap().state,
+        Order::Cancelled
+    );
+    assert!(matches!(
+        within(order.send(Command::Add)).await,
+        Err(RunnerError::Finished)
+    ));
+}
+
+/// Kills the process right after a transition is saved, before its reply.
+pub(crate) struct CrashAfterSave;
+
+impl Recorder<Clerk> for CrashAfterSave {
+    fn on_transition(&mut self, _: &Transition<Order>) {
+        std::process::abort();
+    }
+}
+
+/// In a child process: loads order `o` and sends `Pay`; the recorder kills
+/// the process after the write, before the reply.
+pub(crate) async fn crash_after_save<S: Store<Order>>(store: S) {
+    let order = Runner::load(clerk().0, store, "o")
+        .await
+        .unwrap()
+        .recorder(CrashAfterSave)
+        .spawn();
+    let _ = order.send(Command::Pay).await;
+    unreachable!("the recorder aborts the process before the reply");
+}
+
+/// In the parent, after the child died: the next load sees the write.
+pub(crate) async fn after_the_crash<S: Store<Order>>(store: S) {
+    let saved = store.get("o").await.unwrap().unwrap();
+    assert_eq!((saved.state.clone(), saved.version), (Order::Paid, 1));
+    let (handler, log) = clerk();
+    let order = Runner::load(handler, store.clone(), "o")
+        .await
+        .unwrap()
+        .spawn();
+    assert_eq!(order.snapshot().seq, 1);
+    within(order.send(Command::Ship)).await.unwrap();
+    assert_eq!(
+        within(order.join()).await,
+        Outcome::Completed(Order::Shipped)
+    );
+    assert_eq!(store.get("o").await.unwrap().unwrap().version, 2);
+    assert_eq!(log.lines(), ["restore Paid", "enter Shipped"]);
+}
