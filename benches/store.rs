@@ -3,6 +3,8 @@
 //! in the same engine and transaction mode (WAL, `synchronous = FULL`,
 //! `BEGIN IMMEDIATE`, one commit per change); and the durable runner's
 //! round trip against the in-memory runner. Prints medians of 5 runs.
+//! With `STATEWRIGHT_POSTGRES_URL` set (`scripts/postgres cargo bench
+//! --bench store`), the same on PostgreSQL (one transaction per change).
 
 mod support;
 
@@ -10,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, TransactionBehavior};
-use statewright::store::{SqliteStore, Store};
+use statewright::store::{PostgresStore, SqliteStore, Store};
 use statewright::Runner;
 use support::{Adder, Counter, Tick};
 
@@ -104,6 +106,88 @@ fn raw(writers: u32) -> f64 {
 async fn store(writers: u32) -> f64 {
     let path = temp_db("store");
     let store = SqliteStore::<Counter>::open(&path).await.unwrap();
+    let rate = changes_per_second(store, writers).await;
+    remove(&path);
+    rate
+}
+
+async fn pg_client(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// A fresh database on the server at `server`; its URL.
+async fn pg_database(server: &str, name: &str) -> String {
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let admin = pg_client(server).await;
+    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("statewright_bench_{name}_{}_{count}", std::process::id());
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let (base, _) = server.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+/// `writers` connections, each moving its own row with a raw
+/// compare-and-set statement in its own transaction; changes per second.
+async fn raw_pg(server: &str, writers: u32) -> f64 {
+    let url = pg_database(server, "raw").await;
+    let setup = pg_client(&url).await;
+    setup
+        .batch_execute("CREATE TABLE raw (id TEXT PRIMARY KEY, state TEXT, version BIGINT)")
+        .await
+        .unwrap();
+    for writer in 0..writers {
+        setup
+            .execute(
+                "INSERT INTO raw VALUES ($1, '\"Idle\"', 0)",
+                &[&writer.to_string()],
+            )
+            .await
+            .unwrap();
+    }
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..writers)
+        .map(|writer| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let mut client = pg_client(&url).await;
+                let statement = client
+                    .prepare("UPDATE raw SET state = $1, version = version + 1 WHERE id = $2 AND version = $3")
+                    .await
+                    .unwrap();
+                for version in 0..CHANGES {
+                    let transaction = client.transaction().await.unwrap();
+                    let state = format!("{{\"Counting\":{{\"count\":{version}}}}}");
+                    let updated = transaction
+                        .execute(&statement, &[&state, &writer.to_string(), &i64::from(version)])
+                        .await
+                        .unwrap();
+                    assert_eq!(updated, 1);
+                    transaction.commit().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    f64::from(CHANGES * writers) / start.elapsed().as_secs_f64()
+}
+
+/// The same through the PostgreSQL store; changes per second.
+async fn store_pg(server: &str, writers: u32) -> f64 {
+    let url = pg_database(server, "store").await;
+    let store = PostgresStore::<Counter>::connect(&url).await.unwrap();
+    changes_per_second(store, writers).await
+}
+
+async fn changes_per_second<S: Store<Counter>>(store: S, writers: u32) -> f64 {
     for writer in 0..writers {
         store
             .insert(&writer.to_string(), &Counter::Counting { count: 0 })
@@ -128,9 +212,25 @@ async fn store(writers: u32) -> f64 {
     for task in tasks {
         task.await.unwrap();
     }
-    let rate = f64::from(CHANGES * writers) / start.elapsed().as_secs_f64();
-    remove(&path);
-    rate
+    f64::from(CHANGES * writers) / start.elapsed().as_secs_f64()
+}
+
+async fn pg_round_trip(server: String) -> f64 {
+    let url = pg_database(&server, "durable").await;
+    let store = PostgresStore::<Counter>::connect(&url).await.unwrap();
+    store
+        .insert("c", &Counter::Counting { count: 0 })
+        .await
+        .unwrap();
+    let handle = Runner::load(Adder, store, "c").await.unwrap().spawn();
+    let start = Instant::now();
+    for _ in 0..CHANGES {
+        handle.send(Tick::Add).await.unwrap();
+    }
+    let micros = start.elapsed().as_secs_f64() * 1e6 / f64::from(CHANGES);
+    handle.stop().unwrap();
+    handle.join().await;
+    micros
 }
 
 /// Microseconds per `send().await` of an update, durable or not.
@@ -201,4 +301,34 @@ fn main() {
             .collect();
         println!("| {label} | {:.1} |", median(samples));
     }
+    let Ok(server) = std::env::var("STATEWRIGHT_POSTGRES_URL") else {
+        println!("\nPostgreSQL skipped: run `scripts/postgres cargo bench --bench store`");
+        return;
+    };
+    println!("\nPostgreSQL (scripts/postgres: a local throwaway server), {CHANGES} changes per writer, median of {RUNS}");
+    println!("| writers | raw UPDATE .. WHERE version = $n | store `update` | store / raw |");
+    println!("|---:|---:|---:|---:|");
+    for writers in [1, WRITERS] {
+        let (mut raws, mut stores) = (Vec::new(), Vec::new());
+        for _ in 0..RUNS {
+            raws.push(runtime.block_on(raw_pg(&server, writers)));
+            stores.push(runtime.block_on(store_pg(&server, writers)));
+        }
+        let (raw, store) = (median(raws), median(stores));
+        println!(
+            "| {writers} | {raw:.0}/s | {store:.0}/s | {:.2}x |",
+            store / raw
+        );
+    }
+    let samples = (0..RUNS)
+        .map(|_| {
+            runtime
+                .block_on(tokio::spawn(pg_round_trip(server.clone())))
+                .unwrap()
+        })
+        .collect();
+    println!(
+        "\n| durable runner round trip, PostgreSQL | {:.1} µs |",
+        median(samples)
+    );
 }

@@ -233,11 +233,27 @@ where
             row::fingerprint::<M>(),
             row::nanos(now),
         );
+        // One statement, one round trip: the row, then (under the outbox
+        // lock, so positions rise in commit order) the outbox row and the
+        // notification, which is delivered only if this commits.
+        let statement = transaction
+            .prepare_cached(
+                "WITH updated AS (
+                     UPDATE statewright_machines
+                        SET kind = $1, state = $2, version = $3, fingerprint = $4, updated_at = $5
+                      WHERE machine = $6 AND id = $7
+                 ),
+                 locked AS (
+                     SELECT pg_advisory_xact_lock($8), pg_notify($9, $6)
+                 )
+                 INSERT INTO statewright_outbox (machine, id, version, from_kind, state, fingerprint, at)
+                 SELECT $6, $7, $3, $10, $2, $4, $5 FROM locked",
+            )
+            .await
+            .map_err(backend)?;
         transaction
             .execute(
-                "UPDATE statewright_machines
-                    SET kind = $1, state = $2, version = $3, fingerprint = $4, updated_at = $5
-                  WHERE machine = $6 AND id = $7",
+                &statement,
                 &[
                     &to_name,
                     &encoded,
@@ -246,25 +262,11 @@ where
                     &at,
                     &M::NAME,
                     &id,
+                    &OUTBOX_LOCK,
+                    &CHANNEL,
+                    &from_name,
                 ],
             )
-            .await
-            .map_err(backend)?;
-        // Positions in commit order: one writer at a time past this point.
-        transaction
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&OUTBOX_LOCK])
-            .await
-            .map_err(backend)?;
-        transaction
-            .execute(
-                "INSERT INTO statewright_outbox (machine, id, version, from_kind, state, fingerprint, at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[&M::NAME, &id, &version_sql, &from_name, &encoded, &fingerprint, &at],
-            )
-            .await
-            .map_err(backend)?;
-        transaction
-            .execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &M::NAME])
             .await
             .map_err(backend)?;
         transaction.commit().await.map_err(backend)?;
