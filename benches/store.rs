@@ -322,8 +322,9 @@ fn main() {
     }
     let samples = (0..RUNS)
         .map(|_| {
+            let server = server.clone();
             runtime
-                .block_on(tokio::spawn(pg_round_trip(server.clone())))
+                .block_on(async move { tokio::spawn(pg_round_trip(server)).await })
                 .unwrap()
         })
         .collect();

@@ -204,72 +204,85 @@ where
     }
 
     /// The compare-and-set every change goes through (see the type's docs).
+    ///
+    /// Two round trips, pipelined: `BEGIN` with the locking read, then the
+    /// write with `COMMIT` (a failed write turns the `COMMIT` into a
+    /// rollback, so nothing half-done is kept).
     async fn change(
         &self,
         id: &str,
         step: Step,
         decide: impl FnOnce(&M, u64) -> StoreResult<M, M> + Send,
     ) -> StoreResult<Stored<M>, M> {
-        let mut client = self.inner.pool.get().await.map_err(backend)?;
-        let transaction = client.transaction().await.map_err(backend)?;
-        let current = read_machine::<M>(&transaction, id, true)
-            .await?
-            .ok_or_else(|| StoreError::NotFound { id: id.to_owned() })?;
-        let next = decide(&current.state, current.version)?;
-        let (from, to) = (current.state.kind(), next.kind());
-        let allowed = match step {
-            Step::Transition => M::can_transition(from, to),
-            Step::Update => from == to,
+        let pooled = self.inner.pool.get().await.map_err(backend)?;
+        let mut open = OpenTransaction(Some(pooled));
+        let client = open.client();
+        let read = client
+            .prepare_cached(READ_FOR_UPDATE)
+            .await
+            .map_err(backend)?;
+        let write = client.prepare_cached(WRITE).await.map_err(backend)?;
+        let key: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&M::NAME, &id];
+        let (begun, found) =
+            tokio::join!(client.batch_execute("BEGIN"), client.query_opt(&read, &key));
+        begun.map_err(backend)?;
+        let decided = found
+            .map_err(backend)
+            .and_then(|found| {
+                found
+                    .map(|found| row::decode_machine::<M>(machine_row(&found)))
+                    .transpose()
+            })
+            .and_then(|current| {
+                let current = current.ok_or_else(|| StoreError::NotFound { id: id.to_owned() })?;
+                let next = decide(&current.state, current.version)?;
+                let (from, to) = (current.state.kind(), next.kind());
+                let allowed = match step {
+                    Step::Transition => M::can_transition(from, to),
+                    Step::Update => from == to,
+                };
+                if allowed {
+                    Ok((current, next))
+                } else {
+                    Err(StoreError::Illegal(TransitionError::new(from, to)))
+                }
+            });
+        let (current, next) = match decided {
+            Ok(decided) => decided,
+            Err(error) => {
+                client.batch_execute("ROLLBACK").await.map_err(backend)?;
+                open.release();
+                return Err(error);
+            }
         };
-        if !allowed {
-            return Err(StoreError::Illegal(TransitionError::new(from, to)));
-        }
         let version = current.version + 1;
         let encoded = row::encode(&next, id)?;
         let now = SystemTime::now();
-        let (to_name, from_name) = (to.to_string(), from.to_string());
+        let (from_name, to_name) = (current.state.kind().to_string(), next.kind().to_string());
         let (version_sql, fingerprint, at) = (
             row::to_i64(version),
             row::fingerprint::<M>(),
             row::nanos(now),
         );
-        // One statement, one round trip: the row, then (under the outbox
-        // lock, so positions rise in commit order) the outbox row and the
-        // notification, which is delivered only if this commits.
-        let statement = transaction
-            .prepare_cached(
-                "WITH updated AS (
-                     UPDATE statewright_machines
-                        SET kind = $1, state = $2, version = $3, fingerprint = $4, updated_at = $5
-                      WHERE machine = $6 AND id = $7
-                 ),
-                 locked AS (
-                     SELECT pg_advisory_xact_lock($8), pg_notify($9, $6)
-                 )
-                 INSERT INTO statewright_outbox (machine, id, version, from_kind, state, fingerprint, at)
-                 SELECT $6, $7, $3, $10, $2, $4, $5 FROM locked",
-            )
-            .await
-            .map_err(backend)?;
-        transaction
-            .execute(
-                &statement,
-                &[
-                    &to_name,
-                    &encoded,
-                    &version_sql,
-                    &fingerprint,
-                    &at,
-                    &M::NAME,
-                    &id,
-                    &OUTBOX_LOCK,
-                    &CHANNEL,
-                    &from_name,
-                ],
-            )
-            .await
-            .map_err(backend)?;
-        transaction.commit().await.map_err(backend)?;
+        let parameters: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
+            &to_name,
+            &encoded,
+            &version_sql,
+            &fingerprint,
+            &at,
+            &M::NAME,
+            &id,
+            &OUTBOX_LOCK,
+            &CHANNEL,
+            &from_name,
+        ];
+        let (written, committed) = tokio::join!(
+            client.execute(&write, &parameters),
+            client.batch_execute("COMMIT")
+        );
+        written.map_err(backend)?;
+        committed.map_err(backend)?;
+        open.release();
         Ok(Stored {
             id: id.to_owned(),
             state: next,
@@ -330,6 +343,48 @@ async fn listen(inner: Weak<Inner>, config: tokio_postgres::Config) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+const READ_FOR_UPDATE: &str = "SELECT id, kind, state, version, fingerprint, updated_at
+   FROM statewright_machines WHERE machine = $1 AND id = $2 FOR UPDATE";
+
+/// The row, then (under the outbox lock, so positions rise in commit
+/// order) the outbox row and the notification, which is delivered only if
+/// the transaction commits: one statement, one round trip.
+const WRITE: &str = "WITH updated AS (
+     UPDATE statewright_machines
+        SET kind = $1, state = $2, version = $3, fingerprint = $4, updated_at = $5
+      WHERE machine = $6 AND id = $7
+ ),
+ locked AS (
+     SELECT pg_advisory_xact_lock($8), pg_notify($9, $6)
+ )
+ INSERT INTO statewright_outbox (machine, id, version, from_kind, state, fingerprint, at)
+ SELECT $6, $7, $3, $10, $2, $4, $5 FROM locked";
+
+/// A pooled connection inside a transaction this code opened by hand. If
+/// it is dropped before `release` (the caller's future was cancelled, say),
+/// the connection is taken out of the pool and closed, so no one else ever
+/// runs inside the abandoned transaction.
+struct OpenTransaction(Option<deadpool_postgres::Object>);
+
+impl OpenTransaction {
+    fn client(&self) -> &deadpool_postgres::Object {
+        self.0.as_ref().expect("present until released or dropped")
+    }
+
+    /// The transaction is over: the connection goes back to the pool.
+    fn release(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for OpenTransaction {
+    fn drop(&mut self) {
+        if let Some(connection) = self.0.take() {
+            drop(deadpool_postgres::Object::take(connection));
+        }
     }
 }
 
