@@ -5,13 +5,19 @@
 //! and a publisher task reads each committed change from the outbox.
 //!
 //! Run with `cargo run --example worker` (in your own crate, enable the
-//! `sqlite` feature of `statewright`).
+//! `sqlite` feature of `statewright`). `scripts/postgres cargo run --example
+//! worker -- postgres` adds a third part: two OS processes (this program
+//! runs itself again) share one PostgreSQL-backed set of workers and watch
+//! each other's changes.
 
 use std::collections::HashMap;
 use std::fmt::{self, Write};
 
 use statewright::state_machine;
-use statewright::store::{SqliteStore, Store, StoreError};
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+
+use statewright::store::{PostgresStore, SqliteStore, Store, StoreError};
 
 /// A worker assigned to one task.
 #[state_machine]
@@ -222,13 +228,110 @@ async fn store_demo_on(path: &std::path::Path) -> Result<Vec<String>, Box<dyn st
     Ok(log)
 }
 
+type AnyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Moves worker `mine` (start, submit) and reports the two changes of
+/// `theirs`, which the other process makes, as this one sees them.
+async fn share(
+    store: &PostgresStore<Worker>,
+    who: &str,
+    mine: &str,
+    theirs: &str,
+    watching: &mut statewright::store::Changes<Worker, PostgresStore<Worker>>,
+) -> Result<(), AnyError> {
+    store.fire(mine, 0, WorkerEvent::Start).await?;
+    store.fire(mine, 1, WorkerEvent::Submit).await?;
+    for _ in 0..2 {
+        let change = watching.next().await?;
+        println!(
+            "{who} sees {theirs} v{}: {} -> {}",
+            change.version,
+            change.from,
+            change.to.kind()
+        );
+    }
+    Ok(())
+}
+
+/// The first process: creates both workers, starts the second process, and
+/// each moves its own worker while watching the other's.
+async fn two_processes(url: &str) -> Result<(), AnyError> {
+    let store = PostgresStore::<Worker>::connect(url).await?;
+    let run = std::process::id();
+    let (mine, theirs) = (format!("first-{run}"), format!("second-{run}"));
+    store.insert(&mine, &Worker::Assigned).await?;
+    store.insert(&theirs, &Worker::Assigned).await?;
+    let mut watching = store.watch(&theirs).await?;
+    let mut second = Command::new(std::env::current_exe()?)
+        .args(["postgres-second", url, &theirs, &mine])
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let output = second.stdout.take().ok_or("no stdout")?;
+    // Its lines, echoed; the first says it is watching.
+    let (ready_tx, ready) = tokio::sync::oneshot::channel();
+    let echo = tokio::task::spawn_blocking(move || {
+        let mut ready_tx = Some(ready_tx);
+        for line in std::io::BufReader::new(output)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line == "watching" {
+                if let Some(ready_tx) = ready_tx.take() {
+                    let _ = ready_tx.send(());
+                }
+            } else {
+                println!("{line}");
+            }
+        }
+    });
+    ready.await?;
+    share(&store, "first process", &mine, &theirs, &mut watching).await?;
+    echo.await?;
+    if !tokio::task::spawn_blocking(move || second.wait())
+        .await??
+        .success()
+    {
+        return Err("the second process failed".into());
+    }
+    Ok(())
+}
+
+/// The second process.
+async fn second_process(url: &str, mine: &str, theirs: &str) -> Result<(), AnyError> {
+    let store = PostgresStore::<Worker>::connect(url).await?;
+    let mut watching = store.watch(theirs).await?;
+    println!("watching");
+    share(&store, "second process", mine, theirs, &mut watching).await
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, mode, url, mine, theirs] = args.as_slice() {
+        if mode == "postgres-second" {
+            if let Err(error) = second_process(url, mine, theirs).await {
+                eprintln!("second process failed: {error}");
+                std::process::exit(1);
+            }
+            return;
+        }
+    }
     let mut out = String::new();
     run(&mut out).expect("writing to a String cannot fail");
     print!("{out}");
     if let Err(error) = store_demo().await {
         eprintln!("store demo failed: {error}");
         std::process::exit(1);
+    }
+    if args.get(1).map(String::as_str) == Some("postgres") {
+        let Ok(url) = std::env::var("STATEWRIGHT_POSTGRES_URL") else {
+            eprintln!("set STATEWRIGHT_POSTGRES_URL, or run `scripts/postgres cargo run --example worker -- postgres`");
+            std::process::exit(2);
+        };
+        println!();
+        if let Err(error) = two_processes(&url).await {
+            eprintln!("two processes failed: {error}");
+            std::process::exit(1);
+        }
     }
 }
