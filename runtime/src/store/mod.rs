@@ -18,6 +18,7 @@
 //!   row that no longer decodes, or was written under another table, is
 //!   [`StoreError::Decode`], never a wrong state.
 
+mod cas;
 mod changes;
 mod error;
 #[cfg(feature = "postgres")]

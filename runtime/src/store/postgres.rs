@@ -13,9 +13,10 @@ use tokio::task::AbortHandle;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{AsyncMessage, NoTls};
 
+use super::cas::{self, Decide, Step};
 use super::row::{self, Row};
 use super::{Change, KindOf, Store, StoreError, StoreResult, Stored};
-use crate::{Fire, StateMachine, TransitionError};
+use crate::{Fire, StateMachine};
 
 const SCHEMA_VERSION: i64 = 1;
 
@@ -127,12 +128,6 @@ fn backend<K, E: std::error::Error + Send + Sync + 'static>(error: E) -> StoreEr
     StoreError::Backend(Box::new(error))
 }
 
-#[derive(Clone, Copy)]
-enum Step {
-    Transition,
-    Update,
-}
-
 impl<M> PostgresStore<M>
 where
     M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
@@ -208,12 +203,7 @@ where
     /// Two round trips, pipelined: `BEGIN` with the locking read, then the
     /// write with `COMMIT` (a failed write turns the `COMMIT` into a
     /// rollback, so nothing half-done is kept).
-    async fn change(
-        &self,
-        id: &str,
-        step: Step,
-        decide: impl FnOnce(&M, u64) -> StoreResult<M, M> + Send,
-    ) -> StoreResult<Stored<M>, M> {
+    async fn change(&self, id: &str, step: Step, decide: Decide<M>) -> StoreResult<Stored<M>, M> {
         let pooled = self.inner.pool.get().await.map_err(backend)?;
         let mut open = OpenTransaction(Some(pooled));
         let client = open.client();
@@ -236,16 +226,8 @@ where
             .and_then(|current| {
                 let current = current.ok_or_else(|| StoreError::NotFound { id: id.to_owned() })?;
                 let next = decide(&current.state, current.version)?;
-                let (from, to) = (current.state.kind(), next.kind());
-                let allowed = match step {
-                    Step::Transition => M::can_transition(from, to),
-                    Step::Update => from == to,
-                };
-                if allowed {
-                    Ok((current, next))
-                } else {
-                    Err(StoreError::Illegal(TransitionError::new(from, to)))
-                }
+                cas::check(step, &current.state, &next)?;
+                Ok((current, next))
             });
         let (current, next) = match decided {
             Ok(decided) => decided,
@@ -424,18 +406,6 @@ fn machine_row(found: &tokio_postgres::Row) -> Row {
     }
 }
 
-fn expect_version<K>(id: &str, expected: u64, actual: u64) -> Result<(), StoreError<K>> {
-    if actual == expected {
-        Ok(())
-    } else {
-        Err(StoreError::Stale {
-            id: id.to_owned(),
-            expected,
-            actual,
-        })
-    }
-}
-
 impl<M> Store<M> for PostgresStore<M>
 where
     M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
@@ -482,16 +452,20 @@ where
         expected_version: u64,
         next: M,
     ) -> StoreResult<Stored<M>, M> {
-        self.change(id, Step::Transition, move |_, version| {
-            expect_version(id, expected_version, version).map(|()| next)
-        })
+        self.change(
+            id,
+            Step::Transition,
+            cas::by_version(id, expected_version, next),
+        )
         .await
     }
 
     async fn update(&self, id: &str, expected_version: u64, next: M) -> StoreResult<Stored<M>, M> {
-        self.change(id, Step::Update, move |_, version| {
-            expect_version(id, expected_version, version).map(|()| next)
-        })
+        self.change(
+            id,
+            Step::Update,
+            cas::by_version(id, expected_version, next),
+        )
         .await
     }
 
@@ -501,19 +475,8 @@ where
         expected_kind: KindOf<M>,
         next: M,
     ) -> StoreResult<Stored<M>, M> {
-        self.change(id, Step::Transition, move |current, _| {
-            let actual = current.kind();
-            if actual == expected_kind {
-                Ok(next)
-            } else {
-                Err(StoreError::WrongState {
-                    id: id.to_owned(),
-                    expected: expected_kind,
-                    actual,
-                })
-            }
-        })
-        .await
+        self.change(id, Step::Transition, cas::by_kind(id, expected_kind, next))
+            .await
     }
 
     async fn fire(
@@ -525,12 +488,11 @@ where
     where
         M: Fire,
     {
-        self.change(id, Step::Transition, move |current, version| {
-            expect_version(id, expected_version, version)?;
-            let mut next = current.clone();
-            next.fire(event).map_err(StoreError::NotAccepted)?;
-            Ok(next)
-        })
+        self.change(
+            id,
+            Step::Transition,
+            cas::by_event(id, expected_version, event),
+        )
         .await
     }
 

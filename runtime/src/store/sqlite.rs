@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::{Fire, StateMachine, TransitionError};
+use crate::{Fire, StateMachine};
 use rusqlite::{
     params, Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior,
 };
@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::{Notify, Semaphore};
 
+use super::cas::{self, Decide, Step};
 use super::row::{self, Row};
 use super::{BackendError, Change, KindOf, Store, StoreError, StoreResult, Stored};
 
@@ -190,26 +191,15 @@ where
     /// The compare-and-set every transition goes through: reads the row,
     /// lets `decide` pick the next state, checks the edge, writes the row
     /// and the outbox entry.
-    async fn change(
-        &self,
-        id: &str,
-        step: Step,
-        decide: impl FnOnce(&M, u64) -> StoreResult<M, M> + Send + 'static,
-    ) -> StoreResult<Stored<M>, M> {
+    async fn change(&self, id: &str, step: Step, decide: Decide<M>) -> StoreResult<Stored<M>, M> {
         let id = id.to_owned();
         self.write(move |transaction| {
             let current = read_machine::<M>(transaction, &id)?.ok_or_else(|| StoreError::NotFound {
                 id: id.clone(),
             })?;
             let next = decide(&current.state, current.version)?;
+            cas::check(step, &current.state, &next)?;
             let (from, to) = (current.state.kind(), next.kind());
-            let allowed = match step {
-                Step::Transition => M::can_transition(from, to),
-                Step::Update => from == to,
-            };
-            if !allowed {
-                return Err(StoreError::Illegal(TransitionError::new(from, to)));
-            }
             let version = current.version + 1;
             let encoded = row::encode(&next, &id)?;
             let now = std::time::SystemTime::now();
@@ -260,26 +250,6 @@ where
             })
         })
         .await
-    }
-}
-
-/// What a change is: a transition needs an edge, an update keeps the kind.
-#[derive(Clone, Copy)]
-enum Step {
-    Transition,
-    Update,
-}
-
-/// The version check of `transition`, `update` and `fire`.
-fn expect_version<K>(id: String, expected: u64, actual: u64) -> Result<(), StoreError<K>> {
-    if actual == expected {
-        Ok(())
-    } else {
-        Err(StoreError::Stale {
-            id,
-            expected,
-            actual,
-        })
     }
 }
 
@@ -435,18 +405,20 @@ where
         expected_version: u64,
         next: M,
     ) -> StoreResult<Stored<M>, M> {
-        let owned = id.to_owned();
-        self.change(id, Step::Transition, move |_, version| {
-            expect_version(owned, expected_version, version).map(|()| next)
-        })
+        self.change(
+            id,
+            Step::Transition,
+            cas::by_version(id, expected_version, next),
+        )
         .await
     }
 
     async fn update(&self, id: &str, expected_version: u64, next: M) -> StoreResult<Stored<M>, M> {
-        let owned = id.to_owned();
-        self.change(id, Step::Update, move |_, version| {
-            expect_version(owned, expected_version, version).map(|()| next)
-        })
+        self.change(
+            id,
+            Step::Update,
+            cas::by_version(id, expected_version, next),
+        )
         .await
     }
 
@@ -456,20 +428,8 @@ where
         expected_kind: KindOf<M>,
         next: M,
     ) -> StoreResult<Stored<M>, M> {
-        let owned = id.to_owned();
-        self.change(id, Step::Transition, move |current, _| {
-            let actual = current.kind();
-            if actual == expected_kind {
-                Ok(next)
-            } else {
-                Err(StoreError::WrongState {
-                    id: owned,
-                    expected: expected_kind,
-                    actual,
-                })
-            }
-        })
-        .await
+        self.change(id, Step::Transition, cas::by_kind(id, expected_kind, next))
+            .await
     }
 
     async fn fire(
@@ -481,13 +441,11 @@ where
     where
         M: Fire,
     {
-        let owned = id.to_owned();
-        self.change(id, Step::Transition, move |current, version| {
-            expect_version(owned, expected_version, version)?;
-            let mut next = current.clone();
-            next.fire(event).map_err(StoreError::NotAccepted)?;
-            Ok(next)
-        })
+        self.change(
+            id,
+            Step::Transition,
+            cas::by_event(id, expected_version, event),
+        )
         .await
     }
 
