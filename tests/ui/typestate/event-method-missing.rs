@@ -5,10 +5,10 @@ enum Door {
     #[initial]
     #[on(open => Open)]
     Closed,
-    #[on(close => Closed)]
+    #[on(shut => Closed)]
     Open,
 }
 
 fn main() {
-    let _ = door::Closed.close();
+    let _ = door::Closed.shut();
 }
