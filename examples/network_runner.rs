@@ -31,7 +31,7 @@ const INVOCATIONS_PER_RUN: u32 = 3;
 
 /// One call of the model.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Invocation {
+pub(crate) struct Invocation {
     id: u64,
     run: u64,
     sequence: u32,
@@ -41,7 +41,7 @@ struct Invocation {
 /// Everything a watcher needs, in one value.
 #[state_machine]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-enum Network {
+pub(crate) enum Network {
     /// No active run.
     #[initial]
     #[to(InLockout)]

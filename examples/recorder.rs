@@ -16,7 +16,7 @@ use statewright::{
 /// A council deliberating on one question.
 #[state_machine]
 #[derive(Debug, Clone, PartialEq)]
-enum Council {
+pub(crate) enum Council {
     #[initial]
     #[on(open => Deliberating)]
     Convened,

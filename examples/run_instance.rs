@@ -15,7 +15,7 @@ use statewright::{state_machine, Journal, TransitionError};
 /// Where a run is in its life.
 #[state_machine]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-enum RunState {
+pub(crate) enum RunState {
     /// Waiting for its scheduled time.
     #[initial]
     #[on(due => Ready)]

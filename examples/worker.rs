@@ -22,7 +22,7 @@ use statewright::store::{PostgresStore, SqliteStore, Store, StoreError};
 /// A worker assigned to one task.
 #[state_machine]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-enum Worker {
+pub(crate) enum Worker {
     /// Assigned, not yet picked up.
     #[initial]
     #[on(start => Working)]

@@ -20,7 +20,7 @@ use statewright::{
 /// A workflow of `total` steps.
 #[state_machine]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-enum Workflow {
+pub(crate) enum Workflow {
     #[initial]
     #[on(begin => Running)]
     Pending,

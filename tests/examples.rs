@@ -211,3 +211,49 @@ async fn workflow_pauses_hooks_checkpoints_and_reports_errors_with_context() {
         "nothing ran while paused"
     );
 }
+
+/// Walks every edge of `M`'s table along `paths::edge_cover`, checking
+/// each step against the table.
+fn walk_every_edge<M: statewright::StateMachine>() {
+    let walks = statewright::paths::edge_cover::<M>();
+    let mut taken = std::collections::HashSet::new();
+    for walk in &walks {
+        let mut at = M::INITIAL;
+        for edge in walk {
+            assert_eq!(edge.from, at, "{}: a walk jumps", M::NAME);
+            assert!(
+                M::can_transition(edge.from, edge.to),
+                "{}: no such edge",
+                M::NAME
+            );
+            at = edge.to;
+            taken.insert((edge.from, edge.to, edge.event));
+        }
+    }
+    for edge in M::EDGES {
+        assert!(
+            taken.contains(&(edge.from, edge.to, edge.event)),
+            "{}: {:?} -> {:?} not walked",
+            M::NAME,
+            edge.from,
+            edge.to
+        );
+    }
+}
+
+#[test]
+fn edge_cover_walks_every_edge_of_every_example_machine() {
+    walk_every_edge::<network_runner::Network>();
+    walk_every_edge::<recorder::Council>();
+    walk_every_edge::<run_instance::RunState>();
+    walk_every_edge::<worker::Worker>();
+    walk_every_edge::<workflow::Workflow>();
+    // And a shortest path, for a test that needs one state.
+    let path = statewright::paths::shortest_path::<worker::Worker>(
+        worker::WorkerKind::Assigned,
+        worker::WorkerKind::Completed,
+    )
+    .expect("Completed is reachable");
+    let events: Vec<_> = path.iter().map(|edge| edge.event.unwrap_or("-")).collect();
+    assert_eq!(events, ["start", "submit", "approve", "complete"]);
+}

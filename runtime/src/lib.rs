@@ -9,6 +9,7 @@
 #[doc(hidden)]
 pub mod __private;
 mod machine;
+pub mod paths;
 #[cfg(feature = "runner")]
 pub mod persist;
 #[cfg(feature = "runner")]
