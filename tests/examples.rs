@@ -257,3 +257,45 @@ fn edge_cover_walks_every_edge_of_every_example_machine() {
     let events: Vec<_> = path.iter().map(|edge| edge.event.unwrap_or("-")).collect();
     assert_eq!(events, ["start", "submit", "approve", "complete"]);
 }
+
+/// What `statewright diagram` prints (the CLI reads the source with the
+/// macro's own parser) equals the consts the macro generated, for every
+/// example machine.
+#[test]
+fn the_cli_reads_the_diagrams_the_macro_writes() {
+    let machines = [
+        (
+            "examples/network_runner.rs",
+            network_runner::Network::MERMAID,
+            network_runner::Network::DOT,
+        ),
+        (
+            "examples/recorder.rs",
+            recorder::Council::MERMAID,
+            recorder::Council::DOT,
+        ),
+        (
+            "examples/run_instance.rs",
+            run_instance::RunState::MERMAID,
+            run_instance::RunState::DOT,
+        ),
+        (
+            "examples/worker.rs",
+            worker::Worker::MERMAID,
+            worker::Worker::DOT,
+        ),
+        (
+            "examples/workflow.rs",
+            workflow::Workflow::MERMAID,
+            workflow::Workflow::DOT,
+        ),
+    ];
+    for (file, mermaid, dot) in machines {
+        let source = std::fs::read_to_string(file).unwrap();
+        let found = statewright_codegen::find_machines(&source).unwrap();
+        assert_eq!(found.len(), 1, "{file}");
+        let table = found[0].table.as_ref().expect("no table errors");
+        assert_eq!(table.mermaid, mermaid, "{file}");
+        assert_eq!(table.dot, dot, "{file}");
+    }
+}

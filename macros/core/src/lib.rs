@@ -10,8 +10,11 @@ mod fingerprint;
 mod idents;
 mod model;
 mod parse;
+mod source;
 mod types;
 mod validate;
+
+pub use source::{find_machines, Diagnostic, Found, Table};
 
 use errors::Errors;
 use proc_macro2::TokenStream;
