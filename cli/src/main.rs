@@ -9,6 +9,8 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use statewright_codegen::{find_machines, Diagnostic, Found, Table};
 use statewright_runtime::paths::edge_cover_indices;
 
+mod markdown;
+
 fn command() -> Command {
     let file = || {
         Arg::new("file")
@@ -28,7 +30,26 @@ fn command() -> Command {
         .subcommand(
             Command::new("diagram")
                 .about("Print the state diagram (byte for byte the MERMAID or DOT const)")
-                .arg(file())
+                .arg(
+                    file()
+                        .required(false)
+                        .required_unless_present_any(["check", "update"]),
+                )
+                .arg(
+                    Arg::new("check")
+                        .long("check")
+                        .value_name("MARKDOWN")
+                        .value_parser(clap::value_parser!(PathBuf))
+                        .conflicts_with("update")
+                        .help("fail if a diagram between markers in MARKDOWN is out of date"),
+                )
+                .arg(
+                    Arg::new("update")
+                        .long("update")
+                        .value_name("MARKDOWN")
+                        .value_parser(clap::value_parser!(PathBuf))
+                        .help("rewrite the diagrams between markers in MARKDOWN"),
+                )
                 .arg(machine())
                 .arg(
                     Arg::new("format")
@@ -65,7 +86,7 @@ fn command() -> Command {
 
 /// A failure that stops the command: printed as `error: ..`, exit code 2
 /// (an empty message prints nothing).
-struct Failure(String);
+pub(crate) struct Failure(String);
 
 impl Failure {
     fn quiet() -> Self {
@@ -123,7 +144,7 @@ fn located(path: &Path, diagnostic: &Diagnostic) -> String {
 
 /// Writes to standard output; a closed pipe (`| head`) ends the command
 /// quietly instead of panicking.
-fn out(text: &str) -> Result<(), Failure> {
+pub(crate) fn out(text: &str) -> Result<(), Failure> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     match stdout
@@ -138,16 +159,18 @@ fn out(text: &str) -> Result<(), Failure> {
 
 /// The one machine the command is about: named by `--machine`, or the only one.
 fn one_table(path: &Path, args: &ArgMatches) -> Result<(String, Table), Failure> {
+    table_of(path, args.get_one::<String>("machine").map(String::as_str))
+}
+
+/// The table of machine `machine` in `path`, or of its only machine.
+pub(crate) fn table_of(path: &Path, machine: Option<&str>) -> Result<(String, Table), Failure> {
     let machines = found(path)?;
     let names: Vec<&str> = machines.iter().map(|found| found.name.as_str()).collect();
-    let chosen: Vec<&Found> = match args.get_one::<String>("machine") {
-        Some(name) => machines
-            .iter()
-            .filter(|found| &found.name == name)
-            .collect(),
+    let chosen: Vec<&Found> = match machine {
+        Some(name) => machines.iter().filter(|found| found.name == name).collect(),
         None => machines.iter().collect(),
     };
-    let found = match (chosen.as_slice(), args.get_one::<String>("machine")) {
+    let found = match (chosen.as_slice(), machine) {
         ([one], _) => *one,
         ([], None) => {
             return Err(Failure(format!(
@@ -204,6 +227,12 @@ fn list(names: &[&str]) -> String {
 }
 
 fn diagram(args: &ArgMatches) -> Result<ExitCode, Failure> {
+    if let Some(markdown) = args.get_one::<PathBuf>("check") {
+        return markdown::check(markdown);
+    }
+    if let Some(markdown) = args.get_one::<PathBuf>("update") {
+        return markdown::update(markdown);
+    }
     let path = args
         .get_one::<PathBuf>("file")
         .ok_or_else(|| Failure("no FILE".to_owned()))?;
@@ -268,4 +297,14 @@ fn paths(args: &ArgMatches) -> Result<ExitCode, Failure> {
         out(&format!("{}. {line}\n", number + 1))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap checks the command's definition only when it is used; this
+    /// uses all of it.
+    #[test]
+    fn the_command_is_well_formed() {
+        super::command().debug_assert();
+    }
 }

@@ -162,3 +162,28 @@ fn bad_input_is_an_error_never_a_panic() {
     assert!(text(&output.stdout).starts_with("Big: "));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn diagrams_in_markdown_are_checked_and_updated() {
+    let dir = std::env::temp_dir().join(format!("statewright-md-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(root().join("examples/worker.rs"), dir.join("worker.rs")).unwrap();
+    let markdown = dir.join("doc.md");
+    std::fs::write(
+        &markdown,
+        "# Workers\n\n<!-- statewright diagram worker.rs Worker -->\n```mermaid\nstale\n```\n<!-- /statewright diagram -->\n\nThe end.\n",
+    )
+    .unwrap();
+    let path = markdown.to_str().unwrap();
+    let stale = statewright(&["diagram", "--check", path]);
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(text(&stale.stdout).contains("doc.md:3: diagram out of date"));
+    assert!(statewright(&["diagram", "--update", path]).status.success());
+    let fresh = statewright(&["diagram", "--check", path]);
+    assert!(fresh.status.success(), "{}", text(&fresh.stdout));
+    let written = std::fs::read_to_string(&markdown).unwrap();
+    assert!(written.starts_with("# Workers\n"));
+    assert!(written.contains("```mermaid\nstateDiagram-v2\n    [*] --> Assigned\n"));
+    assert!(written.ends_with("<!-- /statewright diagram -->\n\nThe end.\n"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

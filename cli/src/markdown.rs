@@ -1,0 +1,136 @@
+//! Diagrams kept in Markdown between markers, checked or rewritten:
+//!
+//! ````markdown
+//! <!-- statewright diagram examples/worker.rs Worker -->
+//! ```mermaid
+//! ...
+//! ```
+//! <!-- /statewright diagram -->
+//! ````
+//!
+//! The source path is relative to the Markdown file; the machine name may
+//! be left out when the file has one machine.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::{out, table_of, Failure};
+
+const BEGIN: &str = "<!-- statewright diagram ";
+const END: &str = "<!-- /statewright diagram -->";
+
+/// One marked block: where it is, what it names, what it should hold.
+struct Block {
+    /// 0-based line of the begin marker.
+    line: usize,
+    /// The block as it should be between the markers.
+    expected: String,
+    /// Its lines now (between the markers).
+    actual: std::ops::Range<usize>,
+}
+
+fn blocks(markdown: &Path, text: &str) -> Result<Vec<Block>, Failure> {
+    let lines: Vec<&str> = text.lines().collect();
+    let base = markdown.parent().unwrap_or_else(|| Path::new("."));
+    let mut blocks = Vec::new();
+    let mut index = 0;
+    while index < lines.len() {
+        let Some(spec) = lines[index].trim().strip_prefix(BEGIN) else {
+            index += 1;
+            continue;
+        };
+        let spec = spec.trim_end_matches("-->").trim();
+        let mut words = spec.split_whitespace();
+        let (Some(file), machine) = (words.next(), words.next()) else {
+            return Err(Failure(format!(
+                "{}:{}: a marker without a file",
+                markdown.display(),
+                index + 1
+            )));
+        };
+        let end = lines[index + 1..]
+            .iter()
+            .position(|line| line.trim() == END)
+            .map(|offset| index + 1 + offset)
+            .ok_or_else(|| {
+                Failure(format!(
+                    "{}:{}: no `{END}` after this marker",
+                    markdown.display(),
+                    index + 1
+                ))
+            })?;
+        let (_, table) = table_of(&base.join(file), machine)?;
+        blocks.push(Block {
+            line: index,
+            expected: format!("```mermaid\n{}```", table.mermaid),
+            actual: index + 1..end,
+        });
+        index = end + 1;
+    }
+    Ok(blocks)
+}
+
+fn read(markdown: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(markdown)
+        .map_err(|error| Failure(format!("cannot read {}: {error}", markdown.display())))
+}
+
+/// Exit 1, naming each block, if one is out of date.
+pub(super) fn check(markdown: &Path) -> Result<ExitCode, Failure> {
+    let text = read(markdown)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut stale = 0;
+    let blocks = blocks(markdown, &text)?;
+    for block in &blocks {
+        if lines[block.actual.clone()].join("\n") != block.expected {
+            stale += 1;
+            out(&format!(
+                "{}:{}: diagram out of date; run `statewright diagram --update {}`\n",
+                markdown.display(),
+                block.line + 1,
+                markdown.display()
+            ))?;
+        }
+    }
+    if stale == 0 {
+        out(&format!(
+            "{}: {} diagrams up to date\n",
+            markdown.display(),
+            blocks.len()
+        ))?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// Rewrites every block.
+pub(super) fn update(markdown: &Path) -> Result<ExitCode, Failure> {
+    let text = read(markdown)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let blocks = blocks(markdown, &text)?;
+    let mut result = Vec::new();
+    let mut next = 0;
+    for block in &blocks {
+        result.extend(
+            lines[next..block.actual.start]
+                .iter()
+                .map(|line| (*line).to_owned()),
+        );
+        result.push(block.expected.clone());
+        next = block.actual.end;
+    }
+    result.extend(lines[next..].iter().map(|line| (*line).to_owned()));
+    let mut rewritten = result.join("\n");
+    if text.ends_with('\n') {
+        rewritten.push('\n');
+    }
+    std::fs::write(markdown, rewritten)
+        .map_err(|error| Failure(format!("cannot write {}: {error}", markdown.display())))?;
+    out(&format!(
+        "{}: {} diagrams written\n",
+        markdown.display(),
+        blocks.len()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
