@@ -54,7 +54,7 @@ fn command() -> Command {
                 .arg(
                     Arg::new("format")
                         .long("format")
-                        .value_parser(["mermaid", "dot"])
+                        .value_parser(["mermaid", "dot", "svg"])
                         .default_value("mermaid"),
                 )
                 .arg(
@@ -239,6 +239,7 @@ fn diagram(args: &ArgMatches) -> Result<ExitCode, Failure> {
     let (_, table) = one_table(path, args)?;
     let text = match args.get_one::<String>("format").map(String::as_str) {
         Some("dot") => table.dot,
+        Some("svg") => table.svg + "\n",
         _ => table.mermaid,
     };
     match args.get_one::<PathBuf>("out") {

@@ -66,7 +66,7 @@ pub(crate) fn dot(machine: &Machine) -> String {
 }
 
 /// Doc lines folded into one line; `None` when there are no docs.
-fn note(docs: &[String]) -> Option<String> {
+pub(crate) fn note(docs: &[String]) -> Option<String> {
     let text = docs
         .iter()
         .map(|line| line.trim())

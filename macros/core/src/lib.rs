@@ -11,6 +11,7 @@ mod idents;
 mod model;
 mod parse;
 mod source;
+mod svg;
 mod types;
 mod validate;
 
@@ -33,13 +34,20 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         let machine = model::Machine::from_parse(machine, &mut errors);
         validate::check(&machine, &mut errors);
         if errors.is_empty() {
-            expand::expand(&machine)
+            (expand::expand(&machine), svg::picture_doc(&machine))
         } else {
-            fallback::expand(machine)
+            (fallback::expand(machine), None)
         }
     });
     let errors = errors.finish().err().map(syn::Error::into_compile_error);
-    let mut output = stripped;
+    let (expanded, picture) = match expanded {
+        Some((expanded, picture)) => (Some(expanded), picture),
+        None => (None, None),
+    };
+    let mut output = match picture {
+        Some(picture) => svg::with_doc(stripped, &picture),
+        None => stripped,
+    };
     output.extend(expanded);
     output.extend(errors);
     output

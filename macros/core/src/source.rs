@@ -28,6 +28,8 @@ pub struct Table {
     pub mermaid: String,
     /// `Machine::DOT`, byte for byte.
     pub dot: String,
+    /// The picture the enum's rustdoc shows, as SVG.
+    pub svg: String,
     /// The states, in declaration order.
     pub states: Vec<String>,
     /// The initial state's index.
@@ -176,6 +178,7 @@ fn analyze(args: TokenStream, item: TokenStream, line: usize) -> Found {
     let table = Table {
         mermaid: diagram::mermaid(&machine),
         dot: diagram::dot(&machine),
+        svg: crate::svg::svg(&machine),
         states: machine
             .states
             .iter()
