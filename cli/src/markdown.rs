@@ -9,7 +9,9 @@
 //! ````
 //!
 //! The source path is relative to the Markdown file; the machine name may
-//! be left out when the file has one machine.
+//! be left out when the file has one machine. With `--svg PATH` after them,
+//! the block is an image of the SVG file at PATH (relative to the Markdown
+//! file), and that file is checked or written too.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -27,6 +29,20 @@ struct Block {
     expected: String,
     /// Its lines now (between the markers).
     actual: std::ops::Range<usize>,
+    /// An SVG file the block shows, and what it should hold.
+    picture: Option<(std::path::PathBuf, String)>,
+}
+
+/// The rustdoc picture as a file for an `<img>`: there `color` does not
+/// inherit, so the file picks dark or light text itself.
+fn standalone(svg: &str) -> String {
+    let svg = svg.replacen("style=\"color:inherit;", "style=\"", 1);
+    let style =
+        "<style>svg{color:#24292f}@media (prefers-color-scheme:dark){svg{color:#e6edf3}}</style>";
+    match svg.find('>') {
+        Some(end) => format!("{}{style}{}\n", &svg[..=end], &svg[end + 1..]),
+        None => svg,
+    }
 }
 
 fn blocks(markdown: &Path, text: &str) -> Result<Vec<Block>, Failure> {
@@ -40,8 +56,12 @@ fn blocks(markdown: &Path, text: &str) -> Result<Vec<Block>, Failure> {
             continue;
         };
         let spec = spec.trim_end_matches("-->").trim();
-        let mut words = spec.split_whitespace();
-        let (Some(file), machine) = (words.next(), words.next()) else {
+        let words: Vec<&str> = spec.split_whitespace().collect();
+        let (words, svg_path) = match words.iter().position(|word| *word == "--svg") {
+            Some(at) => (&words[..at], words.get(at + 1).copied()),
+            None => (&words[..], None),
+        };
+        let (Some(&file), machine) = (words.first(), words.get(1).copied()) else {
             return Err(Failure(format!(
                 "{}:{}: a marker without a file",
                 markdown.display(),
@@ -59,11 +79,19 @@ fn blocks(markdown: &Path, text: &str) -> Result<Vec<Block>, Failure> {
                     index + 1
                 ))
             })?;
-        let (_, table) = table_of(&base.join(file), machine)?;
+        let (name, table) = table_of(&base.join(file), machine)?;
+        let (expected, picture) = match svg_path {
+            Some(path) => (
+                format!("![The `{name}` state diagram]({path})"),
+                Some((base.join(path), standalone(&table.svg))),
+            ),
+            None => (format!("```mermaid\n{}```", table.mermaid), None),
+        };
         blocks.push(Block {
             line: index,
-            expected: format!("```mermaid\n{}```", table.mermaid),
+            expected,
             actual: index + 1..end,
+            picture,
         });
         index = end + 1;
     }
@@ -82,7 +110,10 @@ pub(super) fn check(markdown: &Path) -> Result<ExitCode, Failure> {
     let mut stale = 0;
     let blocks = blocks(markdown, &text)?;
     for block in &blocks {
-        if lines[block.actual.clone()].join("\n") != block.expected {
+        let picture_stale = block.picture.as_ref().is_some_and(|(path, svg)| {
+            std::fs::read_to_string(path).ok().as_deref() != Some(svg.as_str())
+        });
+        if picture_stale || lines[block.actual.clone()].join("\n") != block.expected {
             stale += 1;
             out(&format!(
                 "{}:{}: diagram out of date; run `statewright diagram --update {}`\n",
@@ -112,6 +143,15 @@ pub(super) fn update(markdown: &Path) -> Result<ExitCode, Failure> {
     let mut result = Vec::new();
     let mut next = 0;
     for block in &blocks {
+        if let Some((path, svg)) = &block.picture {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|error| {
+                    Failure(format!("cannot create {}: {error}", parent.display()))
+                })?;
+            }
+            std::fs::write(path, svg)
+                .map_err(|error| Failure(format!("cannot write {}: {error}", path.display())))?;
+        }
         result.extend(
             lines[next..block.actual.start]
                 .iter()

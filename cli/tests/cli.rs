@@ -185,5 +185,27 @@ fn diagrams_in_markdown_are_checked_and_updated() {
     assert!(written.starts_with("# Workers\n"));
     assert!(written.contains("```mermaid\nstateDiagram-v2\n    [*] --> Assigned\n"));
     assert!(written.ends_with("<!-- /statewright diagram -->\n\nThe end.\n"));
+
+    // A picture: the block links the SVG file, which is checked too.
+    std::fs::write(
+        &markdown,
+        "<!-- statewright diagram worker.rs --svg pictures/worker.svg -->\n<!-- /statewright diagram -->\n",
+    )
+    .unwrap();
+    assert!(statewright(&["diagram", "--update", path]).status.success());
+    let written = std::fs::read_to_string(&markdown).unwrap();
+    assert!(
+        written.contains("![The `Worker` state diagram](pictures/worker.svg)\n"),
+        "{written}"
+    );
+    let picture = std::fs::read_to_string(dir.join("pictures/worker.svg")).unwrap();
+    assert!(picture.starts_with("<svg ") && picture.contains(">Assigned</text>"));
+    assert!(statewright(&["diagram", "--check", path]).status.success());
+    std::fs::write(dir.join("pictures/worker.svg"), "<svg/>").unwrap();
+    assert_eq!(
+        statewright(&["diagram", "--check", path]).status.code(),
+        Some(1),
+        "a stale picture"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
