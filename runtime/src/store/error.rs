@@ -79,7 +79,16 @@ impl<K: StateKind> Display for StoreError<K> {
             Self::Decode { id, message } => {
                 write!(f, "stored `{machine}` `{id}` does not fit the table: {message}")
             }
-            Self::Backend(error) => write!(f, "store backend failed: {error}"),
+            Self::Backend(error) => {
+                write!(f, "store backend failed: {error}")?;
+                // Drivers often say only "db error" at the top; the cause is below.
+                let mut cause = error.source();
+                while let Some(inner) = cause {
+                    write!(f, ": {inner}")?;
+                    cause = inner.source();
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -165,13 +165,24 @@ where
         Ok(store)
     }
 
+    /// Creates the schema if it is missing. When it exists, no DDL runs:
+    /// `CREATE INDEX IF NOT EXISTS` takes a share lock on its table even
+    /// when the index is there, and that lock deadlocks with a writer that
+    /// holds the outbox and wants the machines table.
     async fn create_schema(&self) -> StoreResult<(), M> {
         let mut client = self.inner.pool.get().await.map_err(backend)?;
+        if let Some(version) = schema_version(&client).await? {
+            return check_schema_version(version);
+        }
         let transaction = client.transaction().await.map_err(backend)?;
         transaction
             .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
             .await
             .map_err(backend)?;
+        // Another process may have created it while this one waited.
+        if let Some(version) = schema_version(&transaction).await? {
+            return check_schema_version(version);
+        }
         transaction.batch_execute(SCHEMA).await.map_err(backend)?;
         let version: Option<i64> = transaction
             .query_one("SELECT MAX(version) FROM statewright_schema", &[])
@@ -286,6 +297,39 @@ where
             let config = self.inner.config.clone();
             *listener = Some(tokio::spawn(listen(inner, config)).abort_handle());
         }
+    }
+}
+
+/// The recorded schema version, or `None` if there is no schema yet.
+async fn schema_version<K: 'static>(
+    client: &impl deadpool_postgres::GenericClient,
+) -> Result<Option<i64>, StoreError<K>> {
+    let exists: Option<String> = client
+        .query_one("SELECT to_regclass('statewright_schema')::text", &[])
+        .await
+        .map_err(backend)?
+        .get(0);
+    if exists.is_none() {
+        return Ok(None);
+    }
+    let version: Option<i64> = client
+        .query_one("SELECT MAX(version) FROM statewright_schema", &[])
+        .await
+        .map_err(backend)?
+        .get(0);
+    Ok(version)
+}
+
+fn check_schema_version<K: 'static>(version: i64) -> Result<(), StoreError<K>> {
+    if version <= SCHEMA_VERSION {
+        Ok(())
+    } else {
+        Err(StoreError::Backend(
+            format!(
+                "the database has schema version {version}; this release knows {SCHEMA_VERSION}"
+            )
+            .into(),
+        ))
     }
 }
 
