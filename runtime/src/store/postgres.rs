@@ -184,28 +184,13 @@ where
             return check_schema_version(version);
         }
         transaction.batch_execute(SCHEMA).await.map_err(backend)?;
-        let version: Option<i64> = transaction
-            .query_one("SELECT MAX(version) FROM statewright_schema", &[])
+        transaction
+            .execute(
+                "INSERT INTO statewright_schema (version) VALUES ($1)",
+                &[&SCHEMA_VERSION],
+            )
             .await
-            .map_err(backend)?
-            .get(0);
-        match version {
-            None => {
-                transaction
-                    .execute(
-                        "INSERT INTO statewright_schema (version) VALUES ($1)",
-                        &[&SCHEMA_VERSION],
-                    )
-                    .await
-                    .map_err(backend)?;
-            }
-            Some(version) if version <= SCHEMA_VERSION => {}
-            Some(version) => {
-                return Err(StoreError::Backend(
-                    format!("the database has schema version {version}; this release knows {SCHEMA_VERSION}").into(),
-                ))
-            }
-        }
+            .map_err(backend)?;
         transaction.commit().await.map_err(backend)
     }
 
