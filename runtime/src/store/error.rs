@@ -101,3 +101,8 @@ impl<K: StateKind> std::error::Error for StoreError<K> {
         }
     }
 }
+
+/// A driver's error as [`StoreError::Backend`].
+pub(crate) fn backend<K, E: std::error::Error + Send + Sync + 'static>(error: E) -> StoreError<K> {
+    StoreError::Backend(Box::new(error))
+}

@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::Notify;
@@ -14,6 +14,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::cas::{self, Decide, Step};
+use super::error::backend;
 use super::row::{self, Row};
 use super::{Change, KindOf, Store, StoreError, StoreResult, Stored};
 use crate::{Fire, StateMachine};
@@ -122,10 +123,6 @@ impl<M> fmt::Debug for PostgresStore<M> {
             .field("hosts", &self.inner.config.get_hosts())
             .finish_non_exhaustive()
     }
-}
-
-fn backend<K, E: std::error::Error + Send + Sync + 'static>(error: E) -> StoreError<K> {
-    StoreError::Backend(Box::new(error))
 }
 
 impl<M> PostgresStore<M>
@@ -357,6 +354,8 @@ async fn listen(inner: Weak<Inner>, config: tokio_postgres::Config) {
     }
 }
 
+const READ: &str = "SELECT id, kind, state, version, fingerprint, updated_at
+   FROM statewright_machines WHERE machine = $1 AND id = $2";
 const READ_FOR_UPDATE: &str = "SELECT id, kind, state, version, fingerprint, updated_at
    FROM statewright_machines WHERE machine = $1 AND id = $2 FOR UPDATE";
 
@@ -399,23 +398,17 @@ impl Drop for OpenTransaction {
     }
 }
 
+/// One machine, read outside any transaction: a single statement is
+/// atomic on its own, and `BEGIN`/`ROLLBACK` would add two round trips.
 async fn read_machine<M>(
-    transaction: &Transaction<'_>,
+    client: &deadpool_postgres::Object,
     id: &str,
-    for_update: bool,
 ) -> StoreResult<Option<Stored<M>>, M>
 where
     M: StateMachine + DeserializeOwned,
 {
-    let sql = if for_update {
-        "SELECT id, kind, state, version, fingerprint, updated_at
-           FROM statewright_machines WHERE machine = $1 AND id = $2 FOR UPDATE"
-    } else {
-        "SELECT id, kind, state, version, fingerprint, updated_at
-           FROM statewright_machines WHERE machine = $1 AND id = $2"
-    };
-    let statement = transaction.prepare_cached(sql).await.map_err(backend)?;
-    let found = transaction
+    let statement = client.prepare_cached(READ).await.map_err(backend)?;
+    let found = client
         .query_opt(&statement, &[&M::NAME, &id])
         .await
         .map_err(backend)?;
@@ -470,9 +463,8 @@ where
     }
 
     async fn get(&self, id: &str) -> StoreResult<Option<Stored<M>>, M> {
-        let mut client = self.inner.pool.get().await.map_err(backend)?;
-        let transaction = client.transaction().await.map_err(backend)?;
-        read_machine(&transaction, id, false).await
+        let client = self.inner.pool.get().await.map_err(backend)?;
+        read_machine(&client, id).await
     }
 
     async fn transition(

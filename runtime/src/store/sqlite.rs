@@ -15,6 +15,7 @@ use serde::Serialize;
 use tokio::sync::{Notify, Semaphore};
 
 use super::cas::{self, Decide, Step};
+use super::error::backend;
 use super::row::{self, Row};
 use super::{BackendError, Change, KindOf, Store, StoreError, StoreResult, Stored};
 
@@ -327,10 +328,6 @@ fn create_schema(connection: &Connection) -> Result<(), BackendError> {
             Err(error)
         }
     }
-}
-
-fn backend<K, E: std::error::Error + Send + Sync + 'static>(error: E) -> StoreError<K> {
-    StoreError::Backend(Box::new(error))
 }
 
 fn read_machine<M>(connection: &Connection, id: &str) -> StoreResult<Option<Stored<M>>, M>
