@@ -79,4 +79,24 @@ mod tests {
             "the fallback stands in for the generated items: {output}"
         );
     }
+
+    #[test]
+    fn the_picture_is_in_the_docs_unless_turned_off() {
+        let item = quote! {
+            /// A door.
+            enum Door {
+                #[initial]
+                #[on(open => Open)]
+                Closed,
+                #[terminal]
+                Open,
+            }
+        };
+        let with = super::expand(quote!(), item.clone()).to_string();
+        let picture = with.find("<svg").expect("a picture");
+        assert!(with.find("A door.").is_some_and(|docs| docs < picture), "the user's docs first");
+        let without = super::expand(quote!(no_picture), item).to_string();
+        assert!(!without.contains("<svg") && !without.contains("compile_error"), "{without}");
+        assert!(without.contains("MERMAID"), "the diagram consts stay");
+    }
 }

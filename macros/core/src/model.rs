@@ -43,6 +43,8 @@ pub(crate) struct Machine {
     pub(crate) has_generics: bool,
     /// Whether unreachable states are allowed.
     pub(crate) allow_unreachable: bool,
+    /// `no_picture`: no SVG picture in the enum's docs.
+    pub(crate) no_picture: bool,
     /// Whether a `#[from_any]` could not be read: any non-terminal state
     /// may then have had an edge the model lacks.
     pub(crate) from_any_lost: bool,
@@ -286,6 +288,7 @@ impl Machine {
             aliases,
             has_generics: input.has_generics,
             allow_unreachable: input.options.allow_unreachable,
+            no_picture: input.options.no_picture,
             from_any_lost: false,
             states,
             edges: Vec::new(),

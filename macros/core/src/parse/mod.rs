@@ -14,7 +14,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Meta, Token};
 
 /// Options of `#[state_machine(..)]`.
-const OPTIONS: [&str; 4] = ["module", "kind", "event", "allow_unreachable"];
+const OPTIONS: [&str; 5] = ["module", "kind", "event", "allow_unreachable", "no_picture"];
 /// Derives that are carried to typestate structs and the event enum.
 const STD_DERIVES: [&str; 8] = [
     "Debug",
@@ -32,6 +32,7 @@ mod kw {
     syn::custom_keyword!(kind);
     syn::custom_keyword!(event);
     syn::custom_keyword!(allow_unreachable);
+    syn::custom_keyword!(no_picture);
 }
 
 /// The enum as written, with our attributes read out.
@@ -72,6 +73,8 @@ pub(crate) struct Options {
     pub(crate) event: Option<Ident>,
     /// `allow_unreachable`: do not require every state to be reachable.
     pub(crate) allow_unreachable: bool,
+    /// `no_picture`: leave the SVG picture out of the enum's docs.
+    pub(crate) no_picture: bool,
 }
 
 /// One variant and its attributes.
@@ -278,13 +281,17 @@ fn parse_options(args: TokenStream, errors: &mut Errors) -> Options {
                 let keyword: kw::allow_unreachable = input.parse()?;
                 options.allow_unreachable = true;
                 once("allow_unreachable", keyword.span, errors);
+            } else if lookahead.peek(kw::no_picture) {
+                let keyword: kw::no_picture = input.parse()?;
+                options.no_picture = true;
+                once("no_picture", keyword.span, errors);
             } else if input.peek(syn::Ident) {
                 let unknown: Ident = input.parse()?;
                 let name = unknown.to_string();
                 return Err(syn::Error::new(
                     unknown.span(),
                     format!(
-                        "unknown option `{name}`; expected one of `module = name`, `kind = Name`, `event = Name`, `allow_unreachable`{}",
+                        "unknown option `{name}`; expected one of `module = name`, `kind = Name`, `event = Name`, `allow_unreachable`, `no_picture`{}",
                         did_you_mean(&name, OPTIONS)
                     ),
                 ));

@@ -1,0 +1,245 @@
+//! The state diagram as an SVG picture, laid out here (no JavaScript, no
+//! fonts or files fetched): the macro puts it into the enum's rustdoc, and
+//! the CLI prints it (`--format svg`).
+//!
+//! Layout: layered, left to right, as Graphviz's `dot` would draw it (see
+//! `layout`). Strokes and text use `currentColor`, so the picture follows
+//! rustdoc's light and dark themes. Initial: a dot and an arrow; terminal: a
+//! double border; doc comments: tooltips.
+
+mod layout;
+mod order;
+#[cfg(test)]
+mod tests;
+
+use core::fmt::Write;
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use quote::quote_spanned;
+
+use crate::diagram::note;
+use crate::model::Machine;
+use layout::{layout, Graph, Rect, LOOP_HEIGHT};
+
+/// XML text: `&`, `<`, `>` and quotes escaped.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(character),
+        }
+    }
+    out
+}
+
+/// The picture, one line of SVG.
+pub(crate) fn svg(machine: &Machine) -> String {
+    let graph = Graph {
+        states: machine
+            .states
+            .iter()
+            .map(|state| state.name.as_str())
+            .collect(),
+        edges: machine
+            .edges
+            .iter()
+            .map(|edge| {
+                let event = edge.event.map(|event| machine.events[event].name.as_str());
+                (edge.from, edge.to, event)
+            })
+            .collect(),
+        initial: machine.initial(),
+    };
+    let drawn = layout(&graph);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"statewright-diagram\" role=\"img\" \
+         aria-label=\"state diagram of {name}\" width=\"{width:.0}\" height=\"{height:.0}\" \
+         viewBox=\"0 0 {width:.0} {height:.0}\" style=\"color:inherit\" \
+         font-family=\"sans-serif\" font-size=\"12\">",
+        name = escape(&machine.name),
+        width = drawn.width,
+        height = drawn.height,
+    );
+    out.push_str(
+        "<defs><marker id=\"sw-arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" \
+         markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0L10,5L0,10z\" fill=\"currentColor\"/></marker></defs>",
+    );
+    let _ = write!(out, "<title>{}</title>", escape(&machine.name));
+    let initial = &drawn.boxes[machine.initial()];
+    let middle = Px(initial.y + initial.height / 2.0);
+    let _ = write!(
+        out,
+        "<circle cx=\"{}\" cy=\"{middle}\" r=\"5\" fill=\"currentColor\"/>\
+         <line x1=\"{}\" y1=\"{middle}\" x2=\"{}\" y2=\"{middle}\" stroke=\"currentColor\" marker-end=\"url(#sw-arrow)\"/>",
+        Px(initial.x - 25.0),
+        Px(initial.x - 20.0),
+        Px(initial.x)
+    );
+    for route in &drawn.routes {
+        let _ = write!(out, "<path d=\"{}\" {EDGE_STYLE}/>", path(&route.points));
+        label(&mut out, route.label.as_ref());
+    }
+    for drawn_loop in &drawn.loops {
+        let place = &drawn.boxes[drawn_loop.state];
+        let (middle, top) = (place.x + place.width / 2.0, place.y);
+        let (high, top) = (Px(top - LOOP_HEIGHT - 4.0), Px(top));
+        let _ = write!(
+            out,
+            "<path d=\"M{},{top}C{},{high} {},{high} {},{top}\" {EDGE_STYLE}/>",
+            Px(middle - 8.0),
+            Px(middle - 22.0),
+            Px(middle + 22.0),
+            Px(middle + 8.0)
+        );
+        label(&mut out, drawn_loop.label.as_ref());
+    }
+    for (index, state) in machine.states.iter().enumerate() {
+        let place = &drawn.boxes[index];
+        let name = escape(&state.name);
+        out.push_str("<g>");
+        match note(&state.docs) {
+            Some(docs) => {
+                let _ = write!(out, "<title>{name}: {}</title>", escape(&docs));
+            }
+            None => {
+                let _ = write!(out, "<title>{name}</title>");
+            }
+        }
+        let _ = write!(
+            out,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"8\" fill=\"none\" stroke=\"currentColor\"/>",
+            Px(place.x),
+            Px(place.y),
+            Px(place.width),
+            Px(place.height)
+        );
+        if state.terminal.is_some() {
+            let _ = write!(
+                out,
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"none\" stroke=\"currentColor\"/>",
+                Px(place.x + 3.0),
+                Px(place.y + 3.0),
+                Px(place.width - 6.0),
+                Px(place.height - 6.0)
+            );
+        }
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" dominant-baseline=\"central\" fill=\"currentColor\">{name}</text></g>",
+            Px(place.x + place.width / 2.0),
+            Px(place.y + place.height / 2.0)
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// A coordinate, to a tenth of a pixel, without a trailing `.0`: the
+/// picture is mostly numbers, and it is inlined in every page that shows it.
+struct Px(f64);
+
+impl core::fmt::Display for Px {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "coordinates are far below 2^53 tenths (and `as` saturates)"
+    )]
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Integer formatting: float formatting with a precision is slow, and
+        // a picture has thousands of numbers.
+        let tenths = (self.0 * 10.0).round() as i64;
+        let sign = if tenths < 0 { "-" } else { "" };
+        let (whole, tenth) = (tenths.unsigned_abs() / 10, tenths.unsigned_abs() % 10);
+        if tenth == 0 {
+            write!(formatter, "{sign}{whole}")
+        } else {
+            write!(formatter, "{sign}{whole}.{tenth}")
+        }
+    }
+}
+
+const EDGE_STYLE: &str =
+    "fill=\"none\" stroke=\"currentColor\" stroke-opacity=\"0.7\" marker-end=\"url(#sw-arrow)\"";
+
+/// SVG path data for a route: straight runs, S-bends between them (both
+/// ends horizontal, so arrows meet the boxes square).
+fn path(points: &[(f64, f64)]) -> String {
+    let mut data = String::new();
+    let _ = write!(data, "M{},{}", Px(points[0].0), Px(points[0].1));
+    // Level stretches (runs, and bends between equal heights) are one line.
+    let mut level_to = None;
+    for (index, pair) in points.windows(2).enumerate() {
+        let ((x1, y1), (x2, y2)) = (pair[0], pair[1]);
+        if index % 2 == 0 || (y2 - y1).abs() < 0.05 {
+            level_to = Some((x2, y2));
+            continue;
+        }
+        if let Some((x, y)) = level_to.take() {
+            let _ = write!(data, "L{},{}", Px(x), Px(y));
+        }
+        let bend = Px(f64::midpoint(x1, x2));
+        let (y1, x2, y2) = (Px(y1), Px(x2), Px(y2));
+        let _ = write!(data, "C{bend},{y1} {bend},{y2} {x2},{y2}");
+    }
+    if let Some((x, y)) = level_to {
+        let _ = write!(data, "L{},{}", Px(x), Px(y));
+    }
+    data
+}
+
+/// An edge's event name, centred in its place.
+fn label(out: &mut String, label: Option<&(Rect, String)>) {
+    if let Some((place, text)) = label {
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"currentColor\" font-size=\"10\">{}</text>",
+            Px(place.x + place.width / 2.0),
+            Px(place.y + place.height - 2.0),
+            escape(text)
+        );
+    }
+}
+
+/// Above this many states the picture would not be readable (and would
+/// weigh on every build): the enum's docs then point to the CLI instead.
+pub(crate) const PICTURE_LIMIT: usize = 60;
+
+/// The doc text that shows the picture in rustdoc, or `None` for a machine
+/// too large to draw readably or declared `no_picture`.
+pub(crate) fn picture_doc(machine: &Machine) -> Option<String> {
+    if machine.no_picture || machine.states.len() > PICTURE_LIMIT {
+        return None;
+    }
+    Some(format!(
+        "<div class=\"statewright-diagram\" style=\"overflow-x:auto\">{}</div>",
+        svg(machine)
+    ))
+}
+
+/// `item` with `#[doc = ""] #[doc = picture]` after its attributes: the
+/// user's docs (and their summary line) come first.
+pub(crate) fn with_doc(item: TokenStream, picture: &str) -> TokenStream {
+    let trees: Vec<TokenTree> = item.into_iter().collect();
+    let mut split = 0;
+    while let (Some(TokenTree::Punct(hash)), Some(TokenTree::Group(group))) =
+        (trees.get(split), trees.get(split + 1))
+    {
+        if hash.as_char() != '#' || group.delimiter() != Delimiter::Bracket {
+            break;
+        }
+        split += 2;
+    }
+    let span = trees
+        .get(split)
+        .map_or_else(Span::call_site, TokenTree::span);
+    let mut output: TokenStream = trees[..split].iter().cloned().collect();
+    output.extend(quote_spanned! {span=> #[doc = ""] #[doc = #picture]});
+    output.extend(trees[split..].iter().cloned());
+    output
+}
