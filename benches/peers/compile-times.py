@@ -29,8 +29,9 @@ def edges(states):
     ]
 
 
-def statewright(states):
-    lines = ["use statewright::state_machine;", "", "#[state_machine]",
+def statewright(states, picture=True):
+    attribute = "#[state_machine]" if picture else "#[state_machine(no_picture)]"
+    lines = ["use statewright::state_machine;", "", attribute,
              "#[derive(Debug, Clone, Copy, PartialEq)]", "pub enum Big {"]
     for i in range(states):
         if i == 0:
@@ -103,6 +104,8 @@ def hand_written(states):
 
 IMPLEMENTATIONS = {
     "statewright": statewright,
+    # The same without the rustdoc picture: what the picture costs.
+    "statewright-no-picture": lambda states: statewright(states, picture=False),
     "hand-written": hand_written,
     "rust-fsm": rust_fsm,
     "statig": statig,

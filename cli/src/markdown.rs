@@ -36,12 +36,11 @@ struct Block {
 /// The rustdoc picture as a file for an `<img>`: there `color` does not
 /// inherit, so the file picks dark or light text itself.
 fn standalone(svg: &str) -> String {
-    let svg = svg.replacen("style=\"color:inherit;", "style=\"", 1);
     let style =
         "<style>svg{color:#24292f}@media (prefers-color-scheme:dark){svg{color:#e6edf3}}</style>";
     match svg.find('>') {
         Some(end) => format!("{}{style}{}\n", &svg[..=end], &svg[end + 1..]),
-        None => svg,
+        None => svg.to_owned(),
     }
 }
 

@@ -94,9 +94,15 @@ mod tests {
         };
         let with = super::expand(quote!(), item.clone()).to_string();
         let picture = with.find("<svg").expect("a picture");
-        assert!(with.find("A door.").is_some_and(|docs| docs < picture), "the user's docs first");
+        assert!(
+            with.find("A door.").is_some_and(|docs| docs < picture),
+            "the user's docs first"
+        );
         let without = super::expand(quote!(no_picture), item).to_string();
-        assert!(!without.contains("<svg") && !without.contains("compile_error"), "{without}");
+        assert!(
+            !without.contains("<svg") && !without.contains("compile_error"),
+            "{without}"
+        );
         assert!(without.contains("MERMAID"), "the diagram consts stay");
     }
 }

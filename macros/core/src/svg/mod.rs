@@ -19,7 +19,7 @@ use quote::quote_spanned;
 
 use crate::diagram::note;
 use crate::model::Machine;
-use layout::{layout, Graph, Rect, LOOP_HEIGHT};
+use layout::{layout, Graph, LOOP_HEIGHT};
 
 /// XML text: `&`, `<`, `>` and quotes escaped.
 pub(crate) fn escape(text: &str) -> String {
@@ -56,35 +56,38 @@ pub(crate) fn svg(machine: &Machine) -> String {
         initial: machine.initial(),
     };
     let drawn = layout(&graph);
+    // Single quotes: the picture becomes a string literal in a `#[doc]`,
+    // where every double quote would need a backslash.
     let mut out = String::new();
     let _ = write!(
         out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"statewright-diagram\" role=\"img\" \
-         aria-label=\"state diagram of {name}\" width=\"{width:.0}\" height=\"{height:.0}\" \
-         viewBox=\"0 0 {width:.0} {height:.0}\" style=\"color:inherit\" \
-         font-family=\"sans-serif\" font-size=\"12\">",
+        "<svg xmlns='http://www.w3.org/2000/svg' class='statewright-diagram' role='img' \
+         aria-label='state diagram of {name}' width='{width}' height='{height}' \
+         viewBox='0 0 {width} {height}' font-family='sans-serif' font-size='12'>\
+         <defs><marker id='sw-arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='7' \
+         markerHeight='7' orient='auto-start-reverse'><path d='M0,0L10,5L0,10z' fill='currentColor'/></marker></defs>\
+         <title>{name}</title>",
         name = escape(&machine.name),
-        width = drawn.width,
-        height = drawn.height,
+        width = Px(drawn.width.ceil()),
+        height = Px(drawn.height.ceil()),
     );
+    // Edges share their style through a group (and follow the theme's
+    // colour through `currentColor`).
     out.push_str(
-        "<defs><marker id=\"sw-arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" \
-         markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0L10,5L0,10z\" fill=\"currentColor\"/></marker></defs>",
+        "<g fill='none' stroke='currentColor' stroke-opacity='0.7' marker-end='url(#sw-arrow)'>",
     );
-    let _ = write!(out, "<title>{}</title>", escape(&machine.name));
     let initial = &drawn.boxes[machine.initial()];
     let middle = Px(initial.y + initial.height / 2.0);
     let _ = write!(
         out,
-        "<circle cx=\"{}\" cy=\"{middle}\" r=\"5\" fill=\"currentColor\"/>\
-         <line x1=\"{}\" y1=\"{middle}\" x2=\"{}\" y2=\"{middle}\" stroke=\"currentColor\" marker-end=\"url(#sw-arrow)\"/>",
+        "<circle cx='{}' cy='{middle}' r='5' fill='currentColor'/>\
+         <path d='M{},{middle}H{}'/>",
         Px(initial.x - 25.0),
         Px(initial.x - 20.0),
         Px(initial.x)
     );
     for route in &drawn.routes {
-        let _ = write!(out, "<path d=\"{}\" {EDGE_STYLE}/>", path(&route.points));
-        label(&mut out, route.label.as_ref());
+        let _ = write!(out, "<path d='{}'/>", path(&route.points));
     }
     for drawn_loop in &drawn.loops {
         let place = &drawn.boxes[drawn_loop.state];
@@ -92,14 +95,28 @@ pub(crate) fn svg(machine: &Machine) -> String {
         let (high, top) = (Px(top - LOOP_HEIGHT - 4.0), Px(top));
         let _ = write!(
             out,
-            "<path d=\"M{},{top}C{},{high} {},{high} {},{top}\" {EDGE_STYLE}/>",
+            "<path d='M{},{top}C{},{high} {},{high} {},{top}'/>",
             Px(middle - 8.0),
             Px(middle - 22.0),
             Px(middle + 22.0),
             Px(middle + 8.0)
         );
-        label(&mut out, drawn_loop.label.as_ref());
     }
+    out.push_str("</g><g text-anchor='middle' fill='currentColor' font-size='10'>");
+    let labels = drawn.routes.iter().map(|route| &route.label);
+    for (place, text) in labels
+        .chain(drawn.loops.iter().map(|drawn| &drawn.label))
+        .flatten()
+    {
+        let _ = write!(
+            out,
+            "<text x='{}' y='{}'>{}</text>",
+            Px(place.x + place.width / 2.0),
+            Px(place.y + place.height - 2.0),
+            escape(text)
+        );
+    }
+    out.push_str("</g><g fill='none' stroke='currentColor'>");
     for (index, state) in machine.states.iter().enumerate() {
         let place = &drawn.boxes[index];
         let name = escape(&state.name);
@@ -114,7 +131,7 @@ pub(crate) fn svg(machine: &Machine) -> String {
         }
         let _ = write!(
             out,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"8\" fill=\"none\" stroke=\"currentColor\"/>",
+            "<rect x='{}' y='{}' width='{}' height='{}' rx='8'/>",
             Px(place.x),
             Px(place.y),
             Px(place.width),
@@ -123,7 +140,7 @@ pub(crate) fn svg(machine: &Machine) -> String {
         if state.terminal.is_some() {
             let _ = write!(
                 out,
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"none\" stroke=\"currentColor\"/>",
+                "<rect x='{}' y='{}' width='{}' height='{}' rx='6'/>",
                 Px(place.x + 3.0),
                 Px(place.y + 3.0),
                 Px(place.width - 6.0),
@@ -132,12 +149,12 @@ pub(crate) fn svg(machine: &Machine) -> String {
         }
         let _ = write!(
             out,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" dominant-baseline=\"central\" fill=\"currentColor\">{name}</text></g>",
+            "<text x='{}' y='{}' text-anchor='middle' dominant-baseline='central' fill='currentColor' stroke='none'>{name}</text></g>",
             Px(place.x + place.width / 2.0),
             Px(place.y + place.height / 2.0)
         );
     }
-    out.push_str("</svg>");
+    out.push_str("</g></svg>");
     out
 }
 
@@ -163,9 +180,6 @@ impl core::fmt::Display for Px {
         }
     }
 }
-
-const EDGE_STYLE: &str =
-    "fill=\"none\" stroke=\"currentColor\" stroke-opacity=\"0.7\" marker-end=\"url(#sw-arrow)\"";
 
 /// SVG path data for a route: straight runs, S-bends between them (both
 /// ends horizontal, so arrows meet the boxes square).
@@ -193,19 +207,6 @@ fn path(points: &[(f64, f64)]) -> String {
     data
 }
 
-/// An edge's event name, centred in its place.
-fn label(out: &mut String, label: Option<&(Rect, String)>) {
-    if let Some((place, text)) = label {
-        let _ = write!(
-            out,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"currentColor\" font-size=\"10\">{}</text>",
-            Px(place.x + place.width / 2.0),
-            Px(place.y + place.height - 2.0),
-            escape(text)
-        );
-    }
-}
-
 /// Above this many states the picture would not be readable (and would
 /// weigh on every build): the enum's docs then point to the CLI instead.
 pub(crate) const PICTURE_LIMIT: usize = 60;
@@ -217,7 +218,7 @@ pub(crate) fn picture_doc(machine: &Machine) -> Option<String> {
         return None;
     }
     Some(format!(
-        "<div class=\"statewright-diagram\" style=\"overflow-x:auto\">{}</div>",
+        "<div class='statewright-diagram' style='overflow-x:auto'>{}</div>",
         svg(machine)
     ))
 }

@@ -12,8 +12,10 @@ pub(super) struct Layered {
 
 /// Barycenter sweeps, alternately left to right and back, each followed by
 /// swaps of neighbours that cross less the other way round; keeps the
-/// order with the fewest crossings seen.
+/// order with the fewest crossings seen, and stops after `PATIENCE` sweeps
+/// that found none fewer.
 const SWEEPS: usize = 12;
+const PATIENCE: usize = 3;
 
 impl Layered {
     /// Each node's place in its column.
@@ -32,6 +34,7 @@ impl Layered {
         let mut position = self.positions();
         let mut best = self.columns.clone();
         let mut fewest = self.crossings();
+        let mut since_better = 0;
         for sweep in 0..SWEEPS {
             if fewest == 0 {
                 break;
@@ -51,6 +54,12 @@ impl Layered {
             if crossings < fewest {
                 fewest = crossings;
                 best.clone_from(&self.columns);
+                since_better = 0;
+            } else {
+                since_better += 1;
+                if since_better == PATIENCE {
+                    break;
+                }
             }
         }
         self.columns = best;
@@ -118,26 +127,54 @@ impl Layered {
         crossings
     }
 
-    /// All crossings between neighbouring columns.
+    /// All crossings between neighbouring columns: for each, the pairs of
+    /// segments whose right ends are in the other order than their left.
     pub(super) fn crossings(&self) -> usize {
         let position = self.positions();
         let mut total = 0;
-        for column in &self.columns {
-            let mut segments: Vec<(usize, usize)> = column
-                .iter()
-                .flat_map(|&node| self.right[node].iter().map(move |&n| (node, n)))
-                .map(|(a, b)| (position[a], position[b]))
-                .collect();
-            segments.sort_unstable();
-            for (index, &(a1, b1)) in segments.iter().enumerate() {
-                total += segments[index + 1..]
-                    .iter()
-                    .filter(|&&(a2, b2)| a2 > a1 && b2 < b1)
-                    .count();
+        let mut segments = Vec::new();
+        let mut seen = Vec::new();
+        for (index, column) in self.columns.iter().enumerate() {
+            segments.clear();
+            for &node in column {
+                segments.extend(
+                    self.right[node]
+                        .iter()
+                        .map(|&n| (position[node], position[n])),
+                );
             }
+            segments.sort_unstable();
+            let next = self.columns.get(index + 1).map_or(0, Vec::len);
+            total += inversions(segments.iter().map(|&(_, end)| end), next, &mut seen);
         }
         total
     }
+}
+
+/// Pairs out of order in `values`, each below `bound`: a Fenwick tree of
+/// the values seen so far counts, for each, those greater before it.
+fn inversions(values: impl Iterator<Item = usize>, bound: usize, tree: &mut Vec<usize>) -> usize {
+    tree.clear();
+    tree.resize(bound + 1, 0);
+    let mut seen = 0;
+    let mut count = 0;
+    for value in values {
+        // How many seen so far are at most `value`.
+        let mut at_most = 0;
+        let mut index = value + 1;
+        while index > 0 {
+            at_most += tree[index];
+            index &= index - 1;
+        }
+        count += seen - at_most;
+        seen += 1;
+        let mut index = value + 1;
+        while index <= bound {
+            tree[index] += 1;
+            index += index & index.wrapping_neg();
+        }
+    }
+    count
 }
 
 /// Least-squares positions for a column: as close to `wanted` as possible,
@@ -191,7 +228,21 @@ fn count_to_usize(count: f64) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::spread;
+    use super::{inversions, spread};
+
+    #[test]
+    fn inversions_counts_pairs_out_of_order() {
+        let count = |values: &[usize]| inversions(values.iter().copied(), 8, &mut Vec::new());
+        assert_eq!(count(&[]), 0);
+        assert_eq!(count(&[1, 2, 2, 3]), 0, "equal values do not cross");
+        assert_eq!(count(&[3, 2, 1]), 3);
+        let values = [4, 1, 3, 1, 0, 2, 7, 0];
+        let expected = (0..values.len())
+            .flat_map(|i| (i + 1..values.len()).map(move |j| (i, j)))
+            .filter(|&(i, j)| values[i] > values[j])
+            .count();
+        assert_eq!(count(&values), expected);
+    }
 
     #[test]
     fn spread_keeps_order_and_gaps_and_is_least_squares() {
