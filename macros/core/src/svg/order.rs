@@ -156,9 +156,8 @@ impl Layered {
 fn inversions(values: impl Iterator<Item = usize>, bound: usize, tree: &mut Vec<usize>) -> usize {
     tree.clear();
     tree.resize(bound + 1, 0);
-    let mut seen = 0;
     let mut count = 0;
-    for value in values {
+    for (seen, value) in values.enumerate() {
         // How many seen so far are at most `value`.
         let mut at_most = 0;
         let mut index = value + 1;
@@ -167,7 +166,6 @@ fn inversions(values: impl Iterator<Item = usize>, bound: usize, tree: &mut Vec<
             index &= index - 1;
         }
         count += seen - at_most;
-        seen += 1;
         let mut index = value + 1;
         while index <= bound {
             tree[index] += 1;
