@@ -9,6 +9,7 @@
 
 mod layout;
 mod order;
+mod place;
 #[cfg(test)]
 mod tests;
 
@@ -19,7 +20,8 @@ use quote::quote_spanned;
 
 use crate::diagram::note;
 use crate::model::Machine;
-use layout::{layout, Graph, LOOP_HEIGHT};
+use layout::Graph;
+use place::{layout, Route, Segment};
 
 /// XML text: `&`, `<`, `>` and quotes escaped.
 pub(crate) fn escape(text: &str) -> String {
@@ -76,37 +78,28 @@ pub(crate) fn svg(machine: &Machine) -> String {
     out.push_str(
         "<g fill='none' stroke='currentColor' stroke-opacity='0.7' marker-end='url(#sw-arrow)'>",
     );
-    let initial = &drawn.boxes[machine.initial()];
-    let middle = Px(initial.y + initial.height / 2.0);
+    let (dot, arrow) = &drawn.start;
     let _ = write!(
         out,
-        "<circle cx='{}' cy='{middle}' r='5' fill='currentColor'/>\
-         <path d='M{},{middle}H{}'/>",
-        Px(initial.x - 25.0),
-        Px(initial.x - 20.0),
-        Px(initial.x)
+        "<circle cx='{}' cy='{}' r='5' fill='currentColor'/>",
+        Px(dot.0),
+        Px(dot.1)
     );
-    for route in &drawn.routes {
-        let _ = write!(out, "<path d='{}'/>", path(&route.points));
-    }
-    for drawn_loop in &drawn.loops {
-        let place = &drawn.boxes[drawn_loop.state];
-        let (middle, top) = (place.x + place.width / 2.0, place.y);
-        let (high, top) = (Px(top - LOOP_HEIGHT - 4.0), Px(top));
-        let _ = write!(
-            out,
-            "<path d='M{},{top}C{},{high} {},{high} {},{top}'/>",
-            Px(middle - 8.0),
-            Px(middle - 22.0),
-            Px(middle + 22.0),
-            Px(middle + 8.0)
-        );
+    let loops = drawn.loops.iter().map(|drawn| &drawn.route);
+    for route in core::iter::once(arrow)
+        .chain(&drawn.routes)
+        .chain(loops.clone())
+    {
+        out.push_str("<path d='");
+        path(&mut out, route);
+        out.push_str("'/>");
     }
     out.push_str("</g><g text-anchor='middle' fill='currentColor' font-size='10'>");
-    let labels = drawn.routes.iter().map(|route| &route.label);
-    for (place, text) in labels
-        .chain(drawn.loops.iter().map(|drawn| &drawn.label))
-        .flatten()
+    for (place, text) in drawn
+        .routes
+        .iter()
+        .chain(loops)
+        .filter_map(|route| route.label.as_ref())
     {
         let _ = write!(
             out,
@@ -181,30 +174,24 @@ impl core::fmt::Display for Px {
     }
 }
 
-/// SVG path data for a route: straight runs, S-bends between them (both
-/// ends horizontal, so arrows meet the boxes square).
-fn path(points: &[(f64, f64)]) -> String {
-    let mut data = String::new();
-    let _ = write!(data, "M{},{}", Px(points[0].0), Px(points[0].1));
-    // Level stretches (runs, and bends between equal heights) are one line.
-    let mut level_to = None;
-    for (index, pair) in points.windows(2).enumerate() {
-        let ((x1, y1), (x2, y2)) = (pair[0], pair[1]);
-        if index % 2 == 0 || (y2 - y1).abs() < 0.05 {
-            level_to = Some((x2, y2));
-            continue;
-        }
-        if let Some((x, y)) = level_to.take() {
-            let _ = write!(data, "L{},{}", Px(x), Px(y));
-        }
-        let bend = Px(f64::midpoint(x1, x2));
-        let (y1, x2, y2) = (Px(y1), Px(x2), Px(y2));
-        let _ = write!(data, "C{bend},{y1} {bend},{y2} {x2},{y2}");
+/// A route as SVG path data.
+fn path(out: &mut String, route: &Route) {
+    let _ = write!(out, "M{},{}", Px(route.start.0), Px(route.start.1));
+    for segment in &route.segments {
+        let _ = match *segment {
+            Segment::Line((x, y)) => write!(out, "L{},{}", Px(x), Px(y)),
+            Segment::Curve((x1, y1), (x2, y2), (x, y)) => write!(
+                out,
+                "C{},{} {},{} {},{}",
+                Px(x1),
+                Px(y1),
+                Px(x2),
+                Px(y2),
+                Px(x),
+                Px(y)
+            ),
+        };
     }
-    if let Some((x, y)) = level_to {
-        let _ = write!(data, "L{},{}", Px(x), Px(y));
-    }
-    data
 }
 
 /// Above this many states the picture would not be readable (and would

@@ -1,16 +1,17 @@
 //! The two optimisations of the layered layout: the order of the nodes
-//! within each column (fewer crossings) and their heights (straighter
-//! edges). Both work on plain indices; `layout` builds the columns.
+//! within each rank (fewer crossings) and their places along it
+//! (straighter edges). Both work on plain indices; `layout` builds the
+//! ranks.
 
-/// The nodes of each column, top to bottom, and who each node is joined to
-/// in the columns left (`left[node]`) and right (`right[node]`) of it.
+/// The nodes of each rank, in order, and who each node is joined to in the
+/// rank before (`before[node]`) and after (`after[node]`) it.
 pub(super) struct Layered {
-    pub(super) columns: Vec<Vec<usize>>,
-    pub(super) left: Vec<Vec<usize>>,
-    pub(super) right: Vec<Vec<usize>>,
+    pub(super) ranks: Vec<Vec<usize>>,
+    pub(super) before: Vec<Vec<usize>>,
+    pub(super) after: Vec<Vec<usize>>,
 }
 
-/// Barycenter sweeps, alternately left to right and back, each followed by
+/// Barycenter sweeps, alternately forwards and back, each followed by
 /// swaps of neighbours that cross less the other way round; keeps the
 /// order with the fewest crossings seen, and stops after `PATIENCE` sweeps
 /// that found none fewer.
@@ -18,42 +19,42 @@ const SWEEPS: usize = 12;
 const PATIENCE: usize = 3;
 
 impl Layered {
-    /// Each node's place in its column.
+    /// Each node's place in its rank.
     fn positions(&self) -> Vec<usize> {
-        let mut position = vec![0; self.left.len()];
-        for column in &self.columns {
-            for (place, &node) in column.iter().enumerate() {
+        let mut position = vec![0; self.before.len()];
+        for rank in &self.ranks {
+            for (place, &node) in rank.iter().enumerate() {
                 position[node] = place;
             }
         }
         position
     }
 
-    /// Reorders the columns to reduce edge crossings.
+    /// Reorders the ranks to reduce edge crossings.
     pub(super) fn reduce_crossings(&mut self) {
         let mut position = self.positions();
-        let mut best = self.columns.clone();
+        let mut best = self.ranks.clone();
         let mut fewest = self.crossings();
         let mut since_better = 0;
         for sweep in 0..SWEEPS {
             if fewest == 0 {
                 break;
             }
-            let rightwards = sweep % 2 == 0;
-            let count = self.columns.len();
-            let order: Vec<usize> = if rightwards {
+            let forwards = sweep % 2 == 0;
+            let count = self.ranks.len();
+            let order: Vec<usize> = if forwards {
                 (1..count).collect()
             } else {
                 (0..count.saturating_sub(1)).rev().collect()
             };
-            for column in order {
-                self.sort_by_barycenter(column, rightwards, &mut position);
+            for rank in order {
+                self.sort_by_barycenter(rank, forwards, &mut position);
             }
             self.transpose(&mut position);
             let crossings = self.crossings();
             if crossings < fewest {
                 fewest = crossings;
-                best.clone_from(&self.columns);
+                best.clone_from(&self.ranks);
                 since_better = 0;
             } else {
                 since_better += 1;
@@ -62,14 +63,14 @@ impl Layered {
                 }
             }
         }
-        self.columns = best;
+        self.ranks = best;
     }
 
-    /// Orders `column` by the mean place of each node's neighbours in the
-    /// column it was reached from; a node with none keeps its place.
-    fn sort_by_barycenter(&mut self, column: usize, rightwards: bool, position: &mut [usize]) {
-        let neighbours = if rightwards { &self.left } else { &self.right };
-        let mut keyed: Vec<(f64, usize, usize)> = self.columns[column]
+    /// Orders `rank` by the mean place of each node's neighbours in the
+    /// rank it was reached from; a node with none keeps its place.
+    fn sort_by_barycenter(&mut self, rank: usize, forwards: bool, position: &mut [usize]) {
+        let neighbours = if forwards { &self.before } else { &self.after };
+        let mut keyed: Vec<(f64, usize, usize)> = self.ranks[rank]
             .iter()
             .map(|&node| {
                 let around = &neighbours[node];
@@ -82,27 +83,26 @@ impl Layered {
             })
             .collect();
         keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        self.columns[column] = keyed.into_iter().map(|(_, _, node)| node).collect();
-        for (place, &node) in self.columns[column].iter().enumerate() {
+        self.ranks[rank] = keyed.into_iter().map(|(_, _, node)| node).collect();
+        for (place, &node) in self.ranks[rank].iter().enumerate() {
             position[node] = place;
         }
     }
 
-    /// Swaps neighbours within a column while that removes crossings.
+    /// Swaps neighbours within a rank while that removes crossings.
     fn transpose(&mut self, position: &mut [usize]) {
         let mut improved = true;
         let mut rounds = 0;
         while improved && rounds < 4 {
             improved = false;
             rounds += 1;
-            for column in 0..self.columns.len() {
-                for place in 1..self.columns[column].len() {
-                    let (upper, lower) =
-                        (self.columns[column][place - 1], self.columns[column][place]);
+            for rank in 0..self.ranks.len() {
+                for place in 1..self.ranks[rank].len() {
+                    let (upper, lower) = (self.ranks[rank][place - 1], self.ranks[rank][place]);
                     if self.pair_crossings(lower, upper, position)
                         < self.pair_crossings(upper, lower, position)
                     {
-                        self.columns[column].swap(place - 1, place);
+                        self.ranks[rank].swap(place - 1, place);
                         position[upper] = place;
                         position[lower] = place - 1;
                         improved = true;
@@ -116,7 +116,7 @@ impl Layered {
     /// `upper` is placed above `lower`, on both sides.
     fn pair_crossings(&self, upper: usize, lower: usize, position: &[usize]) -> usize {
         let mut crossings = 0;
-        for side in [&self.left, &self.right] {
+        for side in [&self.before, &self.after] {
             for &a in &side[upper] {
                 crossings += side[lower]
                     .iter()
@@ -127,24 +127,24 @@ impl Layered {
         crossings
     }
 
-    /// All crossings between neighbouring columns: for each, the pairs of
-    /// segments whose right ends are in the other order than their left.
+    /// All crossings between neighbouring ranks: for each, the pairs of
+    /// segments whose ends are in the other order than their starts.
     pub(super) fn crossings(&self) -> usize {
         let position = self.positions();
         let mut total = 0;
         let mut segments = Vec::new();
         let mut seen = Vec::new();
-        for (index, column) in self.columns.iter().enumerate() {
+        for (index, rank) in self.ranks.iter().enumerate() {
             segments.clear();
-            for &node in column {
+            for &node in rank {
                 segments.extend(
-                    self.right[node]
+                    self.after[node]
                         .iter()
                         .map(|&n| (position[node], position[n])),
                 );
             }
             segments.sort_unstable();
-            let next = self.columns.get(index + 1).map_or(0, Vec::len);
+            let next = self.ranks.get(index + 1).map_or(0, Vec::len);
             total += inversions(segments.iter().map(|&(_, end)| end), next, &mut seen);
         }
         total
@@ -175,8 +175,8 @@ fn inversions(values: impl Iterator<Item = usize>, bound: usize, tree: &mut Vec<
     count
 }
 
-/// Least-squares positions for a column: as close to `wanted` as possible,
-/// in order, each at least `gaps[i - 1]` below the one before it. Pool
+/// Least-squares positions for a rank: as close to `wanted` as possible,
+/// in order, each at least `gaps[i - 1]` past the one before it. Pool
 /// adjacent violators on the positions less their minimum offsets.
 pub(super) fn spread(wanted: &[f64], gaps: &[f64]) -> Vec<f64> {
     let mut offsets = Vec::with_capacity(wanted.len());

@@ -3,7 +3,10 @@
 //! ends on the sides of its states, and the crossings are few.
 
 use super::escape;
-use super::layout::{layout, Drawn, Graph, Rect};
+use super::layout::Graph;
+use super::place::{layout, layout_in, Direction, Drawn, Rect, Route, Segment};
+
+const BOTH: [Direction; 2] = [Direction::LeftToRight, Direction::TopToBottom];
 
 fn graph<'a>(states: &[&'a str], edges: &[(usize, usize, Option<&'a str>)]) -> Graph<'a> {
     Graph {
@@ -80,34 +83,61 @@ fn overlap(a: &Rect, b: &Rect) -> bool {
     a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
 }
 
-/// Points along a route: its runs and its S-bends (cubic Béziers).
-fn samples(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+/// Points along a route: its lines and its curves (cubic Béziers).
+fn samples(route: &Route) -> Vec<(f64, f64)> {
     let mut out = Vec::new();
-    for (index, pair) in points.windows(2).enumerate() {
-        let ((x1, y1), (x2, y2)) = (pair[0], pair[1]);
-        for step in 0..=20 {
-            let t = f64::from(step) / 20.0;
-            if index % 2 == 0 {
-                out.push((x1 + (x2 - x1) * t, y1));
-            } else {
-                let u = 1.0 - t;
-                let bend = f64::midpoint(x1, x2);
-                let x = u * u * u * x1
-                    + 3.0 * u * u * t * bend
-                    + 3.0 * u * t * t * bend
-                    + t * t * t * x2;
-                let y =
-                    u * u * u * y1 + 3.0 * u * u * t * y1 + 3.0 * u * t * t * y2 + t * t * t * y2;
-                out.push((x, y));
+    let mut from = route.start;
+    for segment in &route.segments {
+        let to = match *segment {
+            Segment::Line(to) => {
+                for step in 0..=20 {
+                    let t = f64::from(step) / 20.0;
+                    out.push((from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t));
+                }
+                to
             }
-        }
+            Segment::Curve(c1, c2, to) => {
+                for step in 0..=20 {
+                    let t = f64::from(step) / 20.0;
+                    let u = 1.0 - t;
+                    let at = |p0: f64, p1: f64, p2: f64, p3: f64| {
+                        u * u * u * p0
+                            + 3.0 * u * u * t * p1
+                            + 3.0 * u * t * t * p2
+                            + t * t * t * p3
+                    };
+                    out.push((at(from.0, c1.0, c2.0, to.0), at(from.1, c1.1, c2.1, to.1)));
+                }
+                to
+            }
+        };
+        from = to;
     }
     out
 }
 
-fn on_side(rect: &Rect, (x, y): (f64, f64)) -> bool {
-    let side = (x - rect.x).abs() < 1e-6 || (x - rect.x - rect.width).abs() < 1e-6;
-    side && y > rect.y && y < rect.y + rect.height
+fn end(route: &Route) -> (f64, f64) {
+    match route.segments.last() {
+        Some(Segment::Line(to) | Segment::Curve(_, _, to)) => *to,
+        None => route.start,
+    }
+}
+
+/// On the side of `rect` that faces the next or the previous rank.
+fn on_side(rect: &Rect, (x, y): (f64, f64), direction: Direction) -> bool {
+    let near = |a: f64, b: f64| (a - b).abs() < 1e-6;
+    match direction {
+        Direction::LeftToRight => {
+            (near(x, rect.x) || near(x, rect.x + rect.width))
+                && y > rect.y
+                && y < rect.y + rect.height
+        }
+        Direction::TopToBottom => {
+            (near(y, rect.y) || near(y, rect.y + rect.height))
+                && x > rect.x
+                && x < rect.x + rect.width
+        }
+    }
 }
 
 fn check(graph: &Graph<'_>, drawn: &Drawn) {
@@ -115,7 +145,12 @@ fn check(graph: &Graph<'_>, drawn: &Drawn) {
         .routes
         .iter()
         .filter_map(|route| route.label.as_ref())
-        .chain(drawn.loops.iter().filter_map(|drawn| drawn.label.as_ref()))
+        .chain(
+            drawn
+                .loops
+                .iter()
+                .filter_map(|drawn| drawn.route.label.as_ref()),
+        )
         .map(|(rect, _)| rect)
         .collect();
     let canvas = Rect {
@@ -145,17 +180,17 @@ fn check(graph: &Graph<'_>, drawn: &Drawn) {
     let edges = graph.edges.iter().filter(|(from, to, _)| from != to);
     assert_eq!(edges.clone().count(), drawn.routes.len());
     for (&(from, to, event), route) in edges.zip(&drawn.routes) {
-        let (first, last) = (route.points[0], route.points[route.points.len() - 1]);
+        let (first, last) = (route.start, end(route));
         assert!(
-            on_side(&drawn.boxes[from], first),
+            on_side(&drawn.boxes[from], first, drawn.direction),
             "{from} -> {to} starts at {first:?}"
         );
         assert!(
-            on_side(&drawn.boxes[to], last),
+            on_side(&drawn.boxes[to], last, drawn.direction),
             "{from} -> {to} ends at {last:?}"
         );
         assert_eq!(route.label.as_ref().map(|(_, text)| text.as_str()), event);
-        for point in samples(&route.points) {
+        for point in samples(route) {
             for rect in drawn.boxes.iter().chain(labels.iter().copied()) {
                 assert!(
                     !inside(rect, point, 0.5),
@@ -165,34 +200,60 @@ fn check(graph: &Graph<'_>, drawn: &Drawn) {
             assert!(inside(&canvas, point, 0.0));
         }
     }
+    for drawn_loop in &drawn.loops {
+        for point in samples(&drawn_loop.route) {
+            for (index, rect) in drawn.boxes.iter().enumerate() {
+                if index != drawn_loop.state {
+                    assert!(!inside(rect, point, 0.5), "a loop runs through {rect:?}");
+                }
+            }
+            assert!(inside(&canvas, point, 0.0));
+        }
+    }
 }
 
 #[test]
 fn nothing_overlaps_and_no_edge_runs_through_a_box_or_label() {
     for graph in [worker(), ring(40), ring(7), chain_with_fail()] {
-        let drawn = layout(&graph);
-        check(&graph, &drawn);
+        for direction in BOTH {
+            check(&graph, &layout_in(&graph, direction));
+        }
     }
 }
 
 #[test]
 fn loops_are_drawn_once_per_state_with_their_events() {
     let graph = chain_with_fail();
-    let drawn = layout(&graph);
-    let loops: Vec<(usize, Option<&str>)> = drawn
-        .loops
-        .iter()
-        .map(|drawn| {
-            (
-                drawn.state,
-                drawn.label.as_ref().map(|(_, text)| text.as_str()),
-            )
-        })
-        .collect();
-    assert_eq!(loops, [(3, Some("tick, tock")), (5, None)]);
-    // The loop's label sits above its box, inside the picture.
-    let (rect, _) = drawn.loops[0].label.as_ref().expect("a label");
-    assert!(rect.y + rect.height <= drawn.boxes[3].y && rect.y >= 0.0);
+    for direction in BOTH {
+        let drawn = layout_in(&graph, direction);
+        let loops: Vec<(usize, Option<&str>)> = drawn
+            .loops
+            .iter()
+            .map(|drawn| {
+                (
+                    drawn.state,
+                    drawn.route.label.as_ref().map(|(_, text)| text.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(loops, [(3, Some("tick, tock")), (5, None)]);
+        // The loop's label is beside its box (above it, or right of it).
+        let (rect, _) = drawn.loops[0].route.label.as_ref().expect("a label");
+        let state = drawn.boxes[3];
+        match direction {
+            Direction::LeftToRight => assert!(rect.y + rect.height <= state.y),
+            Direction::TopToBottom => assert!(rect.x >= state.x + state.width),
+        }
+    }
+}
+
+#[test]
+fn long_machines_go_top_to_bottom_to_fit_a_page() {
+    let short = layout(&graph(&["A", "B"], &[(0, 1, Some("go"))]));
+    assert_eq!(short.direction, Direction::LeftToRight);
+    let long = layout(&chain_with_fail());
+    assert_eq!(long.direction, Direction::TopToBottom);
+    assert!(long.width < 880.0, "{}", long.width);
 }
 
 #[test]
@@ -209,10 +270,13 @@ fn a_tree_declared_out_of_order_is_drawn_without_crossings() {
             (1, 5, Some("y")),
         ],
     );
-    let drawn = layout(&graph);
-    check(&graph, &drawn);
-    assert_eq!(drawn.crossings, 0);
-    assert!(drawn.boxes[4].y < drawn.boxes[3].y, "A1 stays above B1");
+    for direction in BOTH {
+        let drawn = layout_in(&graph, direction);
+        check(&graph, &drawn);
+        assert_eq!(drawn.crossings, 0);
+        let (a1, b1) = (drawn.boxes[4], drawn.boxes[3]);
+        assert!(a1.y + a1.x < b1.y + b1.x, "A1 stays before B1");
+    }
 }
 
 #[test]
@@ -221,28 +285,26 @@ fn both_edges_of_a_two_cycle_are_drawn_apart() {
         &["Open", "Closed"],
         &[(0, 1, Some("close")), (1, 0, Some("open"))],
     );
-    let drawn = layout(&graph);
-    check(&graph, &drawn);
-    let [close, open] = &drawn.routes[..] else {
-        panic!("two routes")
-    };
-    // `open` is drawn from `Closed` back to `Open`: reversed points.
-    assert!(close.points[0].0 < open.points[0].0);
-    let mut back = open.points.clone();
-    back.reverse();
-    assert!(
-        close
-            .points
-            .iter()
-            .zip(&back)
-            .all(|(a, b)| (a.1 - b.1).abs() >= 4.0),
-        "apart everywhere"
-    );
+    for direction in BOTH {
+        let drawn = layout_in(&graph, direction);
+        check(&graph, &drawn);
+        let [close, open] = &drawn.routes[..] else {
+            panic!("two routes")
+        };
+        // `open` is drawn from `Closed` back to `Open`.
+        assert!(on_side(&drawn.boxes[1], open.start, direction));
+        let apart = samples(close).iter().all(|a| {
+            samples(open)
+                .iter()
+                .all(|b| (a.0 - b.0).abs() + (a.1 - b.1).abs() >= 4.0)
+        });
+        assert!(apart, "{direction:?}: the two edges touch");
+    }
 }
 
 #[test]
 fn the_ring_keeps_crossings_down() {
-    let drawn = layout(&ring(40));
+    let drawn = layout_in(&ring(40), Direction::LeftToRight);
     // Each state's four edges fan out over the next four columns; the
     // order found keeps the crossings to a few per column.
     assert!(drawn.crossings < 40 * 12, "{} crossings", drawn.crossings);
