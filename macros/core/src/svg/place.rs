@@ -123,110 +123,150 @@ fn loop_texts(graph: &Graph<'_>) -> Vec<Option<String>> {
         .collect()
 }
 
-/// Lays out `skeleton` (of `graph`) in `direction`.
-#[expect(
-    clippy::too_many_lines,
-    reason = "one pass from sizes to routes; its steps share every local"
-)]
-pub(super) fn place(graph: &Graph<'_>, skeleton: &Skeleton, direction: Direction) -> Drawn {
-    let across = direction == Direction::LeftToRight;
-    let spacing = if across {
-        Spacing {
-            between_ranks: 36.0,
-            by_state: 16.0,
-            between_edges: 8.0,
-            between_ports: 8.0,
-        }
-    } else {
-        Spacing {
-            between_ranks: 28.0,
-            by_state: 24.0,
-            between_edges: 10.0,
-            between_ports: 12.0,
-        }
-    };
-    let count = graph.states.len();
-    let layered = &skeleton.layered;
-    let loops = loop_texts(graph);
+/// Sizes of everything in one direction, and the ranks' spans along it.
+struct Sizes {
+    direction: Direction,
+    spacing: Spacing,
+    /// Per state: its box's width and height.
+    boxes: Vec<(f64, f64)>,
+    extents: Vec<Extent>,
+    loops: Vec<Option<String>>,
+    /// Per rank: where it starts and ends along the ranks' direction.
+    rank_span: Vec<(f64, f64)>,
+    /// The picture's length along the ranks' direction.
+    length: f64,
+}
 
-    // Box sizes: the name, grown for the edges on its busier side.
-    let boxes: Vec<(f64, f64)> = (0..count)
-        .map(|state| {
-            let ports = float(layered.before[state].len().max(layered.after[state].len()));
-            let room = spacing.between_ports * ports + 8.0;
-            let width = name_width(graph.states[state]);
-            if across {
-                (width, BOX_HEIGHT.max(room))
-            } else {
-                (width.max(room), BOX_HEIGHT)
-            }
-        })
-        .collect();
-    let extent = |node: usize| -> Extent {
-        if node < count {
-            let (width, height) = boxes[node];
-            let loop_label = loops[node].as_deref().filter(|text| !text.is_empty());
-            let has_loop = loops[node].is_some();
-            if across {
-                // The loop sits above the box, its label above it.
-                let room = if has_loop { LOOP_SIZE } else { 0.0 }
-                    + loop_label.map_or(0.0, |_| LABEL_HEIGHT);
-                Extent {
-                    length: width.max(loop_label.map_or(0.0, label_width)),
-                    before: height / 2.0 + room,
-                    after: height / 2.0,
-                }
-            } else {
-                // The loop sits right of the box, its label right of it.
-                let room = if has_loop { LOOP_SIZE } else { 0.0 }
-                    + loop_label.map_or(0.0, |text| label_width(text) + 2.0);
-                Extent {
-                    length: height,
-                    before: width / 2.0,
-                    after: width / 2.0 + room,
-                }
+impl Sizes {
+    fn new(graph: &Graph<'_>, skeleton: &Skeleton, direction: Direction) -> Self {
+        let across = direction == Direction::LeftToRight;
+        let spacing = if across {
+            Spacing {
+                between_ranks: 36.0,
+                by_state: 16.0,
+                between_edges: 8.0,
+                between_ports: 8.0,
             }
         } else {
-            let label = skeleton.virtuals[node - count].label;
-            let text = label
-                .and_then(|edge| graph.edges[edge].2)
-                .map_or(0.0, label_width);
-            match (label, across) {
-                (None, _) => Extent {
-                    length: 0.0,
-                    before: 0.0,
-                    after: 0.0,
-                },
-                // Above the line, or right of it.
-                (Some(_), true) => Extent {
-                    length: text,
-                    before: LABEL_HEIGHT,
-                    after: 0.0,
-                },
-                (Some(_), false) => Extent {
-                    length: LABEL_HEIGHT,
-                    before: 0.0,
-                    after: text + 4.0,
-                },
+            Spacing {
+                between_ranks: 28.0,
+                by_state: 24.0,
+                between_edges: 10.0,
+                between_ports: 12.0,
             }
-        }
-    };
-    let extents: Vec<Extent> = (0..count + skeleton.virtuals.len()).map(extent).collect();
-    let line = places(skeleton, &extents, &spacing, count);
+        };
+        let count = graph.states.len();
+        let layered = &skeleton.layered;
+        let loops = loop_texts(graph);
 
-    // Ranks along their direction.
-    let mut rank_span = Vec::with_capacity(layered.ranks.len());
-    let mut along = MARGIN + START;
-    for rank in &layered.ranks {
-        let length = rank
-            .iter()
-            .map(|&n| extents[n].length)
-            .fold(0.0, f64::max)
-            .ceil();
-        rank_span.push((along, along + length));
-        along += length + spacing.between_ranks;
+        // Box sizes: the name, grown for the edges on its busier side.
+        let boxes: Vec<(f64, f64)> = (0..count)
+            .map(|state| {
+                let ports = float(layered.before[state].len().max(layered.after[state].len()));
+                let room = spacing.between_ports * ports + 8.0;
+                let width = name_width(graph.states[state]);
+                if across {
+                    (width, BOX_HEIGHT.max(room))
+                } else {
+                    (width.max(room), BOX_HEIGHT)
+                }
+            })
+            .collect();
+        let extent = |node: usize| -> Extent {
+            if node < count {
+                let (width, height) = boxes[node];
+                let loop_label = loops[node].as_deref().filter(|text| !text.is_empty());
+                let has_loop = loops[node].is_some();
+                if across {
+                    // The loop sits above the box, its label above it.
+                    let room = if has_loop { LOOP_SIZE } else { 0.0 }
+                        + loop_label.map_or(0.0, |_| LABEL_HEIGHT);
+                    Extent {
+                        length: width.max(loop_label.map_or(0.0, label_width)),
+                        before: height / 2.0 + room,
+                        after: height / 2.0,
+                    }
+                } else {
+                    // The loop sits right of the box, its label right of it.
+                    let room = if has_loop { LOOP_SIZE } else { 0.0 }
+                        + loop_label.map_or(0.0, |text| label_width(text) + 2.0);
+                    Extent {
+                        length: height,
+                        before: width / 2.0,
+                        after: width / 2.0 + room,
+                    }
+                }
+            } else {
+                let label = skeleton.virtuals[node - count].label;
+                let text = label
+                    .and_then(|edge| graph.edges[edge].2)
+                    .map_or(0.0, label_width);
+                match (label, across) {
+                    (None, _) => Extent {
+                        length: 0.0,
+                        before: 0.0,
+                        after: 0.0,
+                    },
+                    // Above the line, or right of it.
+                    (Some(_), true) => Extent {
+                        length: text,
+                        before: LABEL_HEIGHT,
+                        after: 0.0,
+                    },
+                    (Some(_), false) => Extent {
+                        length: LABEL_HEIGHT,
+                        before: 0.0,
+                        after: text + 4.0,
+                    },
+                }
+            }
+        };
+        let extents: Vec<Extent> = (0..count + skeleton.virtuals.len()).map(extent).collect();
+
+        // Ranks along their direction.
+        let mut rank_span = Vec::with_capacity(layered.ranks.len());
+        let mut along = MARGIN + START;
+        for rank in &layered.ranks {
+            let length = rank
+                .iter()
+                .map(|&n| extents[n].length)
+                .fold(0.0, f64::max)
+                .ceil();
+            rank_span.push((along, along + length));
+            along += length + spacing.between_ranks;
+        }
+        let length = along - spacing.between_ranks + MARGIN;
+        Sizes {
+            direction,
+            spacing,
+            boxes,
+            extents,
+            loops,
+            rank_span,
+            length,
+        }
     }
-    let length = along - spacing.between_ranks + MARGIN;
+}
+
+/// Lays out `skeleton` (of `graph`) with `sizes`.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass from places to routes; its steps share every local"
+)]
+fn place(graph: &Graph<'_>, skeleton: &Skeleton, sizes: Sizes) -> Drawn {
+    let Sizes {
+        direction,
+        spacing,
+        boxes,
+        extents,
+        loops,
+        rank_span,
+        length,
+    } = sizes;
+    let across = direction == Direction::LeftToRight;
+    let count = graph.states.len();
+    let layered = &skeleton.layered;
+    let line = places(skeleton, &extents, &spacing, count);
     let first = (0..extents.len())
         .map(|n| line[n] - extents[n].before)
         .fold(f64::MAX, f64::min);
@@ -519,29 +559,27 @@ fn places(skeleton: &Skeleton, extents: &[Extent], spacing: &Spacing, states: us
     line.into_iter().map(f64::round).collect()
 }
 
-/// The widest picture laid out left to right; wider ones are laid out top
-/// to bottom when that is narrower (rustdoc's text column is about 900
-/// pixels wide, and a picture is easier to scroll past than across).
+/// The widest picture laid out left to right; a wider one is laid out top
+/// to bottom (rustdoc's text column is about 900 pixels wide, and a
+/// picture is easier to scroll past than across).
 const PAGE_WIDTH: f64 = 880.0;
 
 /// Lays out `graph` left to right, or top to bottom when that would not
 /// fit a docs page.
 pub(crate) fn layout(graph: &Graph<'_>) -> Drawn {
     let skeleton = Skeleton::new(graph);
-    let across = place(graph, &skeleton, Direction::LeftToRight);
-    if across.width <= PAGE_WIDTH {
-        return across;
-    }
-    let down = place(graph, &skeleton, Direction::TopToBottom);
-    if down.width < across.width {
-        down
-    } else {
+    let across = Sizes::new(graph, &skeleton, Direction::LeftToRight);
+    let sizes = if across.length <= PAGE_WIDTH {
         across
-    }
+    } else {
+        Sizes::new(graph, &skeleton, Direction::TopToBottom)
+    };
+    place(graph, &skeleton, sizes)
 }
 
 /// Lays out `graph` in `direction`.
 #[cfg(test)]
 pub(crate) fn layout_in(graph: &Graph<'_>, direction: Direction) -> Drawn {
-    place(graph, &Skeleton::new(graph), direction)
+    let skeleton = Skeleton::new(graph);
+    place(graph, &skeleton, Sizes::new(graph, &skeleton, direction))
 }
