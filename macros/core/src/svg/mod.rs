@@ -10,6 +10,7 @@
 mod layout;
 mod order;
 mod place;
+mod route;
 #[cfg(test)]
 mod tests;
 

@@ -7,46 +7,14 @@
 
 use super::layout::{Graph, Skeleton};
 use super::order::{float, spread};
+use super::route::{label_width, loop_beside, segments, start_arrow, LABEL_HEIGHT, LOOP_SIZE};
+pub(crate) use super::route::{Loop, Rect, Route, Segment};
 
 /// Which way the ranks run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Direction {
     LeftToRight,
     TopToBottom,
-}
-
-/// An axis-aligned rectangle.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Rect {
-    pub(crate) x: f64,
-    pub(crate) y: f64,
-    pub(crate) width: f64,
-    pub(crate) height: f64,
-}
-
-/// A piece of a route: a straight line or a cubic Bézier, to its last point.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Segment {
-    Line((f64, f64)),
-    Curve((f64, f64), (f64, f64), (f64, f64)),
-}
-
-/// One edge as drawn: its arrow is at the end of the last segment.
-pub(crate) struct Route {
-    pub(crate) start: (f64, f64),
-    pub(crate) segments: Vec<Segment>,
-    /// Where the event's name is written.
-    pub(crate) label: Option<(Rect, String)>,
-}
-
-/// A state's edges to itself: one loop beside its box.
-pub(crate) struct Loop {
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the tests check where loops are")
-    )]
-    pub(crate) state: usize,
-    pub(crate) route: Route,
 }
 
 /// The finished layout.
@@ -70,10 +38,7 @@ pub(crate) struct Drawn {
 }
 
 const CHAR_WIDTH: f64 = 7.2;
-const LABEL_CHAR_WIDTH: f64 = 6.0;
-pub(crate) const LABEL_HEIGHT: f64 = 13.0;
 const BOX_HEIGHT: f64 = 30.0;
-const LOOP_SIZE: f64 = 20.0;
 pub(crate) const MARGIN: f64 = 20.0;
 /// Room before the first rank for the start dot and its arrow.
 const START: f64 = 30.0;
@@ -99,10 +64,6 @@ struct Extent {
     length: f64,
     before: f64,
     after: f64,
-}
-
-fn label_width(text: &str) -> f64 {
-    float(text.chars().count()) * LABEL_CHAR_WIDTH + 6.0
 }
 
 fn name_width(name: &str) -> f64 {
@@ -391,75 +352,12 @@ fn place(graph: &Graph<'_>, skeleton: &Skeleton, sizes: Sizes) -> Drawn {
         .into_iter()
         .enumerate()
         .filter_map(|(state, text)| {
-            let text = text?;
-            let rect = rects[state];
-            let (start, segment, label_at) = if across {
-                let (middle, top) = (rect.x + rect.width / 2.0, rect.y);
-                let high = top - LOOP_SIZE - 4.0;
-                let curve = Segment::Curve(
-                    (middle - 22.0, high),
-                    (middle + 22.0, high),
-                    (middle + 8.0, top),
-                );
-                (
-                    (middle - 8.0, top),
-                    curve,
-                    (middle, top - LOOP_SIZE - LABEL_HEIGHT / 2.0),
-                )
-            } else {
-                let (right, middle) = (rect.x + rect.width, rect.y + rect.height / 2.0);
-                let far = right + LOOP_SIZE + 4.0;
-                let curve = Segment::Curve(
-                    (far, middle - 22.0),
-                    (far, middle + 22.0),
-                    (right, middle + 8.0),
-                );
-                let width = label_width(&text);
-                (
-                    (right, middle - 8.0),
-                    curve,
-                    (right + LOOP_SIZE + 2.0 + width / 2.0, middle),
-                )
-            };
-            let label = (!text.is_empty()).then(|| {
-                let width = label_width(&text);
-                let rect = Rect {
-                    x: label_at.0 - width / 2.0,
-                    y: label_at.1 - LABEL_HEIGHT / 2.0,
-                    width,
-                    height: LABEL_HEIGHT - 1.0,
-                };
-                (rect, text)
-            });
-            Some(Loop {
-                state,
-                route: Route {
-                    start,
-                    segments: vec![segment],
-                    label,
-                },
-            })
+            let route = loop_beside(&rects[state], text?, direction);
+            Some(Loop { state, route })
         })
         .collect();
 
-    let initial = rects[graph.initial];
-    let start = if across {
-        let middle = initial.y + initial.height / 2.0;
-        let arrow = Route {
-            start: (initial.x - 20.0, middle),
-            segments: vec![Segment::Line((initial.x, middle))],
-            label: None,
-        };
-        ((initial.x - 25.0, middle), arrow)
-    } else {
-        let middle = initial.x + initial.width / 2.0;
-        let arrow = Route {
-            start: (middle, initial.y - 20.0),
-            segments: vec![Segment::Line((middle, initial.y))],
-            label: None,
-        };
-        ((middle, initial.y - 25.0), arrow)
-    };
+    let start = start_arrow(&rects[graph.initial], direction);
     let (width, height) = if across {
         (length, breadth)
     } else {
@@ -475,36 +373,6 @@ fn place(graph: &Graph<'_>, skeleton: &Skeleton, sizes: Sizes) -> Drawn {
         height: height.ceil(),
         crossings: layered.crossings(),
     }
-}
-
-/// Segments through alternating runs and bends (given as (along the ranks,
-/// along a rank)); level stretches become one line. Bends leave and arrive
-/// square to the ranks, so arrows meet boxes square.
-fn segments(points: &[(f64, f64)], point: &impl Fn(f64, f64) -> (f64, f64)) -> Vec<Segment> {
-    let mut out = Vec::new();
-    let mut level_to = None;
-    for (index, pair) in points.windows(2).enumerate() {
-        let ((a1, c1), (a2, c2)) = (pair[0], pair[1]);
-        if index % 2 == 0 || (c2 - c1).abs() < 0.05 {
-            // An empty run (a box as long as its rank) would leave the
-            // arrow with no direction.
-            if (a2 - a1).abs() >= 0.05 {
-                level_to = Some(point(a2, c2));
-            }
-            continue;
-        }
-        if let Some(to) = level_to.take() {
-            out.push(Segment::Line(to));
-        }
-        let bend = f64::midpoint(a1, a2);
-        out.push(Segment::Curve(
-            point(bend, c1),
-            point(bend, c2),
-            point(a2, c2),
-        ));
-    }
-    out.extend(level_to.map(Segment::Line));
-    out
 }
 
 /// Each node's line (where its edges pass) along its rank, before the
