@@ -160,6 +160,10 @@ fn bad_input_is_an_error_never_a_panic() {
     let output = statewright(&["paths", &big]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).starts_with("Big: "));
+    // Past the rustdoc limit, the CLI still draws it.
+    let output = statewright(&["diagram", &big, "--format", "svg"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).matches("<rect ").count(), 400);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
