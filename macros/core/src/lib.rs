@@ -105,4 +105,20 @@ mod tests {
         );
         assert!(without.contains("MERMAID"), "the diagram consts stay");
     }
+
+    #[test]
+    fn a_machine_too_large_to_draw_says_where_its_diagram_is() {
+        use core::fmt::Write;
+        use core::str::FromStr;
+        let mut source = String::from("enum Long { #[initial] #[to(S1)] S0,");
+        for state in 1..61 {
+            let _ = write!(source, "#[to(S{})] S{state},", (state + 1) % 61);
+        }
+        source.push('}');
+        let item = proc_macro2::TokenStream::from_str(&source).expect("tokens");
+        let output = super::expand(quote!(), item).to_string();
+        assert!(!output.contains("compile_error"), "{output}");
+        assert!(!output.contains("<svg"));
+        assert!(output.contains("61 states is too large to draw here"), "{output:.400}");
+    }
 }

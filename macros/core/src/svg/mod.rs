@@ -2,10 +2,12 @@
 //! fonts or files fetched): the macro puts it into the enum's rustdoc, and
 //! the CLI prints it (`--format svg`).
 //!
-//! Layout: layered, left to right, as Graphviz's `dot` would draw it (see
-//! `layout`). Strokes and text use `currentColor`, so the picture follows
-//! rustdoc's light and dark themes. Initial: a dot and an arrow; terminal: a
-//! double border; doc comments: tooltips.
+//! Layout: layered, as Graphviz's `dot` would draw it (`layout` builds the
+//! ordered layered graph, `place` gives it coordinates left to right, or
+//! top to bottom when that would not fit a docs page). Strokes and text use
+//! `currentColor`, so the picture follows rustdoc's light and dark themes.
+//! Initial: a dot and an arrow; terminal: a double border; doc comments:
+//! tooltips.
 
 mod layout;
 mod order;
@@ -199,11 +201,20 @@ fn path(out: &mut String, route: &Route) {
 /// weigh on every build): the enum's docs then point to the CLI instead.
 pub(crate) const PICTURE_LIMIT: usize = 60;
 
-/// The doc text that shows the picture in rustdoc, or `None` for a machine
-/// too large to draw readably or declared `no_picture`.
+/// The doc text that shows the picture in rustdoc (or, for a machine too
+/// large to draw readably, says where to find it); `None` for a machine
+/// declared `no_picture`.
 pub(crate) fn picture_doc(machine: &Machine) -> Option<String> {
-    if machine.no_picture || machine.states.len() > PICTURE_LIMIT {
+    if machine.no_picture {
         return None;
+    }
+    if machine.states.len() > PICTURE_LIMIT {
+        return Some(format!(
+            "*The state diagram of these {} states is too large to draw here: \
+             `statewright diagram FILE --format svg` draws it, and the `MERMAID` \
+             and `DOT` consts hold it.*",
+            machine.states.len()
+        ));
     }
     Some(format!(
         "<div class='statewright-diagram' style='overflow-x:auto'>{}</div>",
