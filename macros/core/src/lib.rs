@@ -119,6 +119,9 @@ mod tests {
         let output = super::expand(quote!(), item).to_string();
         assert!(!output.contains("compile_error"), "{output}");
         assert!(!output.contains("<svg"));
-        assert!(output.contains("61 states is too large to draw here"), "{output:.400}");
+        assert!(
+            output.contains("61 states is too large to draw here"),
+            "{output:.400}"
+        );
     }
 }

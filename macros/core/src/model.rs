@@ -417,6 +417,14 @@ impl Machine {
             .unwrap_or(0)
     }
 
+    /// Every edge as `(from, to, event name)`, in declaration order.
+    pub(crate) fn named_edges(&self) -> impl Iterator<Item = (usize, usize, Option<&str>)> {
+        self.edges.iter().map(|edge| {
+            let event = edge.event.map(|event| self.events[event].name.as_str());
+            (edge.from, edge.to, event)
+        })
+    }
+
     /// Edges leaving `from`, in declaration order.
     pub(crate) fn edges_from(&self, from: usize) -> impl Iterator<Item = &Edge> {
         self.edges[self.sources[from].clone()].iter()

@@ -186,12 +186,8 @@ fn analyze(args: TokenStream, item: TokenStream, line: usize) -> Found {
             .collect(),
         initial: machine.initial(),
         edges: machine
-            .edges
-            .iter()
-            .map(|edge| {
-                let event = edge.event.map(|event| machine.events[event].name.clone());
-                (edge.from, edge.to, event)
-            })
+            .named_edges()
+            .map(|(from, to, event)| (from, to, event.map(str::to_owned)))
             .collect(),
     };
     Found {

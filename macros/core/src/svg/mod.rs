@@ -50,14 +50,7 @@ pub(crate) fn svg(machine: &Machine) -> String {
             .iter()
             .map(|state| state.name.as_str())
             .collect(),
-        edges: machine
-            .edges
-            .iter()
-            .map(|edge| {
-                let event = edge.event.map(|event| machine.events[event].name.as_str());
-                (edge.from, edge.to, event)
-            })
-            .collect(),
+        edges: machine.named_edges().collect(),
         initial: machine.initial(),
     };
     let drawn = layout(&graph);
