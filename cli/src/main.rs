@@ -25,6 +25,7 @@ fn command() -> Command {
             .help("the enum to use when the file has several")
     };
     Command::new("statewright")
+        .version(env!("CARGO_PKG_VERSION"))
         .about("Diagrams, table checks and edge covers of #[state_machine] enums, from source files")
         .subcommand_required(true)
         .subcommand(

@@ -85,6 +85,16 @@ fn diagram_prints_the_tables_diagrams_byte_for_byte() {
 }
 
 #[test]
+fn version_is_the_crates() {
+    let output = statewright(&["--version"]);
+    assert!(output.status.success());
+    assert_eq!(
+        text(&output.stdout),
+        format!("statewright {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
 fn paths_print_a_cover_of_every_edge() {
     let output = statewright(&["paths", "examples/worker.rs"]);
     assert!(output.status.success());
