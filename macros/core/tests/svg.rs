@@ -46,3 +46,35 @@ fn a_one_state_machine_is_drawn() {
     assert_eq!(picture.matches("<circle").count(), 1);
     assert_eq!(picture.matches("<rect").count(), 2);
 }
+
+#[test]
+fn every_colour_is_the_themes() {
+    // rustdoc's themes set `color`; a fixed colour would vanish in one of them.
+    let picture = svg(r#"
+        #[state_machine]
+        enum Job {
+            #[initial]
+            #[on(start => Running)]
+            Queued,
+            #[on(finish => Done, tick => Running)]
+            Running,
+            #[terminal]
+            Done,
+        }
+    "#);
+    let mut painted = 0;
+    for attribute in ["fill='", "stroke='", "color:"] {
+        for (at, _) in picture.match_indices(attribute) {
+            let value: String = picture[at + attribute.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
+            assert!(
+                value == "currentColor" || value == "none",
+                "{attribute}{value} in {picture}"
+            );
+            painted += 1;
+        }
+    }
+    assert!(painted >= 4, "{picture}");
+}
