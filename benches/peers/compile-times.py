@@ -29,9 +29,8 @@ def edges(states):
     ]
 
 
-def statewright(states, picture=True):
-    attribute = "#[state_machine]" if picture else "#[state_machine(no_picture)]"
-    lines = ["use statewright::state_machine;", "", attribute,
+def statewright(states, picture=False):
+    lines = ["use statewright::state_machine;", "", "#[state_machine]",
              "#[derive(Debug, Clone, Copy, PartialEq)]", "pub enum Big {"]
     for i in range(states):
         if i == 0:
@@ -40,7 +39,8 @@ def statewright(states, picture=True):
         lines.append(f"    #[on({arrows})]")
         lines.append(f"    S{i},")
     lines.append("}")
-    dependency = f'statewright = {{ path = "{ROOT}", default-features = false }}'
+    features = ', features = ["picture"]' if picture else ""
+    dependency = f'statewright = {{ path = "{ROOT}", default-features = false{features} }}'
     return dependency, "\n".join(lines) + "\n"
 
 
@@ -104,8 +104,8 @@ def hand_written(states):
 
 IMPLEMENTATIONS = {
     "statewright": statewright,
-    # The same without the rustdoc picture: what the picture costs.
-    "statewright-no-picture": lambda states: statewright(states, picture=False),
+    # The same with the rustdoc picture (a default feature of the full crate).
+    "statewright-picture": lambda states: statewright(states, picture=True),
     "hand-written": hand_written,
     "rust-fsm": rust_fsm,
     "statig": statig,

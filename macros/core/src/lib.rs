@@ -11,6 +11,7 @@ mod idents;
 mod model;
 mod parse;
 mod source;
+#[cfg(feature = "picture")]
 mod svg;
 mod types;
 mod validate;
@@ -34,7 +35,11 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         let machine = model::Machine::from_parse(machine, &mut errors);
         validate::check(&machine, &mut errors);
         if errors.is_empty() {
-            (expand::expand(&machine), svg::picture_doc(&machine))
+            #[cfg(feature = "picture")]
+            let picture = svg::picture_doc(&machine);
+            #[cfg(not(feature = "picture"))]
+            let picture: Option<String> = None;
+            (expand::expand(&machine), picture)
         } else {
             (fallback::expand(machine), None)
         }
@@ -45,8 +50,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         None => (None, None),
     };
     let mut output = match picture {
+        #[cfg(feature = "picture")]
         Some(picture) => svg::with_doc(stripped, &picture),
-        None => stripped,
+        _ => stripped,
     };
     output.extend(expanded);
     output.extend(errors);
@@ -81,6 +87,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "picture")]
     fn the_picture_is_in_the_docs_unless_turned_off() {
         let item = quote! {
             /// A door.
@@ -107,6 +114,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "picture")]
     fn a_machine_too_large_to_draw_says_where_its_diagram_is() {
         use core::fmt::Write;
         use core::str::FromStr;

@@ -44,6 +44,10 @@ pub(crate) struct Machine {
     /// Whether unreachable states are allowed.
     pub(crate) allow_unreachable: bool,
     /// `no_picture`: no SVG picture in the enum's docs.
+    #[cfg_attr(
+        not(feature = "picture"),
+        expect(dead_code, reason = "read only where the picture is built")
+    )]
     pub(crate) no_picture: bool,
     /// Whether a `#[from_any]` could not be read: any non-terminal state
     /// may then have had an edge the model lacks.

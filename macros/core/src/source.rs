@@ -29,6 +29,7 @@ pub struct Table {
     /// `Machine::DOT`, byte for byte.
     pub dot: String,
     /// The picture the enum's rustdoc shows, as SVG.
+    #[cfg(feature = "picture")]
     pub svg: String,
     /// The states, in declaration order.
     pub states: Vec<String>,
@@ -178,6 +179,7 @@ fn analyze(args: TokenStream, item: TokenStream, line: usize) -> Found {
     let table = Table {
         mermaid: diagram::mermaid(&machine),
         dot: diagram::dot(&machine),
+        #[cfg(feature = "picture")]
         svg: crate::svg::svg(&machine),
         states: machine
             .states

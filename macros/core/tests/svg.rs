@@ -1,4 +1,5 @@
 //! The rustdoc picture on edge cases: text that needs escaping, one state.
+#![cfg(feature = "picture")]
 
 use statewright_codegen::find_machines;
 
@@ -50,7 +51,7 @@ fn a_one_state_machine_is_drawn() {
 #[test]
 fn every_colour_is_the_themes() {
     // rustdoc's themes set `color`; a fixed colour would vanish in one of them.
-    let picture = svg(r#"
+    let picture = svg("
         #[state_machine]
         enum Job {
             #[initial]
@@ -61,13 +62,13 @@ fn every_colour_is_the_themes() {
             #[terminal]
             Done,
         }
-    "#);
+    ");
     let mut painted = 0;
     for attribute in ["fill='", "stroke='", "color:"] {
         for (at, _) in picture.match_indices(attribute) {
             let value: String = picture[at + attribute.len()..]
                 .chars()
-                .take_while(|c| c.is_ascii_alphabetic())
+                .take_while(char::is_ascii_alphabetic)
                 .collect();
             assert!(
                 value == "currentColor" || value == "none",
