@@ -269,8 +269,8 @@ pub enum Outcome<S> {
     },
     /// The task was dropped or the runtime shut down.
     Aborted,
-    /// A durable run's store refused or failed a write
-    /// ([`Runner::persist`]): another writer moved the machine first, so
+    /// A durable run's store refused or failed a write (`Runner::persist`,
+    /// with a store feature): another writer moved the machine first, so
     /// it owns it now, or the store is unreachable. The run stopped rather
     /// than act on a state it could not save; the store holds the truth.
     Lost {
