@@ -78,6 +78,7 @@ def main():
     one, fleet = tables(peers)[:2]
     speed = [(row[0], number(row[1])) for row in one]
     build_table, sweep = tables(compile_times)[:2]
+    reps = re.search(r"(\d+) interleaved repetitions", compile_times).group(1)
     builds = [(row[0], number(row[1])) for row in build_table]
     (HERE / "chart.svg").write_text(chart(speed, builds))
 
@@ -119,8 +120,9 @@ def main():
         "## Compile time: a 40-state, 160-edge machine",
         "",
         "`benches/peers/compile-times.py`: one tiny crate per implementation",
-        "(statewright with `default-features = false`), clean and leaf (`touch`)",
-        "release builds, interleaved, 3 repetitions, medians in seconds.",
+        "(statewright with `default-features = false`, and with the `picture`",
+        f"feature), clean and leaf (`touch`) release builds, interleaved, {reps}",
+        "repetitions, medians in seconds.",
         "",
         "| implementation | clean build | leaf build | crates |",
         "|---|---:|---:|---:|",
