@@ -7,40 +7,13 @@
 //! difference between the two rows of a size is the picture.
 #![allow(missing_docs)]
 
-use std::fmt::Write;
 use std::str::FromStr;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use proc_macro2::TokenStream;
 use std::hint::black_box;
 
-const WORKER: &str = include_str!("worker_table.rs");
-
-/// The enum of `worker_table.rs`, without its `#[state_machine]` line.
-fn worker() -> String {
-    let start = WORKER
-        .find("#[state_machine]")
-        .expect("the table's attribute");
-    let end = WORKER.find("\n}\n").expect("the enum's end");
-    WORKER[start + "#[state_machine]".len()..end + 2].to_owned()
-}
-
-fn ring(states: usize) -> String {
-    let mut text = String::from("#[derive(Debug, Clone, Copy, PartialEq)]\npub enum Big {\n");
-    for state in 0..states {
-        if state == 0 {
-            text.push_str("#[initial]\n");
-        }
-        let arrows: Vec<String> = ["a", "b", "c", "d"]
-            .iter()
-            .enumerate()
-            .map(|(step, event)| format!("{event} => S{}", (state + step + 1) % states))
-            .collect();
-        let _ = writeln!(text, "#[on({})]\nS{state},", arrows.join(", "));
-    }
-    text.push('}');
-    text
-}
+include!("expansion_sources.rs");
 
 fn expansion(c: &mut Criterion) {
     let mut group = c.benchmark_group("expansion");

@@ -4,35 +4,11 @@
 //! Usage: `expansion_count worker|STATES [no_picture] N`, where `STATES`
 //! makes a ring in which each state has edges to the next four.
 
-use std::fmt::Write;
 use std::str::FromStr;
 
 use proc_macro2::TokenStream;
 
-const WORKER: &str = include_str!("../../worker_table.rs");
-
-fn worker() -> String {
-    let start = WORKER.find("#[state_machine]").expect("the table's attribute");
-    let end = WORKER.find("\n}\n").expect("the enum's end");
-    WORKER[start + "#[state_machine]".len()..end + 2].to_owned()
-}
-
-fn ring(states: usize) -> String {
-    let mut text = String::from("#[derive(Debug, Clone, Copy, PartialEq)]\npub enum Big {\n");
-    for state in 0..states {
-        if state == 0 {
-            text.push_str("#[initial]\n");
-        }
-        let arrows: Vec<String> = ["a", "b", "c", "d"]
-            .iter()
-            .enumerate()
-            .map(|(step, event)| format!("{event} => S{}", (state + step + 1) % states))
-            .collect();
-        let _ = writeln!(text, "#[on({})]\nS{state},", arrows.join(", "));
-    }
-    text.push('}');
-    text
-}
+include!("../../expansion_sources.rs");
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
