@@ -94,6 +94,10 @@ async fn decode_errors(url: String) {
     store_contract::assert_decode_errors(one).await;
 }
 
+async fn streams(url: String) {
+    store_contract::streams_and_cancelled_reads(store(&url).await, store(&url).await).await;
+}
+
 async fn subscribers(url: String) {
     store_contract::subscribers(store(&url).await, store(&url).await).await;
 }
@@ -242,7 +246,7 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 12] = [
+    let tests: [(&str, Test); 13] = [
         ("basics", |url| Box::pin(basics(url))),
         ("illegal", |url| Box::pin(illegal(url))),
         ("cycle", |url| Box::pin(cycle(url))),
@@ -251,6 +255,7 @@ fn main() {
         ("racing_processes", |url| Box::pin(racing_processes(url))),
         ("decode_errors", |url| Box::pin(decode_errors(url))),
         ("subscribers", |url| Box::pin(subscribers(url))),
+        ("streams", |url| Box::pin(streams(url))),
         ("watcher_survives_a_killed_connection", |url| {
             Box::pin(watcher_survives_a_killed_connection(url))
         }),

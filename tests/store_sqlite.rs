@@ -119,6 +119,12 @@ async fn rows_edited_into_garbage_or_written_under_another_table_are_decode_erro
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_feed_reads_once_as_a_stream_and_after_dropped_reads() {
+    let db = TempDb::new("stream");
+    store_contract::streams_and_cancelled_reads(db.store().await, db.store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribers_see_every_change_from_any_store_on_the_file_once_in_order() {
     let db = TempDb::new("changes");
     store_contract::subscribers(db.store().await, db.store().await).await;

@@ -287,6 +287,44 @@ pub(crate) async fn subscribers<S: Store<Worker>>(watcher_store: S, writer: S) {
     }
 }
 
+/// A change feed read as a `Stream`, and through `next()` calls that are
+/// dropped while their read is under way: each change comes out once, in
+/// order, whichever way it is read.
+pub(crate) async fn streams_and_cancelled_reads<S: Store<Worker>>(watcher_store: S, writer: S) {
+    use std::pin::{pin, Pin};
+    writer.insert("s", &Worker::Assigned).await.unwrap();
+    let mut changes = watcher_store.subscribe().await.unwrap();
+    let step = |version: u64| {
+        let writer = writer.clone();
+        async move {
+            let current = writer.get("s").await.unwrap().unwrap();
+            assert_eq!(current.version, version);
+            let next = next_in_cycle(&current.state);
+            writer.transition("s", version, next).await.unwrap();
+        }
+    };
+    let mut seen = Vec::new();
+    for version in 0..6 {
+        // A read started and dropped before anything was committed.
+        assert!(crate::support::poll_once(pin!(changes.next()))
+            .await
+            .is_none());
+        step(version).await;
+        let change = if version % 2 == 0 {
+            within(std::future::poll_fn(|cx| {
+                futures_core::Stream::poll_next(Pin::new(&mut changes), cx)
+            }))
+            .await
+            .expect("the stream never ends")
+        } else {
+            within(changes.next()).await
+        };
+        seen.push(change.unwrap().version);
+    }
+    assert_eq!(seen, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(changes.position(), writer.last_position().await.unwrap());
+}
+
 /// Moves machine `m` along the cycle with compare-and-set until it reached
 /// version `until`; returns how many of its moves won.
 pub(crate) async fn cycle_until<S: Store<Worker>>(store: S, until: u64) -> u64 {

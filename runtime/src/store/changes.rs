@@ -1,6 +1,10 @@
 //! [`Changes`]: a stream of committed changes, read from the outbox.
 
 use std::collections::VecDeque;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
 use crate::StateMachine;
 use serde::de::DeserializeOwned;
@@ -11,16 +15,43 @@ use super::{Change, Store, StoreResult};
 /// How many outbox rows one read takes.
 const PAGE: usize = 256;
 
+/// What a read or a wait in flight comes back with.
+enum Fetched<M: StateMachine> {
+    Page(StoreResult<Vec<Change<M>>, M>),
+    Woken,
+}
+
+type InFlight<M> = Pin<Box<dyn Future<Output = Fetched<M>> + Send>>;
+
 /// Committed changes, in commit order, from [`Store::subscribe`] or
 /// [`Store::watch`]. It reads the outbox itself (the backend only wakes it
 /// up), so a reader that falls behind, or a wake-up that is lost, delays
 /// changes but never drops one.
-#[derive(Debug)]
+///
+/// Read it with [`next`](Self::next), or as a [`Stream`](futures_core::Stream)
+/// with any stream combinators. The stream never ends: an error is an item,
+/// and reading goes on after it from where it was.
 pub struct Changes<M: StateMachine, S> {
     store: S,
     position: u64,
     only: Option<String>,
     ready: VecDeque<Change<M>>,
+    /// The outbox read, or the wait for a commit, being polled.
+    in_flight: Option<InFlight<M>>,
+}
+
+// Nothing is pinned in place: the future in flight is boxed.
+impl<M: StateMachine, S> Unpin for Changes<M, S> {}
+
+impl<M: StateMachine, S> fmt::Debug for Changes<M, S> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Changes")
+            .field("position", &self.position)
+            .field("only", &self.only)
+            .field("ready", &self.ready.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<M, S> Changes<M, S>
@@ -34,6 +65,7 @@ where
             position,
             only,
             ready: VecDeque::new(),
+            in_flight: None,
         }
     }
 
@@ -53,15 +85,34 @@ where
     /// # Cancel safety
     ///
     /// This method is cancel safe: a change is handed out only when the
-    /// future completes; one read from the outbox stays queued here.
+    /// future completes; a read from the outbox that was under way is kept
+    /// and finished by the next call.
     pub async fn next(&mut self) -> StoreResult<Change<M>, M> {
+        poll_fn(|cx| self.poll_change(cx)).await
+    }
+
+    fn poll_change(&mut self, cx: &mut Context<'_>) -> Poll<StoreResult<Change<M>, M>> {
         loop {
             if let Some(change) = self.ready.pop_front() {
-                return Ok(change);
+                return Poll::Ready(Ok(change));
             }
-            let page = self.store.changes_since(self.position, PAGE).await?;
+            let (store, position) = (&self.store, self.position);
+            let in_flight = self.in_flight.get_or_insert_with(|| {
+                let store = store.clone();
+                Box::pin(async move { Fetched::Page(store.changes_since(position, PAGE).await) })
+            });
+            let fetched = ready!(in_flight.as_mut().poll(cx));
+            self.in_flight = None;
+            let page = match fetched {
+                Fetched::Woken => continue,
+                Fetched::Page(page) => page?,
+            };
             let Some(last) = page.last() else {
-                self.store.wait_for_changes(self.position).await;
+                let store = self.store.clone();
+                self.in_flight = Some(Box::pin(async move {
+                    store.wait_for_changes(position).await;
+                    Fetched::Woken
+                }));
                 continue;
             };
             self.position = last.position;
@@ -71,5 +122,17 @@ where
                     .filter(|change| only.is_none_or(|id| change.id == id)),
             );
         }
+    }
+}
+
+impl<M, S> futures_core::Stream for Changes<M, S>
+where
+    M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
+    S: Store<M>,
+{
+    type Item = StoreResult<Change<M>, M>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_change(cx).map(Some)
     }
 }
