@@ -176,6 +176,7 @@ fn path(out: &mut String, route: &Route) {
     for segment in &route.segments {
         let _ = match *segment {
             Segment::Line((x, y)) => write!(out, "L{},{}", Px(x), Px(y)),
+            Segment::Gap((x, y)) => write!(out, "M{},{}", Px(x), Px(y)),
             Segment::Curve((x1, y1), (x2, y2), (x, y)) => write!(
                 out,
                 "C{},{} {},{} {},{}",

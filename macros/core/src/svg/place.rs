@@ -174,10 +174,11 @@ impl Sizes {
                         before: LABEL_HEIGHT,
                         after: 0.0,
                     },
+                    // Across the line, which leaves a gap for it.
                     (Some(_), false) => Extent {
-                        length: LABEL_HEIGHT,
-                        before: 0.0,
-                        after: text + 4.0,
+                        length: LABEL_HEIGHT + 2.0,
+                        before: text / 2.0 + 2.0,
+                        after: text / 2.0 + 2.0,
                     },
                 }
             }
@@ -314,12 +315,17 @@ fn place(graph: &Graph<'_>, skeleton: &Skeleton, sizes: Sizes) -> Drawn {
         }
         points.push((rank_span[rank_of(high)].0, in_at));
         points.push((centre(high) - box_length(high) / 2.0, in_at));
+        // Top to bottom, the label is written across its edge: the run
+        // through the label's rank is a gap.
+        let at_label = chain
+            .iter()
+            .position(|&node| node >= count && skeleton.virtuals[node - count].label.is_some());
+        let mut gap = at_label.filter(|_| !across).map(|place| 2 * place);
         if skeleton.reversed[index] {
             points.reverse();
+            gap = gap.map(|run| points.len() - 2 - run);
         }
-        let label = chain
-            .iter()
-            .find(|&&node| node >= count && skeleton.virtuals[node - count].label.is_some());
+        let label = at_label.map(|place| &chain[place]);
         let label = label.map(|&node| {
             let text = graph.edges[index].2.unwrap_or_default();
             let width = label_width(text);
@@ -333,7 +339,7 @@ fn place(graph: &Graph<'_>, skeleton: &Skeleton, sizes: Sizes) -> Drawn {
                 }
             } else {
                 Rect {
-                    x: x + 4.0,
+                    x: x - width / 2.0,
                     y: y - LABEL_HEIGHT / 2.0,
                     width,
                     height: LABEL_HEIGHT - 1.0,
@@ -343,7 +349,7 @@ fn place(graph: &Graph<'_>, skeleton: &Skeleton, sizes: Sizes) -> Drawn {
         });
         routes.push(Route {
             start: point(points[0].0, points[0].1),
-            segments: segments(&points, &point),
+            segments: segments(&points, &point, gap),
             label,
         });
     }

@@ -17,11 +17,13 @@ pub(crate) struct Rect {
     pub(crate) height: f64,
 }
 
-/// A piece of a route: a straight line or a cubic Bézier, to its last point.
+/// A piece of a route: a straight line, a cubic Bézier, or a gap (where the
+/// edge's label is written across it), to its last point.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Segment {
     Line((f64, f64)),
     Curve((f64, f64), (f64, f64), (f64, f64)),
+    Gap((f64, f64)),
 }
 
 /// One edge as drawn: its arrow is at the end of the last segment.
@@ -128,15 +130,22 @@ pub(super) fn start_arrow(initial: &Rect, direction: Direction) -> ((f64, f64), 
 
 /// Segments through alternating runs and bends (given as (along the ranks,
 /// along a rank)); level stretches become one line. Bends leave and arrive
-/// square to the ranks, so arrows meet boxes square.
+/// square to the ranks, so arrows meet boxes square. The run numbered
+/// `gap` (if any) is left blank, for a label written across the edge.
 pub(super) fn segments(
     points: &[(f64, f64)],
     point: &impl Fn(f64, f64) -> (f64, f64),
+    gap: Option<usize>,
 ) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut level_to = None;
     for (index, pair) in points.windows(2).enumerate() {
         let ((a1, c1), (a2, c2)) = (pair[0], pair[1]);
+        if gap == Some(index) {
+            out.extend(level_to.take().map(Segment::Line));
+            out.push(Segment::Gap(point(a2, c2)));
+            continue;
+        }
         if index % 2 == 0 || (c2 - c1).abs() < 0.05 {
             // An empty run (a box as long as its rank) would leave the
             // arrow with no direction.

@@ -89,6 +89,7 @@ fn samples(route: &Route) -> Vec<(f64, f64)> {
     let mut from = route.start;
     for segment in &route.segments {
         let to = match *segment {
+            Segment::Gap(to) => to,
             Segment::Line(to) => {
                 for step in 0..=20 {
                     let t = f64::from(step) / 20.0;
@@ -118,7 +119,7 @@ fn samples(route: &Route) -> Vec<(f64, f64)> {
 
 fn end(route: &Route) -> (f64, f64) {
     match route.segments.last() {
-        Some(Segment::Line(to) | Segment::Curve(_, _, to)) => *to,
+        Some(Segment::Line(to) | Segment::Curve(_, _, to) | Segment::Gap(to)) => *to,
         None => route.start,
     }
 }
