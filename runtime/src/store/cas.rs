@@ -74,3 +74,54 @@ pub(crate) fn check<M: StateMachine>(step: Step, current: &M, next: &M) -> Store
         Err(StoreError::Illegal(TransitionError::new(from, to)))
     }
 }
+
+/// The four compare-and-set methods of [`Store`](super::Store), written once
+/// for every backend: each is the backend's `change(id, step, decide)` with
+/// its own decision. A backend's `impl Store` invokes it among its methods.
+macro_rules! compare_and_set_methods {
+    () => {
+        async fn transition(
+            &self,
+            id: &str,
+            expected_version: u64,
+            next: M,
+        ) -> StoreResult<Stored<M>, M> {
+            let decide = cas::by_version(id, expected_version, next);
+            self.change(id, Step::Transition, decide).await
+        }
+
+        async fn update(
+            &self,
+            id: &str,
+            expected_version: u64,
+            next: M,
+        ) -> StoreResult<Stored<M>, M> {
+            let decide = cas::by_version(id, expected_version, next);
+            self.change(id, Step::Update, decide).await
+        }
+
+        async fn transition_from(
+            &self,
+            id: &str,
+            expected_kind: KindOf<M>,
+            next: M,
+        ) -> StoreResult<Stored<M>, M> {
+            let decide = cas::by_kind(id, expected_kind, next);
+            self.change(id, Step::Transition, decide).await
+        }
+
+        async fn fire(
+            &self,
+            id: &str,
+            expected_version: u64,
+            event: M::Event,
+        ) -> StoreResult<Stored<M>, M>
+        where
+            M: Fire,
+        {
+            let decide = cas::by_event(id, expected_version, event);
+            self.change(id, Step::Transition, decide).await
+        }
+    };
+}
+pub(crate) use compare_and_set_methods;

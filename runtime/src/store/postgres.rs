@@ -467,55 +467,7 @@ where
         read_machine(&client, id).await
     }
 
-    async fn transition(
-        &self,
-        id: &str,
-        expected_version: u64,
-        next: M,
-    ) -> StoreResult<Stored<M>, M> {
-        self.change(
-            id,
-            Step::Transition,
-            cas::by_version(id, expected_version, next),
-        )
-        .await
-    }
-
-    async fn update(&self, id: &str, expected_version: u64, next: M) -> StoreResult<Stored<M>, M> {
-        self.change(
-            id,
-            Step::Update,
-            cas::by_version(id, expected_version, next),
-        )
-        .await
-    }
-
-    async fn transition_from(
-        &self,
-        id: &str,
-        expected_kind: KindOf<M>,
-        next: M,
-    ) -> StoreResult<Stored<M>, M> {
-        self.change(id, Step::Transition, cas::by_kind(id, expected_kind, next))
-            .await
-    }
-
-    async fn fire(
-        &self,
-        id: &str,
-        expected_version: u64,
-        event: M::Event,
-    ) -> StoreResult<Stored<M>, M>
-    where
-        M: Fire,
-    {
-        self.change(
-            id,
-            Step::Transition,
-            cas::by_event(id, expected_version, event),
-        )
-        .await
-    }
+    cas::compare_and_set_methods!();
 
     async fn list(&self, kind: KindOf<M>) -> StoreResult<Vec<Stored<M>>, M> {
         let client = self.inner.pool.get().await.map_err(backend)?;
