@@ -418,13 +418,19 @@ where
 }
 
 fn machine_row(found: &tokio_postgres::Row) -> Row {
+    row_from(found, 0)
+}
+
+/// A [`Row`] from the columns `id, kind, state, version, fingerprint, at`
+/// starting at `first` (the outbox's kind is the one it left).
+fn row_from(found: &tokio_postgres::Row, first: usize) -> Row {
     Row {
-        id: found.get(0),
-        kind: found.get(1),
-        state: found.get(2),
-        version: found.get(3),
-        fingerprint: found.get(4),
-        at: found.get(5),
+        id: found.get(first),
+        kind: found.get(first + 1),
+        state: found.get(first + 2),
+        version: found.get(first + 3),
+        fingerprint: found.get(first + 4),
+        at: found.get(first + 5),
     }
 }
 
@@ -492,7 +498,7 @@ where
         let client = self.inner.pool.get().await.map_err(backend)?;
         let statement = client
             .prepare_cached(
-                "SELECT position, id, version, from_kind, state, fingerprint, at
+                "SELECT position, id, from_kind, state, version, fingerprint, at
                    FROM statewright_outbox WHERE machine = $1 AND position > $2
                   ORDER BY position LIMIT $3",
             )
@@ -507,19 +513,7 @@ where
             .await
             .map_err(backend)?;
         rows.iter()
-            .map(|found| {
-                row::decode_change(
-                    found.get(0),
-                    Row {
-                        id: found.get(1),
-                        version: found.get(2),
-                        kind: found.get(3),
-                        state: found.get(4),
-                        fingerprint: found.get(5),
-                        at: found.get(6),
-                    },
-                )
-            })
+            .map(|found| row::decode_change(found.get(0), row_from(found, 1)))
             .collect()
     }
 

@@ -347,13 +347,19 @@ where
 }
 
 fn machine_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    row_from(row, 0)
+}
+
+/// A [`Row`] from the columns `id, kind, state, version, fingerprint, at`
+/// starting at `first` (the outbox's kind is the one it left).
+fn row_from(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Row> {
     Ok(Row {
-        id: row.get(0)?,
-        kind: row.get(1)?,
-        state: row.get(2)?,
-        version: row.get(3)?,
-        fingerprint: row.get(4)?,
-        at: row.get(5)?,
+        id: row.get(first)?,
+        kind: row.get(first + 1)?,
+        state: row.get(first + 2)?,
+        version: row.get(first + 3)?,
+        fingerprint: row.get(first + 4)?,
+        at: row.get(first + 5)?,
     })
 }
 
@@ -421,24 +427,14 @@ where
         self.run(move |connection| {
             let mut statement = connection
                 .prepare_cached(
-                    "SELECT position, id, version, from_kind, state, fingerprint, at
+                    "SELECT position, id, from_kind, state, version, fingerprint, at
                        FROM statewright_outbox WHERE machine = ?1 AND position > ?2
                       ORDER BY position LIMIT ?3",
                 )
                 .map_err(backend)?;
             let rows = statement
                 .query_map(params![M::NAME, row::to_i64(position), limit], |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        Row {
-                            id: row.get(1)?,
-                            version: row.get(2)?,
-                            kind: row.get(3)?,
-                            state: row.get(4)?,
-                            fingerprint: row.get(5)?,
-                            at: row.get(6)?,
-                        },
-                    ))
+                    Ok((row.get::<_, i64>(0)?, row_from(row, 1)?))
                 })
                 .map_err(backend)?;
             rows.map(|row| {
