@@ -25,10 +25,10 @@ pub(crate) struct Graph<'a> {
 }
 
 /// A virtual node: a bend of an edge, or its label.
-pub(super) struct Virtual {
-    pub(super) rank: usize,
+struct Virtual {
+    rank: usize,
     /// The edge whose label this is.
-    pub(super) label: Option<usize>,
+    label: Option<usize>,
 }
 
 /// The ordered layered graph. Nodes are numbered states first (node `s` is
@@ -37,9 +37,9 @@ pub(super) struct Skeleton {
     /// Per edge: laid out from `to` to `from`.
     pub(super) reversed: Vec<bool>,
     /// Per state: its rank (always even; odd ranks hold labels).
-    pub(super) state_rank: Vec<usize>,
+    state_rank: Vec<usize>,
     /// Per virtual node (node `states + i`).
-    pub(super) virtuals: Vec<Virtual>,
+    virtuals: Vec<Virtual>,
     /// Per edge: its nodes in rank order (`None` for an edge to itself).
     pub(super) chains: Vec<Option<Vec<usize>>>,
     /// The ranks, ordered, with each node's neighbours.
@@ -78,37 +78,60 @@ impl Skeleton {
             chain.push(high);
             chains.push(Some(chain));
         }
-        let rank_of = |node: usize| {
-            if node < count {
-                state_rank[node]
-            } else {
-                virtuals[node - count].rank
-            }
-        };
         let nodes = count + virtuals.len();
-        let rank_count = (0..nodes).map(|node| rank_of(node) + 1).max().unwrap_or(1);
-        let mut layered = Layered {
-            ranks: vec![Vec::new(); rank_count],
-            before: vec![Vec::new(); nodes],
-            after: vec![Vec::new(); nodes],
+        let mut skeleton = Skeleton {
+            reversed,
+            state_rank,
+            virtuals,
+            chains,
+            layered: Layered {
+                ranks: Vec::new(),
+                before: vec![Vec::new(); nodes],
+                after: vec![Vec::new(); nodes],
+            },
         };
+        let rank_count = (0..nodes)
+            .map(|node| skeleton.rank(node) + 1)
+            .max()
+            .unwrap_or(1);
+        let mut ranks = vec![Vec::new(); rank_count];
         for node in 0..nodes {
-            layered.ranks[rank_of(node)].push(node);
+            ranks[skeleton.rank(node)].push(node);
         }
-        for chain in chains.iter().flatten() {
+        let layered = &mut skeleton.layered;
+        layered.ranks = ranks;
+        for chain in skeleton.chains.iter().flatten() {
             for pair in chain.windows(2) {
                 layered.after[pair[0]].push(pair[1]);
                 layered.before[pair[1]].push(pair[0]);
             }
         }
         layered.reduce_crossings();
-        Skeleton {
-            reversed,
-            state_rank,
-            virtuals,
-            chains,
-            layered,
+        skeleton
+    }
+
+    /// The states' count: nodes below it are states.
+    pub(super) fn states(&self) -> usize {
+        self.state_rank.len()
+    }
+
+    /// All nodes' count, states and virtual nodes.
+    pub(super) fn nodes(&self) -> usize {
+        self.states() + self.virtuals.len()
+    }
+
+    /// A node's rank.
+    pub(super) fn rank(&self, node: usize) -> usize {
+        match node.checked_sub(self.states()) {
+            None => self.state_rank[node],
+            Some(virtual_node) => self.virtuals[virtual_node].rank,
         }
+    }
+
+    /// The edge whose label `node` is, if it is one.
+    pub(super) fn label_of(&self, node: usize) -> Option<usize> {
+        let virtual_node = node.checked_sub(self.states())?;
+        self.virtuals[virtual_node].label
     }
 }
 

@@ -158,7 +158,7 @@ impl Sizes {
                     }
                 }
             } else {
-                let label = skeleton.virtuals[node - count].label;
+                let label = skeleton.label_of(node);
                 let text = label
                     .and_then(|edge| graph.edges[edge].2)
                     .map_or(0.0, label_width);
@@ -183,7 +183,7 @@ impl Sizes {
                 }
             }
         };
-        let extents: Vec<Extent> = (0..count + skeleton.virtuals.len()).map(extent).collect();
+        let extents: Vec<Extent> = (0..skeleton.nodes()).map(extent).collect();
 
         // Ranks along their direction.
         let mut rank_span = Vec::with_capacity(layered.ranks.len());
@@ -228,7 +228,7 @@ fn place(graph: &Graph<'_>, skeleton: &Skeleton, sizes: Sizes) -> Drawn {
     let across = direction == Direction::LeftToRight;
     let count = graph.states.len();
     let layered = &skeleton.layered;
-    let line = places(skeleton, &extents, &spacing, count);
+    let line = places(skeleton, &extents, &spacing);
     let first = (0..extents.len())
         .map(|n| line[n] - extents[n].before)
         .fold(f64::MAX, f64::min);
@@ -237,15 +237,12 @@ fn place(graph: &Graph<'_>, skeleton: &Skeleton, sizes: Sizes) -> Drawn {
         .map(|n| line[n] + extents[n].after + shift)
         .fold(0.0, f64::max)
         + MARGIN;
-    let rank_of = |node: usize| {
-        if node < count {
-            skeleton.state_rank[node]
-        } else {
-            skeleton.virtuals[node - count].rank
-        }
+    let centre = |node: usize| {
+        f64::midpoint(
+            rank_span[skeleton.rank(node)].0,
+            rank_span[skeleton.rank(node)].1,
+        )
     };
-    let centre =
-        |node: usize| f64::midpoint(rank_span[rank_of(node)].0, rank_span[rank_of(node)].1);
     // (along the ranks, along a rank) -> (x, y)
     let point = |along: f64, across_rank: f64| {
         if across {
@@ -306,20 +303,20 @@ fn place(graph: &Graph<'_>, skeleton: &Skeleton, sizes: Sizes) -> Drawn {
         // Alternating runs (across a rank) and bends (between ranks).
         let mut points = vec![
             (centre(low) + box_length(low) / 2.0, out_at),
-            (rank_span[rank_of(low)].1, out_at),
+            (rank_span[skeleton.rank(low)].1, out_at),
         ];
         for &node in &chain[1..chain.len() - 1] {
-            let (start, end) = rank_span[rank_of(node)];
+            let (start, end) = rank_span[skeleton.rank(node)];
             points.push((start, line[node]));
             points.push((end, line[node]));
         }
-        points.push((rank_span[rank_of(high)].0, in_at));
+        points.push((rank_span[skeleton.rank(high)].0, in_at));
         points.push((centre(high) - box_length(high) / 2.0, in_at));
         // Top to bottom, the label is written across its edge: the run
         // through the label's rank is a gap.
         let at_label = chain
             .iter()
-            .position(|&node| node >= count && skeleton.virtuals[node - count].label.is_some());
+            .position(|&node| skeleton.label_of(node).is_some());
         let mut gap = at_label.filter(|_| !across).map(|place| 2 * place);
         if skeleton.reversed[index] {
             points.reverse();
@@ -383,7 +380,8 @@ fn place(graph: &Graph<'_>, skeleton: &Skeleton, sizes: Sizes) -> Drawn {
 
 /// Each node's line (where its edges pass) along its rank, before the
 /// final shift, in whole pixels.
-fn places(skeleton: &Skeleton, extents: &[Extent], spacing: &Spacing, states: usize) -> Vec<f64> {
+fn places(skeleton: &Skeleton, extents: &[Extent], spacing: &Spacing) -> Vec<f64> {
+    let states = skeleton.states();
     let layered = &skeleton.layered;
     let gap = |first: usize, second: usize| {
         let space = if first < states || second < states {
