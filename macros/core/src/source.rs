@@ -68,14 +68,8 @@ impl Diagnostic {
 /// A [`Diagnostic`] if the file is not Rust tokens (an unclosed bracket or
 /// string, say).
 pub fn find_machines(source: &str) -> Result<Vec<Found>, Diagnostic> {
-    let tokens = TokenStream::from_str(source).map_err(|error| {
-        let start = error.span().start();
-        Diagnostic {
-            message: format!("this file is not Rust: {error}"),
-            line: start.line,
-            column: start.column + 1,
-        }
-    })?;
+    let tokens = TokenStream::from_str(source)
+        .map_err(|error| Diagnostic::at(error.span(), format!("this file is not Rust: {error}")))?;
     let mut found = Vec::new();
     scan(tokens, &mut found);
     Ok(found)
