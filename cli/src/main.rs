@@ -71,7 +71,8 @@ fn command() -> Command {
                 .about("Run the macro's table checks and print its messages, rustc-style")
                 .arg(
                     Arg::new("file")
-                        .value_name("FILE")
+                        .value_name("PATH")
+                        .help("a Rust file, or a directory whose .rs files are all checked")
                         .required(true)
                         .action(ArgAction::Append)
                         .value_parser(clap::value_parser!(PathBuf)),
@@ -252,22 +253,83 @@ fn diagram(args: &ArgMatches) -> Result<ExitCode, Failure> {
 }
 
 fn check(args: &ArgMatches) -> Result<ExitCode, Failure> {
-    let mut failed = false;
+    let mut files = Vec::new();
     for path in args.get_many::<PathBuf>("file").into_iter().flatten() {
+        rust_files(path, &mut files)?;
+    }
+    let (mut machines, mut failed) = (0, 0);
+    for path in &files {
         for found in found(path)? {
+            machines += 1;
             if let Err(diagnostics) = &found.table {
-                failed = true;
+                failed += 1;
                 for diagnostic in diagnostics {
                     out(&format!("error: {}\n\n", located(path, diagnostic)))?;
                 }
             }
         }
     }
-    Ok(if failed {
-        ExitCode::from(1)
+    let scope = format!(
+        "{} in {}",
+        plural(machines, "machine"),
+        plural(files.len(), "file")
+    );
+    if machines == 0 {
+        return Err(Failure(format!(
+            "no `#[state_machine]` enum found: 0 machines in {}",
+            plural(files.len(), "file")
+        )));
+    }
+    if failed == 0 {
+        out(&format!("{scope}: ok\n"))?;
+        Ok(ExitCode::SUCCESS)
     } else {
-        ExitCode::SUCCESS
-    })
+        out(&format!("{scope}: {failed} with errors\n"))?;
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// `path` if it is a file, or every `.rs` file under it (sorted, hidden
+/// folders and `target` left out) if it is a directory.
+fn rust_files(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), Failure> {
+    let metadata = std::fs::metadata(path)
+        .map_err(|error| Failure(format!("cannot read {}: {error}", path.display())))?;
+    if !metadata.is_dir() {
+        files.push(path.to_owned());
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(path)
+        .map_err(|error| Failure(format!("cannot read {}: {error}", path.display())))?;
+    let mut children: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let entry =
+            entry.map_err(|error| Failure(format!("cannot read {}: {error}", path.display())))?;
+        children.push(entry.path());
+    }
+    children.sort();
+    for child in children {
+        let name = child
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if child.is_dir() {
+            if !name.starts_with('.') && name != "target" {
+                rust_files(&child, files)?;
+            }
+        } else if child.extension().is_some_and(|extension| extension == "rs") {
+            files.push(child);
+        }
+    }
+    Ok(())
+}
+
+/// `1 file`, `2 files`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }
 
 fn paths(args: &ArgMatches) -> Result<ExitCode, Failure> {

@@ -106,6 +106,57 @@ fn paths_print_a_cover_of_every_edge() {
 }
 
 #[test]
+fn check_says_what_it_checked_and_reads_directories() {
+    let dir = std::env::temp_dir().join(format!("statewright-check-{}", std::process::id()));
+    let nested = dir.join("src/inner");
+    std::fs::create_dir_all(&nested).unwrap();
+    let door = "#[state_machine]\nenum Door { #[initial] #[to(Open)] Closed, #[terminal] Open }\n";
+    std::fs::write(dir.join("src/lib.rs"), format!("{door}mod x {{ {door} }}")).unwrap();
+    std::fs::write(nested.join("more.rs"), door).unwrap();
+    std::fs::write(nested.join("notes.txt"), "not Rust {").unwrap();
+    std::fs::write(dir.join("src/empty.rs"), "fn main() {}\n").unwrap();
+    let path = |relative: &str| dir.join(relative).to_str().unwrap().to_owned();
+
+    let output = statewright(&["check", &path("src")]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "3 machines in 3 files: ok\n");
+
+    let output = statewright(&["check", &path("src/empty.rs")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("no `#[state_machine]` enum found: 0 machines in 1 file"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // A typo and an unreachable state, in one run.
+    std::fs::write(
+        nested.join("bad.rs"),
+        "#[state_machine]\nenum Job { #[initial] #[to(Dnoe)] Idle, #[terminal] Done, #[terminal] Lost }\n",
+    )
+    .unwrap();
+    let output = statewright(&["check", &path("src")]);
+    assert_eq!(output.status.code(), Some(1));
+    let printed = text(&output.stdout);
+    assert!(printed.contains("did you mean `Done`"), "{printed}");
+    assert!(
+        printed.ends_with("4 machines in 4 files: 1 with errors\n"),
+        "{printed}"
+    );
+
+    let deep = format!("fn f() {{ {}{} }}", "(".repeat(50_000), ")".repeat(50_000));
+    std::fs::write(dir.join("deep.rs"), deep).unwrap();
+    let output = statewright(&["check", &path("deep.rs")]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("brackets nest deeper than 256 levels"),
+        "{}",
+        text(&output.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn bad_input_is_an_error_never_a_panic() {
     let directory = statewright(&["diagram", "examples"]);
     assert_eq!(directory.status.code(), Some(2));

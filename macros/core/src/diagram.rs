@@ -5,6 +5,10 @@ use crate::model::Machine;
 use core::fmt::Write;
 
 /// The machine as a Mermaid `stateDiagram-v2`, edges in declaration order.
+///
+/// Names are identifiers, which Mermaid reads as they are; the one free
+/// text, a state's docs as its note, is folded to one line with Mermaid's
+/// statement characters escaped, so no doc comment can add to the diagram.
 pub(crate) fn mermaid(machine: &Machine) -> String {
     let mut out = String::from("stateDiagram-v2\n");
     let name = |index: usize| machine.states[index].name.as_str();
@@ -23,29 +27,39 @@ pub(crate) fn mermaid(machine: &Machine) -> String {
     }
     for (index, state) in machine.states.iter().enumerate() {
         if let Some(note) = note(&state.docs) {
-            let _ = writeln!(out, "    note right of {} : {note}", name(index));
+            let _ = writeln!(
+                out,
+                "    note right of {} : {}",
+                name(index),
+                mermaid_text(&note)
+            );
         }
     }
     out
 }
 
 /// The machine as a Graphviz `digraph`, edges in declaration order.
+///
+/// A name that is not a plain DOT identifier (a keyword such as `Node` or
+/// `Graph` in any case, or one with characters beyond ASCII letters, digits
+/// and `_`) is quoted, and the start point is named unlike every state.
 pub(crate) fn dot(machine: &Machine) -> String {
     let mut out = String::new();
-    let name = |index: usize| machine.states[index].name.as_str();
-    let _ = writeln!(out, "digraph {} {{", machine.name);
+    let name = |index: usize| dot_id(&machine.states[index].name);
+    let mut start = String::from("__start");
+    while machine.states.iter().any(|state| state.name == start) {
+        start.push('_');
+    }
+    let _ = writeln!(out, "digraph {} {{", dot_id(&machine.name));
     out.push_str("    rankdir=LR;\n    node [shape=box, style=rounded];\n");
-    out.push_str("    __start [shape=point, label=\"\"];\n");
+    let _ = writeln!(out, "    {start} [shape=point, label=\"\"];");
     for (index, state) in machine.states.iter().enumerate() {
         let mut attributes = Vec::new();
         if state.terminal.is_some() {
             attributes.push("peripheries=2".to_owned());
         }
         if let Some(note) = note(&state.docs) {
-            attributes.push(format!(
-                "tooltip=\"{}\"",
-                note.replace('\\', "\\\\").replace('"', "\\\"")
-            ));
+            attributes.push(format!("tooltip={}", dot_string(&note)));
         }
         if attributes.is_empty() {
             let _ = writeln!(out, "    {};", name(index));
@@ -53,11 +67,11 @@ pub(crate) fn dot(machine: &Machine) -> String {
             let _ = writeln!(out, "    {} [{}];", name(index), attributes.join(", "));
         }
     }
-    let _ = writeln!(out, "    __start -> {};", name(machine.initial()));
+    let _ = writeln!(out, "    {start} -> {};", name(machine.initial()));
     for edge in &machine.edges {
         let _ = write!(out, "    {} -> {}", name(edge.from), name(edge.to));
         if let Some(event) = edge.event {
-            let _ = write!(out, " [label=\"{}\"]", machine.events[event].name);
+            let _ = write!(out, " [label={}]", dot_string(&machine.events[event].name));
         }
         out.push_str(";\n");
     }
@@ -65,13 +79,129 @@ pub(crate) fn dot(machine: &Machine) -> String {
     out
 }
 
-/// Doc lines folded into one line; `None` when there are no docs.
+/// Doc lines folded into one line, every run of whitespace and control
+/// characters (a newline inside one doc string, too) one space; `None`
+/// when there are no docs.
 pub(crate) fn note(docs: &[String]) -> Option<String> {
     let text = docs
         .iter()
-        .map(|line| line.trim())
-        .filter(|line| !line.is_empty())
+        .flat_map(|line| line.split(|c: char| c.is_whitespace() || c.is_control()))
+        .filter(|word| !word.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
     (!text.is_empty()).then_some(text)
+}
+
+/// Text for a Mermaid note: `#` and `;` (which Mermaid reads as an entity
+/// and a statement's end) as entity codes.
+fn mermaid_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '#' => out.push_str("#35;"),
+            ';' => out.push_str("#59;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// DOT's keywords, which are no identifiers in any case.
+const DOT_KEYWORDS: [&str; 6] = ["node", "edge", "graph", "digraph", "subgraph", "strict"];
+
+/// `name` as a DOT identifier: as it is when DOT reads it so, else quoted.
+fn dot_id(name: &str) -> String {
+    let plain = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && !DOT_KEYWORDS
+            .iter()
+            .any(|keyword| keyword.eq_ignore_ascii_case(name));
+    if plain && !name.is_empty() {
+        name.to_owned()
+    } else {
+        dot_string(name)
+    }
+}
+
+/// `text` as a quoted DOT string.
+fn dot_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::errors::Errors;
+    use quote::quote;
+
+    fn machine(item: proc_macro2::TokenStream) -> crate::model::Machine {
+        let mut errors = Errors::default();
+        let (parsed, _) = crate::parse::from_syn(quote!(), item, &mut errors);
+        let machine = crate::model::Machine::from_parse(parsed.expect("an enum"), &mut errors);
+        assert_eq!(errors.messages(), Vec::<String>::new());
+        machine
+    }
+
+    #[test]
+    fn dot_keywords_and_the_start_name_are_quoted_or_avoided() {
+        let graph = machine(quote! {
+            enum Graph {
+                #[initial] #[to(Node, EDGE, subgraph, __start)] Strict,
+                #[to(Digraph)] Node,
+                #[terminal] EDGE,
+                #[terminal] subgraph,
+                #[terminal] __start,
+                #[terminal] Digraph,
+            }
+        });
+        let dot = super::dot(&graph);
+        assert!(dot.starts_with("digraph \"Graph\" {"), "{dot}");
+        for keyword in ["Strict", "Node", "EDGE", "subgraph", "Digraph"] {
+            assert!(dot.contains(&format!("\"{keyword}\"")), "{keyword}: {dot}");
+        }
+        assert!(dot.contains("    __start_ [shape=point"), "{dot}");
+        assert!(dot.contains("    __start_ -> \"Strict\";"), "{dot}");
+        assert!(dot.contains("    __start [peripheries=2];"), "{dot}");
+    }
+
+    #[test]
+    fn no_doc_text_adds_to_a_diagram() {
+        let plain = machine(quote! {
+            enum Door {
+                #[initial] #[to(Open)] Closed,
+                #[terminal] Open,
+            }
+        });
+        let documented = machine(quote! {
+            enum Door {
+                #[doc = "Shut.\nA --> B\r\nnote left of Open : x"]
+                /** several
+                    lines; # and %% too */
+                #[initial] #[to(Open)] Closed,
+                #[doc = "\" -> evil [label=\"x\"]; Open -> Closed"]
+                #[terminal] Open,
+            }
+        });
+        let lines = |text: &str| text.lines().count();
+        let (mermaid, dot) = (super::mermaid(&documented), super::dot(&documented));
+        assert_eq!(
+            lines(&mermaid),
+            lines(&super::mermaid(&plain)) + 2,
+            "one note line each: {mermaid}"
+        );
+        let edges = mermaid
+            .lines()
+            .filter(|line| line.contains("-->") && !line.trim_start().starts_with("note "))
+            .count();
+        assert_eq!(edges, 3, "{mermaid}");
+        assert!(
+            mermaid.contains("lines#59;"),
+            "a statement end escaped: {mermaid}"
+        );
+        assert_eq!(lines(&dot), lines(&super::dot(&plain)), "{dot}");
+        let edges = dot
+            .lines()
+            .filter(|line| line.contains(" -> ") && !line.contains("tooltip="))
+            .count();
+        assert_eq!(edges, 2, "{dot}");
+    }
 }

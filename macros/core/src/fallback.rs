@@ -8,23 +8,42 @@
 //! that shadow a generated method. An edge to a misspelt state goes to the
 //! state the error suggests.
 
-use crate::expand::{self, MODULE_TRAIT, RESERVED_METHODS};
 use crate::idents::unraw;
-use crate::model::{Edge, Machine};
+use crate::model::{Edge, Machine, Style};
+use crate::names::RESERVED_METHODS;
 use proc_macro2::TokenStream;
+use std::collections::BTreeSet;
 
 /// The generated items for a machine that failed its checks, or nothing
-/// when no sound stand-in exists (no states, or generics).
+/// when no sound stand-in exists (no states, generics, a `#[cfg]` on a
+/// tuple field).
 pub(crate) fn expand(mut machine: Machine) -> TokenStream {
-    if machine.states.is_empty() || machine.has_generics {
+    // A `#[cfg]` on a tuple field (an error) has no place in a pattern.
+    let positional_cfg = machine.states.iter().any(|state| {
+        state.fields.style == Style::Tuple
+            && state
+                .fields
+                .fields
+                .iter()
+                .any(|field| !field.cfg.is_empty())
+    });
+    if machine.states.is_empty() || machine.has_generics || positional_cfg {
         return TokenStream::new();
     }
     let written = std::mem::take(&mut machine.edges);
     let guessed = std::mem::take(&mut machine.guessed_edges);
     let mut kept: Vec<Edge> = Vec::new();
+    let mut seen = Seen::default();
     for edge in written.into_iter().chain(guessed) {
-        if compiles_beside(&machine, &kept, &edge) {
+        if compiles_beside(&machine, &mut seen, &edge) {
             kept.push(edge);
+        }
+    }
+    // Events that would share a variant: the later ones get one of their own.
+    let mut variants = BTreeSet::new();
+    for (index, event) in machine.events.iter_mut().enumerate() {
+        if !variants.insert(unraw(&event.variant)) {
+            event.variant = quote::format_ident!("__Event{}", index);
         }
     }
     machine.set_edges(kept);
@@ -39,28 +58,34 @@ pub(crate) fn expand(mut machine: Machine) -> TokenStream {
         }
         machine.states[always].initial.push(machine.ident.span());
     }
-    let clashes = machine
-        .states
-        .iter()
-        .any(|state| state.name == MODULE_TRAIT);
-    expand::expand_items(&machine, !clashes)
+    crate::expand::expand(&machine)
 }
 
-/// Whether `edge` can join `kept` without making the expansion fail.
-fn compiles_beside(machine: &Machine, kept: &[Edge], edge: &Edge) -> bool {
-    let repeated = kept
-        .iter()
-        .any(|other| other.from == edge.from && other.to == edge.to && other.event == edge.event);
-    let Some(event) = edge.event else {
-        return !repeated;
-    };
-    let twice_from_here = kept
-        .iter()
-        .any(|other| other.from == edge.from && other.event == Some(event));
-    let event = &machine.events[event];
-    let fits_payload = machine.states[event.payload]
-        .fields
-        .same_as(&machine.states[edge.to].fields);
-    let shadows = RESERVED_METHODS.contains(&unraw(&event.ident).as_str());
-    !repeated && !twice_from_here && fits_payload && !shadows
+/// The edges kept so far, by what a new one must not repeat.
+#[derive(Default)]
+struct Seen {
+    /// (from, to, event) of every kept edge.
+    edges: BTreeSet<(usize, usize, Option<usize>)>,
+    /// (from, event) of every kept named edge.
+    events: BTreeSet<(usize, usize)>,
+}
+
+/// Whether `edge` can join the kept edges without making the expansion
+/// fail; if so, it is recorded as kept.
+fn compiles_beside(machine: &Machine, seen: &mut Seen, edge: &Edge) -> bool {
+    if seen.edges.contains(&(edge.from, edge.to, edge.event)) {
+        return false;
+    }
+    if let Some(index) = edge.event {
+        let event = &machine.events[index];
+        let fits_payload = machine.states[event.payload]
+            .fields
+            .same_as(&machine.states[edge.to].fields);
+        let shadows = RESERVED_METHODS.contains(&event.name.as_str());
+        if !fits_payload || shadows || !seen.events.insert((edge.from, index)) {
+            return false;
+        }
+    }
+    seen.edges.insert((edge.from, edge.to, edge.event));
+    true
 }

@@ -9,14 +9,15 @@ mod fallback;
 mod fingerprint;
 mod idents;
 mod model;
+mod names;
 mod parse;
-mod source;
+mod scan;
 #[cfg(feature = "picture")]
 mod svg;
 mod types;
 mod validate;
 
-pub use source::{find_machines, Diagnostic, Found, Table};
+pub use scan::{find_machines, Diagnostic, Found, Table};
 
 use errors::Errors;
 use proc_macro2::TokenStream;

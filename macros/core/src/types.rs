@@ -9,7 +9,6 @@
 //! token; a type that mentions a shadowed name is reached through a hidden
 //! alias declared beside the enum, where it resolves exactly as in the enum.
 
-use crate::expand::MODULE_MACHINE;
 use proc_macro2::{Group, Ident, Spacing, TokenStream, TokenTree};
 use quote::quote;
 
@@ -34,18 +33,23 @@ pub(crate) struct Placed {
     pub(crate) uses_self: bool,
 }
 
-/// Rewrites `ty`, a field type of `machine`; `shadowing` are the names the
-/// typestate module declares (its structs and trait).
-pub(crate) fn place(ty: &TokenStream, machine: &Ident, shadowing: &[String]) -> Placed {
+/// Rewrites `ty`, a field type of `machine`, which the typestate module
+/// imports as `module_machine`; `shadowing` are the names the typestate
+/// module declares (its structs, trait and import).
+pub(crate) fn place(
+    ty: &TokenStream,
+    machine: &Ident,
+    module_machine: &Ident,
+    shadowing: &[String],
+) -> Placed {
     let mut shadowed = false;
-    let outside = rewrite(
-        ty.clone(),
-        Place::Outside,
+    let names = Names {
         machine,
+        module_machine,
         shadowing,
-        &mut shadowed,
-    );
-    let inside = rewrite(ty.clone(), Place::Inside, machine, shadowing, &mut shadowed);
+    };
+    let outside = rewrite(ty.clone(), Place::Outside, &names, &mut shadowed);
+    let inside = rewrite(ty.clone(), Place::Inside, &names, &mut shadowed);
     let uses_self = mentions_self(ty.clone());
     Placed {
         outside,
@@ -55,11 +59,17 @@ pub(crate) fn place(ty: &TokenStream, machine: &Ident, shadowing: &[String]) -> 
     }
 }
 
+/// What a type's names are rewritten to.
+struct Names<'a> {
+    machine: &'a Ident,
+    module_machine: &'a Ident,
+    shadowing: &'a [String],
+}
+
 fn rewrite(
     tokens: TokenStream,
     place: Place,
-    machine: &Ident,
-    states: &[String],
+    names: &Names<'_>,
     shadowed: &mut bool,
 ) -> TokenStream {
     let tokens: Vec<TokenTree> = tokens.into_iter().collect();
@@ -70,7 +80,7 @@ fn rewrite(
         index += 1;
         match token {
             TokenTree::Group(group) => {
-                let inner = rewrite(group.stream(), place, machine, states, shadowed);
+                let inner = rewrite(group.stream(), place, names, shadowed);
                 let mut rewritten = Group::new(group.delimiter(), inner);
                 rewritten.set_span(group.span());
                 out.extend([TokenTree::Group(rewritten)]);
@@ -78,18 +88,19 @@ fn rewrite(
             TokenTree::Ident(ident) => {
                 let previous = index.checked_sub(2).map(|at| &tokens[at]);
                 let next = tokens.get(index);
-                if is_lifetime_name(previous) || follows_path_separator(&tokens, index - 1) {
+                if is_bang(next) {
+                    // A macro in type position: what its input means is the
+                    // macro's business, so inside the module the whole type
+                    // is reached through an alias beside the enum, where it
+                    // expands as in the enum (with `Self` spelled out).
+                    if place == Place::Inside {
+                        *shadowed = true;
+                    }
                     out.extend([token.clone()]);
-                } else if is_bang(next) {
-                    // A macro in type position: its input is not ours to read.
-                    out.extend(
-                        tokens[index - 1..(index + 2).min(tokens.len())]
-                            .iter()
-                            .cloned(),
-                    );
-                    index = (index + 2).min(tokens.len());
+                } else if is_lifetime_name(previous) || follows_path_separator(&tokens, index - 1) {
+                    out.extend([token.clone()]);
                 } else {
-                    out.extend(first_segment(ident, place, machine, states, shadowed));
+                    out.extend(first_segment(ident, place, names, shadowed));
                 }
             }
             TokenTree::Punct(_) | TokenTree::Literal(_) => out.extend([token.clone()]),
@@ -110,22 +121,25 @@ fn mentions_self(tokens: TokenStream) -> bool {
 fn first_segment(
     ident: &Ident,
     place: Place,
-    machine: &Ident,
-    states: &[String],
+    names: &Names<'_>,
     shadowed: &mut bool,
 ) -> TokenStream {
     let span = ident.span();
     let text = ident.to_string();
     let super_ = Ident::new("super", span);
     match (text.as_str(), place) {
-        ("Self", Place::Outside) => quote!(#machine),
+        ("Self", Place::Outside) => {
+            let machine = names.machine;
+            quote!(#machine)
+        }
         ("Self", Place::Inside) => {
-            let machine = Ident::new(MODULE_MACHINE, span);
+            let mut machine = names.module_machine.clone();
+            machine.set_span(span);
             quote!(#machine)
         }
         ("super", Place::Inside) => quote!(#super_::#ident),
         ("self", Place::Inside) => quote!(#super_),
-        (name, Place::Inside) if states.iter().any(|state| state == name) => {
+        (name, Place::Inside) if names.shadowing.iter().any(|state| state == name) => {
             *shadowed = true;
             quote!(#ident)
         }
@@ -158,7 +172,12 @@ mod tests {
 
     fn placed(ty: &TokenStream) -> (String, String, bool) {
         let states = ["Summary".to_string(), "String".to_string()];
-        let placed = place(ty, &format_ident!("Report"), &states);
+        let placed = place(
+            ty,
+            &format_ident!("Report"),
+            &format_ident!("__Machine"),
+            &states,
+        );
         (
             placed.outside.to_string(),
             placed.inside.to_string(),
@@ -200,9 +219,9 @@ mod tests {
     }
 
     #[test]
-    fn macros_in_type_position_are_left_alone() {
-        let (_, inside, shadowed) = placed(&quote!(ty!(Self, super::X)));
-        assert_eq!(inside, "ty ! (Self , super :: X)");
-        assert!(!shadowed);
+    fn a_macro_in_a_type_is_reached_through_the_alias() {
+        let (outside, _, shadowed) = placed(&quote!(Vec<ty!(Self, super::X)>));
+        assert_eq!(outside, "Vec < ty ! (Report , super :: X) >");
+        assert!(shadowed, "the module writes it through the alias");
     }
 }

@@ -2,9 +2,10 @@
 //! attributes; each `check_*` reports every violation it finds.
 
 use crate::errors::Errors;
-use crate::expand::{MODULE_TRAIT, RESERVED_METHODS};
 use crate::idents::{snake_case, unraw};
 use crate::model::{Edge, Machine};
+use crate::names::{RESERVED_METHODS, RESERVED_STATES};
+use std::collections::BTreeMap;
 
 /// Runs every check. Where the table lost edges to earlier errors, the
 /// checks that judge the whole graph assume the missing edges could be
@@ -27,18 +28,28 @@ pub(crate) fn check(machine: &Machine, errors: &mut Errors) {
     }
 }
 
-/// A state is a struct in the typestate module, beside the module's trait.
+/// A state is a variant of the kind enum and of the machine, beside their
+/// associated consts.
 fn check_state_names(machine: &Machine, errors: &mut Errors) {
     for state in &machine.states {
-        if state.name == MODULE_TRAIT {
-            errors.error(
-                state.ident.span(),
-                format!(
-                    "state `{MODULE_TRAIT}` would clash with the trait `{}::{MODULE_TRAIT}` that `#[state_machine]` generates; rename the state",
-                    machine.module
-                ),
-            );
-        }
+        let Some((_, owner)) = RESERVED_STATES
+            .iter()
+            .find(|(reserved, _)| *reserved == state.name)
+        else {
+            continue;
+        };
+        let owner = if owner.starts_with("kind") {
+            format!("`{}::{}`", unraw(&machine.kind), state.name)
+        } else {
+            format!("`{}::{}`", machine.name, state.name)
+        };
+        errors.error(
+            state.ident.span(),
+            format!(
+                "state `{}` would make {owner} ambiguous: `#[state_machine]` generates a const of that name; rename the state",
+                state.name
+            ),
+        );
     }
 }
 
@@ -198,9 +209,9 @@ fn check_event_payloads(machine: &Machine, errors: &mut Errors) {
 }
 
 fn check_event_names(machine: &Machine, errors: &mut Errors) {
+    let mut variants: BTreeMap<String, &str> = BTreeMap::new();
     for event in &machine.events {
-        let name = unraw(&event.ident);
-        let name = name.as_str();
+        let name = event.name.as_str();
         if RESERVED_METHODS.contains(&name) {
             errors.error(
                 event.ident.span(),
@@ -208,16 +219,33 @@ fn check_event_names(machine: &Machine, errors: &mut Errors) {
                     "event `{name}` would clash with the generated method `{name}`; rename the event"
                 ),
             );
-        } else if snake_case(name) != name || name.starts_with('_') {
+        } else if snake_case(name) != name || name.starts_with('_') || name.contains("__") {
             errors.error(
                 event.ident.span(),
                 format!(
                     "event `{name}` is not snake_case; write `{}`",
-                    snake_case(name).trim_start_matches('_')
+                    snake_cased(name)
+                ),
+            );
+        } else if let Some(first) = variants.insert(unraw(&event.variant), name) {
+            errors.error(
+                event.ident.span(),
+                format!(
+                    "events `{first}` and `{name}` would both be the event variant `{}`; rename one of them",
+                    unraw(&event.variant)
                 ),
             );
         }
     }
+}
+
+/// `name` in snake_case with single underscores between words.
+fn snake_cased(name: &str) -> String {
+    snake_case(name)
+        .split('_')
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 fn check_reachable(machine: &Machine, errors: &mut Errors) {

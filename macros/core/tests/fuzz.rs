@@ -1,6 +1,8 @@
 //! The macro never panics and always emits Rust: a seeded generator of
 //! machines (valid, mistaken, mutated and random) through `expand`, each
-//! output parsed as Rust items. A few thousand inputs by default; set
+//! output parsed as Rust items, and the DOT diagram of every valid one read
+//! by Graphviz (when `dot` is installed; `scripts/graphviz` installs it and
+//! makes it required). A few thousand inputs by default; set
 //! `STATEWRIGHT_FUZZ_CASES` for a longer run, `STATEWRIGHT_FUZZ_SEED` to
 //! replay one.
 
@@ -55,6 +57,7 @@ const MACHINE_NAMES: &[&str] = &[
     "Type",
     "r#Type",
     "Super",
+    "Digraph",
 ];
 const STATE_NAMES: &[&str] = &[
     "Idle",
@@ -72,6 +75,12 @@ const STATE_NAMES: &[&str] = &[
     "Ünïcode",
     "A",
     "B",
+    "Node",
+    "EDGE",
+    "graph",
+    "Strict",
+    "Subgraph",
+    "__start",
 ];
 const EVENT_NAMES: &[&str] = &[
     "start", "stop", "r#type", "r#match", "_1", "__", "self_", "to", "clone", "lt", "go", "Start",
@@ -277,6 +286,7 @@ fn generated_mutated_and_random_inputs_never_panic_and_emit_rust() {
     let mut rng = Rng(seed);
     let total = cases();
     let mut failures = Vec::new();
+    let mut diagrams = String::new();
     for case in 0..total {
         let (args, item) = machine(&mut rng);
         let (args, item) = match case % 10 {
@@ -284,6 +294,13 @@ fn generated_mutated_and_random_inputs_never_panic_and_emit_rust() {
             6..=8 => (args, mutate(&mut rng, &item)),
             _ => (String::new(), soup(&mut rng)),
         };
+        if let Ok(found) =
+            statewright_codegen::find_machines(&format!("#[state_machine({args})] {item}"))
+        {
+            for table in found.into_iter().filter_map(|found| found.table.ok()) {
+                diagrams.push_str(&table.dot);
+            }
+        }
         if let Err(reason) = check(&args, &item) {
             failures.push(format!("#[state_machine({args})]\n{item}\n=> {reason}"));
             if failures.len() >= 5 {
@@ -302,6 +319,46 @@ fn generated_mutated_and_random_inputs_never_panic_and_emit_rust() {
         failures.join("\n\n")
     );
     println!("{total} inputs, seed {seed}: no panic, every output is Rust");
+    graphviz_reads(&diagrams);
+}
+
+/// Feeds `diagrams` (DOT graphs one after another) to Graphviz's `dot` and
+/// fails on any error it reports; skips with a note when `dot` is missing,
+/// unless `STATEWRIGHT_REQUIRE_GRAPHVIZ` is set.
+fn graphviz_reads(diagrams: &str) {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let spawned = Command::new("dot")
+        .arg("-Tcanon")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(error) => {
+            assert!(
+                std::env::var_os("STATEWRIGHT_REQUIRE_GRAPHVIZ").is_none(),
+                "Graphviz's `dot` is required but cannot run: {error}"
+            );
+            println!(
+                "`dot` not found ({error}): DOT diagrams not checked; run under scripts/graphviz"
+            );
+            return;
+        }
+    };
+    let mut stdin = child.stdin.take().expect("piped");
+    let input = diagrams.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().expect("dot runs");
+    writer.join().expect("writer").expect("dot reads its input");
+    let graphs = diagrams.matches("digraph ").count();
+    assert!(
+        output.status.success() && output.stderr.is_empty(),
+        "Graphviz rejects a generated diagram:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("Graphviz read all {graphs} DOT diagrams");
 }
 
 /// The inputs a fuzz run once found panicking, each now an expansion or

@@ -16,7 +16,7 @@ fn machine(states: usize, per_state: usize) -> String {
             text.push_str("#[initial]\n");
         }
         let arrows: Vec<String> = (0..per_state)
-            .map(|k| format!("e{state}_{k} => S{}", (state + k + 1) % states))
+            .map(|k| format!("e{state}_k{k} => S{}", (state + k + 1) % states))
             .collect();
         let _ = write!(text, "#[on({})]\nS{state},\n", arrows.join(", "));
     }

@@ -31,15 +31,15 @@ pub use crate::__statewright_with_serde as with_serde;
 
 /// A target no state can reach (it has no values).
 ///
-/// Every type gets `TransitionTo<NoTarget>`, so no typestate ever has exactly
-/// one `TransitionTo` impl. Without this, rustc would infer the target of
-/// `a.to(b)` from a lone impl and report an illegal `b` as a type mismatch
-/// instead of with `TransitionTo`'s message.
+/// Every type gets the typestate module's hidden edge trait (which has no
+/// methods) for `NoTarget`, so no typestate ever has exactly one edge. Without this, rustc would
+/// infer the target of `a.to(b)` from a lone edge and report an illegal `b`
+/// as a type mismatch instead of with the machine's message. (Never a
+/// blanket impl of `TransitionTo`: it would put the trait's `to` on every
+/// type, `TransitionError` included.)
 #[derive(Debug, Clone, Copy)]
 pub enum NoTarget {}
 
 impl crate::Typestate for NoTarget {
     type Machine = NoTarget;
 }
-
-impl<T> crate::TransitionTo<NoTarget> for T {}

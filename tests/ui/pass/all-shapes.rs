@@ -1,5 +1,5 @@
 //! Every variant shape, options, and docs, under the strictest lints.
-#![deny(warnings, missing_docs, clippy::pedantic)]
+#![deny(warnings, missing_docs, unused_qualifications, clippy::pedantic)]
 
 use statewright::state_machine;
 

@@ -1,6 +1,6 @@
 //! A variant under `#[cfg]` is a state only when the cfg holds: every
 //! generated item agrees, with the cfg on and off.
-#![deny(warnings)]
+#![deny(warnings, unused_qualifications)]
 #![allow(dead_code)]
 
 use statewright::{state_machine, StateMachine};

@@ -1,5 +1,5 @@
 //! Field types mean in every generated item what they mean in the enum.
-#![deny(warnings)]
+#![deny(warnings, unused_qualifications)]
 #![allow(missing_docs)]
 
 #[derive(Debug, Clone, PartialEq)]

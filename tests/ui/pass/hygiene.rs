@@ -1,4 +1,5 @@
 //! Generated code uses absolute paths: shadowing prelude names changes nothing.
+#![deny(warnings, unused_qualifications)]
 #![allow(dead_code)]
 
 use statewright::state_machine;

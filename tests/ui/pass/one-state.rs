@@ -1,3 +1,4 @@
+#![deny(warnings, unused_qualifications)]
 use statewright::state_machine;
 
 #[state_machine]

@@ -1,6 +1,6 @@
 //! `kind = ..` and `event = ..` give the generated enums other names, so a
 //! user's own `OrderKind` and `OrderEvent` can stay.
-#![deny(warnings)]
+#![deny(warnings, unused_qualifications)]
 
 use statewright::state_machine;
 

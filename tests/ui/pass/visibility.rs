@@ -1,4 +1,5 @@
 //! Typestate structs are exactly as visible as the enum, at every level.
+#![deny(warnings, unused_qualifications)]
 mod outer {
     pub mod inner {
         use statewright::state_machine;

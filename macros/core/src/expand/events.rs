@@ -1,6 +1,6 @@
 use super::{bindings, cfg_all, cfg_any, docs_then, predicate_all, shape, Names};
 use crate::model::Machine;
-use crate::model::Style;
+use crate::model::{Fields, Style};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -46,17 +46,19 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> (TokenStream, T
             .iter()
             .enumerate()
             .map(|(index, field)| {
-                let ty = &field.inside;
+                let (ty, cfg, attrs) = (&field.inside, &field.cfg, &field.attrs);
                 let doc = match &field.ident {
                     Some(name) => format!("The `{name}` field of `{}`.", target.ident),
                     None => format!("Field {index} of `{}`.", target.ident),
                 };
                 match &field.ident {
-                    Some(name) => quote!(#[doc = #doc] #name: #ty),
-                    None => quote!(#[doc = #doc] #ty),
+                    Some(name) => quote!(#[doc = #doc] #cfg #attrs #name: #ty),
+                    None => quote!(#[doc = #doc] #attrs #ty),
                 }
             });
-        let body = match target.fields.style {
+        // An event into `Done()` or `Done {}` is a unit variant: fieldless
+        // events are plain discriminants.
+        let body = match payload_style(&target.fields) {
             Style::Unit => quote!(),
             Style::Tuple => quote!((#(#fields),*)),
             Style::Named => quote!({ #(#fields),* }),
@@ -101,13 +103,17 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> (TokenStream, T
             #[must_use]
             #[inline]
             pub const fn name(&self) -> &'static str {
-                match self {
+                // `*self`: with every event under a false `#[cfg]`, the
+                // enum is empty and so is this `match`.
+                match *self {
                     #(#event_cfgs Self::#event_variants { .. } => #labels,)*
                 }
             }
         }
     };
+    let lints = &machine.lints;
     let fire = quote! {
+        #lints
         #[automatically_derived]
         impl #ident {
             #[doc = #doc_fire]
@@ -117,6 +123,7 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> (TokenStream, T
             }
         }
 
+        #lints
         #[automatically_derived]
         impl ::statewright::Fire for #ident {
             type Event = #event_enum;
@@ -167,6 +174,11 @@ fn table_dispatch(machine: &Machine, names: &Names) -> TokenStream {
     });
     let (states, events) = (machine.states.len(), machine.events.len());
     let cfgs = (0..states).map(|state| cfg_all(machine, &[state]));
+    // `Idle {}` and `Done()` are fieldless but not unit variants.
+    let constructors = machine.states.iter().map(|state| {
+        let name = &state.ident;
+        shape(&quote!(#ident::#name), &state.fields, &[])
+    });
     quote! {
         const __NEXT: [[::core::option::Option<#kind>; #events]; #states] = [#(#rows),*];
         let from = self.kind();
@@ -175,7 +187,7 @@ fn table_dispatch(machine: &Machine, names: &Names) -> TokenStream {
             ::core::option::Option::Some(to) => ::core::result::Result::Ok(::core::mem::replace(
                 self,
                 match to {
-                    #(#cfgs #kind::#variants => #ident::#variants,)*
+                    #(#cfgs #kind::#variants => #constructors,)*
                 },
             )),
             ::core::option::Option::None => ::core::result::Result::Err(
@@ -198,7 +210,10 @@ fn match_dispatch(machine: &Machine, names: &Names, event_cfgs: &[TokenStream]) 
         let to = &target.ident;
         let bound = bindings(&target.fields, "__");
         let variant = &event.variant;
-        let pattern = shape(&quote!(__E::#variant), &target.fields, &bound);
+        let pattern = match payload_style(&target.fields) {
+            Style::Unit => quote!(__E::#variant),
+            _ => shape(&quote!(__E::#variant), &target.fields, &bound),
+        };
         let build = shape(&quote!(#ident::#to), &target.fields, &bound);
         let cfg = cfg_all(machine, &[edge.from, edge.to]);
         Some(quote!(#cfg (__K::#from, #pattern) => #build,))
@@ -224,6 +239,15 @@ fn match_dispatch(machine: &Machine, names: &Names, event_cfgs: &[TokenStream]) 
             }
         };
         ::core::result::Result::Ok(::core::mem::replace(self, next))
+    }
+}
+
+/// The shape of an event variant that carries `fields`.
+fn payload_style(fields: &Fields) -> Style {
+    if fields.fields.is_empty() {
+        Style::Unit
+    } else {
+        fields.style
     }
 }
 

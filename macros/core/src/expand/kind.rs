@@ -27,10 +27,12 @@ pub(super) fn expand_kind(machine: &Machine) -> TokenStream {
         .derives_default
         .then(|| quote!(#[derive(::core::default::Default)]));
     let variant_docs = machine.states.iter().map(|state| {
-        docs_then(
+        let docs = docs_then(
             &state.docs,
             &format!("The `{}` state of `{ident}`.", state.ident),
-        )
+        );
+        let attrs = &state.attrs;
+        quote!(#docs #attrs)
     });
     let cfgs: Vec<TokenStream> = (0..machine.states.len())
         .map(|state| cfg_all(machine, &[state]))
@@ -143,6 +145,8 @@ pub(super) fn expand_kind(machine: &Machine) -> TokenStream {
             // serde's names, after the enum's `rename` and `rename_all`, so a
             // state and its kind serialize alike.
             const __NAMES: [&str; #count] = [#(#cfgs #serde_names),*];
+            // Not `ALL`: a state of that name (an error) would shadow it.
+            const __STATES: [#kind; #count] = [#(#cfgs #kind::#variants),*];
 
             #[automatically_derived]
             impl serde::Serialize for #kind {
@@ -157,7 +161,7 @@ pub(super) fn expand_kind(machine: &Machine) -> TokenStream {
             #[automatically_derived]
             impl<'de> serde::Deserialize<'de> for #kind {
                 fn deserialize<__D: serde::Deserializer<'de>>(deserializer: __D) -> ::core::result::Result<Self, __D::Error> {
-                    ::statewright::__private::deserialize_kind(deserializer, #kind_name, &__NAMES, &#kind::ALL)
+                    ::statewright::__private::deserialize_kind(deserializer, #kind_name, &__NAMES, &__STATES)
                 }
             }
         };

@@ -4,74 +4,23 @@
 mod events;
 mod kind;
 mod scaffolding;
+mod state_machine;
 mod typestate;
-mod validator;
 
 use crate::model::Machine;
 use crate::model::{Fields, Style};
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-/// The methods of the generated items that an event (which names a
-/// typestate method) must not shadow or make ambiguous: the typestates'
-/// own methods and conversions, the methods of every trait they may
-/// derive, and the machine's and event enum's generated methods.
-pub(crate) const RESERVED_METHODS: [&str; 28] = [
-    // typestate structs: `to` and the conversions
-    "to",
-    "into",
-    "try_into",
-    "from",
-    "try_from",
-    // derivable traits
-    "clone",
-    "clone_from",
-    "eq",
-    "ne",
-    "cmp",
-    "partial_cmp",
-    "lt",
-    "le",
-    "gt",
-    "ge",
-    "max",
-    "min",
-    "clamp",
-    "hash",
-    "fmt",
-    "default",
-    // the machine enum, the kind enum and the event enum
-    "name",
-    "kind",
-    "fire",
-    "transition_to",
-    "can_transition",
-    "is_terminal",
-    "index",
-];
-
-/// The trait the typestate module declares for its `to` methods.
-pub(crate) const MODULE_TRAIT: &str = "LegalEdge";
-
-/// The machine's name inside the typestate module (an import of it).
-pub(crate) const MODULE_MACHINE: &str = "__Machine";
-
 /// Every generated item for a validated machine.
 pub(crate) fn expand(machine: &Machine) -> TokenStream {
-    expand_items(machine, true)
-}
-
-/// The generated items; the typestate module only `with_typestates` (the
-/// fallback leaves it out when a state would clash with it).
-pub(crate) fn expand_items(machine: &Machine, with_typestates: bool) -> TokenStream {
     let names = Names::of(machine);
     let kind = kind::expand_kind(machine);
-    let validator = validator::expand_validator(machine, &names);
-    let typestate = with_typestates.then(|| typestate::expand_typestate(machine, &names));
+    let state_machine = state_machine::expand_state_machine(machine, &names);
+    let typestate = typestate::expand_typestate(machine, &names);
     let (event_enum, fire) = events::expand_events(machine, &names);
     let scaffolding = scaffolding::expand_scaffolding(machine);
-    let items = &machine.items;
-    let vis = &machine.vis;
+    let (items, vis, lints) = (&machine.items, &machine.vis, &machine.lints);
     let uses_self = machine.events.iter().any(|event| {
         machine.states[event.payload]
             .fields
@@ -88,6 +37,7 @@ pub(crate) fn expand_items(machine: &Machine, with_typestates: bool) -> TokenStr
         // glob-imported: a user type with the same name shadows the import
         // instead of clashing with every generated impl, and one check
         // below reports it.
+        #lints
         #[allow(non_snake_case)]
         mod #items {
             #[allow(unused_imports)]
@@ -97,11 +47,12 @@ pub(crate) fn expand_items(machine: &Machine, with_typestates: bool) -> TokenStr
             #kind
             #event_enum
         }
+        #lints
         #[allow(unused_imports)]
         #vis use #items::*;
         #checks
 
-        #validator
+        #state_machine
         #typestate
         #fire
     }
@@ -222,15 +173,17 @@ pub(crate) fn bindings(fields: &Fields, prefix: &str) -> Vec<Ident> {
 
 /// `Path`, `Path(a, b)` or `Path { a, b }`: an expression and a pattern alike.
 pub(crate) fn shape(path: &TokenStream, fields: &Fields, bindings: &[Ident]) -> TokenStream {
+    let cfgs = fields.fields.iter().map(|field| &field.cfg);
     match fields.style {
         Style::Unit => quote!(#path),
         Style::Tuple => quote!(#path(#(#bindings),*)),
-        Style::Named => quote!(#path { #(#bindings),* }),
+        Style::Named => quote!(#path { #(#cfgs #bindings),* }),
     }
 }
 
 /// `name: Type` parameters for the given bindings, typed for the typestate module.
 pub(crate) fn parameters(fields: &Fields, bindings: &[Ident]) -> TokenStream {
     let types = fields.fields.iter().map(|field| &field.inside);
-    quote!(#(#bindings: #types),*)
+    let cfgs = fields.fields.iter().map(|field| &field.cfg);
+    quote!(#(#cfgs #bindings: #types),*)
 }

@@ -1,25 +1,26 @@
 //! Hidden items beside the enum that the generated modules reach it by, and
 //! the checks that a user type has not taken a generated name.
 
-use super::MODULE_MACHINE;
 use crate::model::Machine;
-use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Ident, TokenStream};
+use quote::{quote, quote_spanned};
 
 /// The anchor the modules import the machine through, and the aliases for
 /// field types the typestate module would shadow; both declared beside the
 /// enum, where names mean what they mean in the enum.
 pub(super) fn expand_scaffolding(machine: &Machine) -> TokenStream {
-    let (ident, vis) = (&machine.ident, &machine.vis);
+    let (ident, vis, lints) = (&machine.ident, &machine.vis, &machine.lints);
     let anchor = anchor(machine);
     let aliases = machine.aliases.iter().map(|(alias, ty)| {
         quote! {
+            #lints
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
             #vis type #alias = #ty;
         }
     });
     quote! {
+        #lints
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #vis type #anchor = #ident;
@@ -32,18 +33,14 @@ pub(super) fn expand_scaffolding(machine: &Machine) -> TokenStream {
 /// is then the one error, named to say why.
 pub(super) fn import_machine(machine: &Machine) -> TokenStream {
     let anchor = anchor(machine);
-    let alias = Ident::new(MODULE_MACHINE, Span::call_site());
+    let alias = &machine.self_in_module;
     quote_spanned! {machine.ident.span()=>
         use super::#anchor as #alias;
     }
 }
 
 fn anchor(machine: &Machine) -> Ident {
-    format_ident!(
-        "__{}_must_be_declared_at_module_level_not_in_a_function",
-        machine.name,
-        span = machine.ident.span()
-    )
+    crate::names::anchor(&machine.name, machine.ident.span())
 }
 
 /// One error, in our words, when a user type has the name of the kind or
@@ -77,7 +74,9 @@ fn name_check(machine: &Machine, generated: &Ident, item: &str, option: &str) ->
     let check = quote_spanned! {machine.ident.span()=>
         const _: fn() = __generated::<#bare>;
     };
+    let lints = &machine.lints;
     quote! {
+        #lints
         const _: () = {
             #[diagnostic::on_unimplemented(message = #message, label = "this name is taken", note = #note)]
             trait Generated {}

@@ -2,10 +2,12 @@
 //! the enum that is emitted again, and reports malformed attributes.
 //! Checks that need more than one attribute live in `validate`.
 
-mod helpers;
+mod fields;
+mod variant_attrs;
+
+pub(crate) use fields::{Fields, Style};
 
 use crate::errors::{did_you_mean, Errors};
-use crate::model::{Field, Fields, Style};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::parse::ParseStream;
@@ -59,6 +61,8 @@ pub(crate) struct Machine {
     pub(crate) variants: Vec<Variant>,
     /// Whether the enum has generics (not supported; reported here).
     pub(crate) has_generics: bool,
+    /// The enum's `#[allow(..)]` attributes, carried to every generated item.
+    pub(crate) allows: TokenStream,
 }
 
 /// `#[state_machine(..)]` options.
@@ -79,6 +83,8 @@ pub(crate) struct Options {
 
 /// One variant and its attributes.
 #[cfg_attr(test, derive(Debug))]
+// Each flag is an independent fact about the variant, read by one stage.
+#[allow(clippy::struct_excessive_bools)]
 pub(crate) struct Variant {
     /// The variant's name.
     pub(crate) ident: Ident,
@@ -91,6 +97,11 @@ pub(crate) struct Variant {
     pub(crate) serde_rename: Option<String>,
     /// Whether it is marked `#[default]` (for `#[derive(Default)]`).
     pub(crate) default: bool,
+    /// Its `#[deprecated]` and `#[allow(..)]`, carried to its kind variant
+    /// and typestate struct.
+    pub(crate) attrs: TokenStream,
+    /// Whether it is `#[deprecated]`.
+    pub(crate) deprecated: bool,
     /// Its fields.
     pub(crate) fields: Fields,
     /// Each `#[initial]`, by span.
@@ -154,7 +165,7 @@ pub(crate) fn from_syn(
             "generic state machines are not supported yet; use concrete types in the variants",
         );
     }
-    helpers::strip_misplaced(&mut item.attrs, "the enum", errors);
+    variant_attrs::strip_misplaced(&mut item.attrs, "the enum", errors);
     let derive_paths: Vec<syn::Path> = derive_paths(&item.attrs).collect();
     let derives = std_derives(&derive_paths);
     let serde_derives = serde_derives(&derive_paths);
@@ -197,7 +208,19 @@ pub(crate) fn from_syn(
                     .attrs
                     .iter()
                     .any(|attr| attr.path().is_ident("default")),
-                fields: fields(&variant.fields),
+                attrs: variant
+                    .attrs
+                    .iter()
+                    .filter(|attr| {
+                        attr.path().is_ident("deprecated") || attr.path().is_ident("allow")
+                    })
+                    .map(ToTokens::to_token_stream)
+                    .collect(),
+                deprecated: variant
+                    .attrs
+                    .iter()
+                    .any(|attr| attr.path().is_ident("deprecated")),
+                fields: fields::read(&variant.fields, errors),
                 initial: Vec::new(),
                 terminal: Vec::new(),
                 edges: Vec::new(),
@@ -205,7 +228,7 @@ pub(crate) fn from_syn(
                 edges_lost: false,
                 from_any_lost: false,
             };
-            helpers::read(variant, parsed, errors)
+            variant_attrs::read(variant, parsed, errors)
         })
         .collect();
     let machine = Machine {
@@ -219,6 +242,12 @@ pub(crate) fn from_syn(
         serde_rename_all,
         variants,
         has_generics,
+        allows: item
+            .attrs
+            .iter()
+            .filter(|attr| attr.path().is_ident("allow"))
+            .map(ToTokens::to_token_stream)
+            .collect(),
     };
     (Some(machine), quote!(#item))
 }
@@ -386,26 +415,7 @@ fn serde_string(attrs: &[Attribute], key: &str) -> Option<String> {
     found
 }
 
-fn fields(fields: &syn::Fields) -> Fields {
-    let style = match fields {
-        syn::Fields::Unit => Style::Unit,
-        syn::Fields::Unnamed(_) => Style::Tuple,
-        syn::Fields::Named(_) => Style::Named,
-    };
-    let fields = fields
-        .iter()
-        .map(|field| {
-            Field::new(
-                field.ident.clone(),
-                field.ty.to_token_stream(),
-                docs(&field.attrs),
-            )
-        })
-        .collect();
-    Fields { style, fields }
-}
-
-fn docs(attrs: &[Attribute]) -> Vec<String> {
+pub(super) fn docs(attrs: &[Attribute]) -> Vec<String> {
     attrs
         .iter()
         .filter(|attr| attr.path().is_ident("doc"))

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
 /// `impl StateMachine`, plus inherent `const` twins so the trait need not be in scope.
-pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream {
+pub(super) fn expand_state_machine(machine: &Machine, names: &Names) -> TokenStream {
     let Names {
         machine: ident,
         kind,
@@ -52,11 +52,14 @@ pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream 
         "Replaces the state with `next` if the table of `{ident}` allows it and returns the previous state.\n\n\
          # Errors\n\nA `TransitionError` if and only if there is no edge from the current state's kind to `next`'s; the state is then left untouched."
     );
+    let lints = &machine.lints;
     let trait_impl = quote_spanned! {ident.span()=>
+        #lints
         #[automatically_derived]
         impl ::statewright::StateMachine for #ident
     };
     quote! {
+        #lints
         #[automatically_derived]
         impl #ident {
             /// The transition table as a Mermaid `stateDiagram-v2`.
@@ -101,7 +104,8 @@ pub(super) fn expand_validator(machine: &Machine, names: &Names) -> TokenStream 
         #trait_impl {
             type Kind = #kind;
             const NAME: &'static str = #name;
-            const STATES: &'static [#kind] = &#kind::ALL;
+            // Not `ALL`: a state of that name (an error) would shadow it.
+            const STATES: &'static [#kind] = &[#(#cfgs #kind::#variants),*];
             const INITIAL: #kind = #kind::#initial;
             // Short local names: a table of thousands of edges stays small.
             const EDGES: &'static [::statewright::Edge<#kind>] = {

@@ -1,12 +1,12 @@
 use statewright::state_machine;
 
 #[state_machine]
-enum Route {
+enum Door {
     #[initial]
-    #[to(LegalEdge)]
-    Planned,
+    #[on(open__now => Open)]
+    Closed,
     #[terminal]
-    LegalEdge,
+    Open,
 }
 
 fn main() {}

@@ -68,11 +68,123 @@ impl Diagnostic {
 /// A [`Diagnostic`] if the file is not Rust tokens (an unclosed bracket or
 /// string, say).
 pub fn find_machines(source: &str) -> Result<Vec<Found>, Diagnostic> {
+    if let Some(line) = too_deep(source) {
+        return Err(Diagnostic {
+            message: format!(
+                "brackets nest deeper than {MAX_DEPTH} levels here; statewright reads no deeper"
+            ),
+            line,
+            column: 1,
+        });
+    }
     let tokens = TokenStream::from_str(source)
         .map_err(|error| Diagnostic::at(error.span(), format!("this file is not Rust: {error}")))?;
     let mut found = Vec::new();
     scan(tokens, &mut found);
     Ok(found)
+}
+
+/// The deepest nesting of brackets read: the tokenizer and the scan recurse
+/// per level, and a file of 50,000 open brackets would overflow the stack.
+/// rustc's own limit on macro recursion is 128.
+const MAX_DEPTH: usize = 256;
+
+/// The line where brackets first nest deeper than `MAX_DEPTH`, outside
+/// comments, strings and character literals.
+fn too_deep(source: &str) -> Option<usize> {
+    let bytes = source.as_bytes();
+    let (mut depth, mut line, mut at) = (0_usize, 1, 0);
+    let skip_to = |from: usize, end: &[u8]| {
+        bytes[from..]
+            .windows(end.len())
+            .position(|window| window == end)
+            .map_or(bytes.len(), |found| from + found + end.len())
+    };
+    while at < bytes.len() {
+        let rest = &bytes[at..];
+        let next = match rest {
+            [b'/', b'/', ..] => skip_to(at, b"\n").saturating_sub(1),
+            [b'/', b'*', ..] => block_comment_end(bytes, at),
+            [b'r', b'#' | b'"', ..] | [b'b', b'r', b'#' | b'"', ..] => raw_string_end(bytes, at),
+            [b'"', ..] => quoted_end(bytes, at + 1, b'"'),
+            [b'\'', b'\\', ..] => quoted_end(bytes, at + 1, b'\''),
+            [b'\'', _, b'\'', ..] => at + 3,
+            [b'(' | b'[' | b'{', ..] => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(line);
+                }
+                at + 1
+            }
+            [b')' | b']' | b'}', ..] => {
+                depth = depth.saturating_sub(1);
+                at + 1
+            }
+            _ => at + 1,
+        };
+        line += bytes[at..next.min(bytes.len())]
+            .split(|&byte| byte == b'\n')
+            .count()
+            - 1;
+        at = next.max(at + 1);
+    }
+    None
+}
+
+/// After a block comment starting at `from` (they nest).
+fn block_comment_end(bytes: &[u8], from: usize) -> usize {
+    let (mut depth, mut at) = (0_usize, from);
+    while at + 1 < bytes.len() {
+        match &bytes[at..at + 2] {
+            b"/*" => {
+                depth += 1;
+                at += 2;
+            }
+            b"*/" => {
+                depth -= 1;
+                at += 2;
+                if depth == 0 {
+                    return at;
+                }
+            }
+            _ => at += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// After a string from `from` (just past its opening quote) to `quote`,
+/// skipping escapes.
+fn quoted_end(bytes: &[u8], from: usize, quote: u8) -> usize {
+    let mut at = from;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\\' => at += 2,
+            byte if byte == quote => return at + 1,
+            _ => at += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// After a raw string `r#".."#` starting at `from`; an identifier such as
+/// `r#type` or `rest` is one byte.
+fn raw_string_end(bytes: &[u8], from: usize) -> usize {
+    let start = from + if bytes[from] == b'b' { 2 } else { 1 };
+    let hashes = bytes[start..]
+        .iter()
+        .take_while(|&&byte| byte == b'#')
+        .count();
+    if bytes.get(start + hashes) != Some(&b'"') {
+        return from + 1;
+    }
+    let mut end = vec![b'"'];
+    end.extend(std::iter::repeat_n(b'#', hashes));
+    let body = start + hashes + 1;
+    bytes[body..]
+        .windows(end.len())
+        .position(|window| window == end.as_slice())
+        .map_or(bytes.len(), |found| body + found + end.len())
 }
 
 /// Looks for `# [state_machine ..]` in `tokens` and inside every group.

@@ -1,9 +1,13 @@
 //! The machine as a table: states, edges and events in declaration order,
 //! names resolved to indices. Holds no `syn` nodes.
 
-use crate::errors::{closest, did_you_mean, Errors};
-use crate::idents::{self, pascal_case, snake_case, unraw};
-use crate::{parse, types};
+use crate::errors::{closest, Errors};
+use crate::idents::{self, pascal_case, unraw};
+use crate::{names, parse, types};
+use generated::GeneratedNames;
+
+mod generated;
+pub(crate) use crate::parse::{Fields, Style};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use std::collections::BTreeMap;
@@ -36,9 +40,16 @@ pub(crate) struct Machine {
     pub(crate) event_enum: Ident,
     /// The hidden module that holds the kind and event enums.
     pub(crate) items: Ident,
+    /// The machine's name inside the typestate module.
+    pub(crate) self_in_module: Ident,
+    /// The typestate module's trait of legal edges.
+    pub(crate) module_trait: Ident,
     /// Hidden aliases declared beside the enum for field types that the
     /// typestate module would otherwise shadow.
     pub(crate) aliases: Vec<(Ident, TokenStream)>,
+    /// Lint levels for every generated item: the enum's `#[allow(..)]`,
+    /// and `deprecated` when a state is (generated code names every state).
+    pub(crate) lints: TokenStream,
     /// Whether the enum has generics, which nothing generated supports yet.
     pub(crate) has_generics: bool,
     /// Whether unreachable states are allowed.
@@ -67,73 +78,6 @@ pub(crate) struct Machine {
     pub(crate) guessed_edges: Vec<Edge>,
 }
 
-/// A variant's fields, also the payload of events that enter it.
-#[derive(Clone)]
-#[cfg_attr(test, derive(Debug))]
-pub(crate) struct Fields {
-    /// Unit, tuple or struct.
-    pub(crate) style: Style,
-    /// The fields in order.
-    pub(crate) fields: Vec<Field>,
-}
-
-impl Fields {
-    /// Whether both have the same shape, names and types as written.
-    pub(crate) fn same_as(&self, other: &Fields) -> bool {
-        self.style == other.style
-            && self.fields.len() == other.fields.len()
-            && self
-                .fields
-                .iter()
-                .zip(&other.fields)
-                .all(|(a, b)| a.ident == b.ident && a.ty.to_string() == b.ty.to_string())
-    }
-}
-
-/// The shape of a variant.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(test, derive(Debug))]
-pub(crate) enum Style {
-    /// `A`
-    Unit,
-    /// `A(T, U)`
-    Tuple,
-    /// `A { t: T }`
-    Named,
-}
-
-/// One field.
-#[derive(Clone)]
-#[cfg_attr(test, derive(Debug))]
-pub(crate) struct Field {
-    /// The name of a struct field; `None` in a tuple variant.
-    pub(crate) ident: Option<Ident>,
-    /// The type as written in the enum.
-    pub(crate) ty: TokenStream,
-    /// The type as written beside the enum (the event enum): `Self` is the enum.
-    pub(crate) outside: TokenStream,
-    /// The type as written in a generated module, one module deeper.
-    pub(crate) inside: TokenStream,
-    /// Whether the type names `Self` (the machine).
-    pub(crate) uses_self: bool,
-    /// Its doc comment lines.
-    pub(crate) docs: Vec<String>,
-}
-
-impl Field {
-    /// A field whose type is yet to be placed with [`types::place`].
-    pub(crate) fn new(ident: Option<Ident>, ty: TokenStream, docs: Vec<String>) -> Self {
-        Field {
-            ident,
-            outside: ty.clone(),
-            inside: ty.clone(),
-            uses_self: false,
-            ty,
-            docs,
-        }
-    }
-}
-
 /// One state (variant).
 #[cfg_attr(test, derive(Debug))]
 pub(crate) struct State {
@@ -145,6 +89,8 @@ pub(crate) struct State {
     pub(crate) serde_name: String,
     /// Whether it is the enum's `#[default]` variant.
     pub(crate) default: bool,
+    /// Its attributes carried to its kind variant and typestate struct.
+    pub(crate) attrs: TokenStream,
     /// When it is a state: the predicate of its `#[cfg(..)]` attributes;
     /// `None` for always.
     pub(crate) cfg: Option<TokenStream>,
@@ -195,43 +141,20 @@ pub(crate) struct Event {
 impl Machine {
     pub(crate) fn from_parse(input: parse::Machine, errors: &mut Errors) -> Machine {
         let name = unraw(&input.ident);
-        let module = match input.options.module.clone() {
-            Some(module) => module,
-            None => derived(
-                &snake_case(&name),
-                &input.ident,
-                "typestate module",
-                "module",
-                errors,
-            ),
-        };
-        let kind = match input.options.kind.clone() {
-            Some(kind) => kind,
-            None => derived(
-                &format!("{name}Kind"),
-                &input.ident,
-                "kind enum",
-                "kind",
-                errors,
-            ),
-        };
-        let event_enum = match input.options.event.clone() {
-            Some(event) => event,
-            None => derived(
-                &format!("{name}Event"),
-                &input.ident,
-                "event enum",
-                "event",
-                errors,
-            ),
-        };
-        // Names the typestate module declares, which shadow the enum's scope.
-        let module_items: Vec<String> = input
+        let generated = GeneratedNames::of(&input, &name, errors);
+        let state_names: Vec<String> = input
             .variants
             .iter()
             .map(|variant| variant.ident.to_string())
-            .chain([crate::expand::MODULE_TRAIT, crate::expand::MODULE_MACHINE].map(String::from))
-            .chain([&kind, &event_enum].map(ToString::to_string))
+            .collect();
+        let module_machine = names::module_machine(&state_names);
+        let module_trait = names::module_trait(&state_names);
+        // Names the typestate module declares, which shadow the enum's scope.
+        let module_items: Vec<String> = state_names
+            .iter()
+            .cloned()
+            .chain([&module_machine, &module_trait].map(ToString::to_string))
+            .chain([&generated.kind, &generated.event].map(ToString::to_string))
             .collect();
         let mut aliases = Vec::new();
         let states: Vec<State> = input
@@ -239,14 +162,14 @@ impl Machine {
             .iter()
             .map(|variant| {
                 let mut fields = variant.fields.clone();
-                for (index, field) in fields.fields.iter_mut().enumerate() {
-                    let placed = types::place(&field.ty, &input.ident, &module_items);
+                for field in &mut fields.fields {
+                    let placed =
+                        types::place(&field.ty, &input.ident, &module_machine, &module_items);
                     field.outside = placed.outside;
                     field.inside = placed.inside;
                     field.uses_self = placed.uses_self;
                     if placed.shadowed {
-                        let alias =
-                            quote::format_ident!("__{}_{}_{index}", name, unraw(&variant.ident));
+                        let alias = names::field_alias(&name, aliases.len());
                         aliases.push((alias.clone(), field.outside.clone()));
                         field.inside = quote!(super::#alias);
                     }
@@ -259,6 +182,7 @@ impl Machine {
                     }),
                     name: state_name,
                     default: variant.default,
+                    attrs: variant.attrs.clone(),
                     cfg: match variant.cfg.as_slice() {
                         [] => None,
                         [one] => Some(one.clone()),
@@ -272,11 +196,11 @@ impl Machine {
                 }
             })
             .collect();
-        let items = quote::format_ident!(
-            "__{}_generated",
-            snake_case(&name),
-            span = input.ident.span()
-        );
+        let items = names::items_module(&name);
+        let mut lints = input.allows.clone();
+        if input.variants.iter().any(|variant| variant.deprecated) {
+            lints.extend(quote!(#[allow(deprecated)]));
+        }
         let mut machine = Machine {
             items,
             name,
@@ -286,10 +210,13 @@ impl Machine {
             derives: input.derives,
             serde_derives: input.serde_derives,
             derives_default: input.derives_default,
-            module,
-            kind,
-            event_enum,
+            module: generated.module,
+            kind: generated.kind,
+            event_enum: generated.event,
+            self_in_module: module_machine,
+            module_trait,
             aliases,
+            lints,
             has_generics: input.has_generics,
             allow_unreachable: input.options.allow_unreachable,
             no_picture: input.options.no_picture,
@@ -302,10 +229,11 @@ impl Machine {
         };
         // Events by name as written, so a table of thousands stays linear.
         let mut known_events = BTreeMap::new();
+        let mut index = StateIndex::new(&machine.states);
         let mut by_source: Vec<Vec<Edge>> = vec![Vec::new(); machine.states.len()];
         for (from, variant) in input.variants.iter().enumerate() {
             for edge in &variant.edges {
-                let (to, guessed) = match machine.resolve(&edge.target, errors) {
+                let (to, guessed) = match machine.resolve(&edge.target, &mut index, errors) {
                     Ok(to) => (to, false),
                     Err(guess) => {
                         machine.states[from].edges_lost = true;
@@ -330,6 +258,16 @@ impl Machine {
                     by_source[from].push(edge);
                 }
             }
+        }
+        if index.unknown > UNKNOWN_STATES_REPORTED {
+            errors.error(
+                machine.ident.span(),
+                format!(
+                    "`{1}` names {0} more unknown states, not listed; fix the ones above first",
+                    index.unknown - UNKNOWN_STATES_REPORTED,
+                    machine.name
+                ),
+            );
         }
         machine.from_any_lost = input.variants.iter().any(|variant| variant.from_any_lost);
         for (to, variant) in input.variants.iter().enumerate() {
@@ -356,26 +294,29 @@ impl Machine {
     }
 
     /// The index of the state `name`, or the error's suggestion, if any.
-    fn resolve(&self, name: &Ident, errors: &mut Errors) -> Result<usize, Option<usize>> {
-        if let Some(found) = self.states.iter().position(|state| state.ident == *name) {
-            return Ok(found);
-        }
-        let names: Vec<String> = self
-            .states
-            .iter()
-            .map(|state| unraw(&state.ident))
-            .collect();
+    fn resolve(
+        &self,
+        name: &Ident,
+        index: &mut StateIndex,
+        errors: &mut Errors,
+    ) -> Result<usize, Option<usize>> {
         let written = unraw(name);
-        let hint = did_you_mean(&written, names.iter().map(String::as_str));
+        if let Some(found) = index.by_name.get(&written) {
+            return Ok(*found);
+        }
+        index.unknown += 1;
+        if index.unknown > UNKNOWN_STATES_REPORTED {
+            return Err(None);
+        }
+        let guess = index.guess(&written, &self.states);
+        let hint = guess.map_or_else(String::new, |guess| {
+            format!("; did you mean `{}`?", self.states[guess].name)
+        });
         errors.error(
             name.span(),
-            format!(
-                "unknown state `{written}` in `{}`{hint}",
-                unraw(&self.ident)
-            ),
+            format!("unknown state `{written}` in `{}`{hint}", self.name),
         );
-        let guess = closest(&written, names.iter().map(String::as_str));
-        Err(guess.and_then(|guess| names.iter().position(|name| name == guess)))
+        Err(guess)
     }
 
     fn event(
@@ -488,6 +429,46 @@ impl Machine {
     }
 }
 
+/// Unknown targets reported one by one; the rest are counted in one error,
+/// as a table with hundreds of misspellings has one cause.
+const UNKNOWN_STATES_REPORTED: usize = 50;
+
+/// States by name: targets resolve in time linear in the edges, and each
+/// distinct misspelling is compared with the states once.
+struct StateIndex {
+    /// Each state's name as the user means it (`r#Done` is `Done`).
+    by_name: BTreeMap<String, usize>,
+    /// The suggestion for each misspelling seen.
+    guesses: BTreeMap<String, Option<usize>>,
+    /// Unknown targets seen.
+    unknown: usize,
+}
+
+impl StateIndex {
+    fn new(states: &[State]) -> StateIndex {
+        let mut by_name = BTreeMap::new();
+        for (index, state) in states.iter().enumerate() {
+            by_name.entry(state.name.clone()).or_insert(index);
+        }
+        StateIndex {
+            by_name,
+            guesses: BTreeMap::new(),
+            unknown: 0,
+        }
+    }
+
+    /// The state `written` most likely means.
+    fn guess(&mut self, written: &str, states: &[State]) -> Option<usize> {
+        if let Some(guess) = self.guesses.get(written) {
+            return *guess;
+        }
+        let names = states.iter().map(|state| state.name.as_str());
+        let guess = closest(written, names).and_then(|name| self.by_name.get(name).copied());
+        self.guesses.insert(written.to_owned(), guess);
+        guess
+    }
+}
+
 /// A variant's name under serde's `rename_all` rule (as serde spells the
 /// rules); an unknown rule, which serde reports, leaves it as it is.
 fn serde_case(variant: &str, rule: Option<&str>) -> String {
@@ -515,24 +496,5 @@ fn serde_case(variant: &str, rule: Option<&str>) -> String {
         Some("kebab-case") => snake().replace('_', "-"),
         Some("SCREAMING-KEBAB-CASE") => snake().to_ascii_uppercase().replace('_', "-"),
         _ => variant.to_string(),
-    }
-}
-
-/// A generated item's name derived from the enum's, or a placeholder and
-/// an error that names the option that renames it.
-fn derived(text: &str, machine: &Ident, item: &str, option: &str, errors: &mut Errors) -> Ident {
-    match idents::build(text, machine.span()) {
-        Ok(ident) => ident,
-        Err(invalid) => {
-            errors.error(
-                machine.span(),
-                format!(
-                    "the {item} of `{}` would be named {}; name it with `#[state_machine({option} = name)]`",
-                    unraw(machine),
-                    invalid.describe(text)
-                ),
-            );
-            quote::format_ident!("__{}", option, span = machine.span())
-        }
     }
 }
