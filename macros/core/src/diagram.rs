@@ -46,10 +46,12 @@ pub(crate) fn mermaid(machine: &Machine) -> String {
 pub(crate) fn dot(machine: &Machine) -> String {
     let mut out = String::new();
     let name = |index: usize| dot_id(&machine.states[index].name);
-    let mut start = String::from("__start");
-    while machine.states.iter().any(|state| state.name == start) {
-        start.push('_');
-    }
+    let states: Vec<&str> = machine
+        .states
+        .iter()
+        .map(|state| state.name.as_str())
+        .collect();
+    let start = crate::names::unlike(&states, "__start");
     let _ = writeln!(out, "digraph {} {{", dot_id(&machine.name));
     out.push_str("    rankdir=LR;\n    node [shape=box, style=rounded];\n");
     let _ = writeln!(out, "    {start} [shape=point, label=\"\"];");

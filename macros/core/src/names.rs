@@ -48,13 +48,12 @@ pub(crate) const RESERVED_METHODS: [&str; 28] = [
     "index",
 ];
 
-/// Associated consts a variant of the same name would make ambiguous
-/// (`Job::DOT` could be either), with the item that declares them.
-pub(crate) const RESERVED_STATES: [(&str, &str); 3] = [
-    ("ALL", "kind enum's const"),
-    ("MERMAID", "machine's const"),
-    ("DOT", "machine's const"),
-];
+/// The kind enum's associated consts, which a state of the same name
+/// would make ambiguous (`JobKind::ALL` could be either).
+pub(crate) const KIND_CONSTS: [&str; 1] = ["ALL"];
+
+/// The machine enum's associated consts, likewise (`Job::DOT`).
+pub(crate) const MACHINE_CONSTS: [&str; 2] = ["MERMAID", "DOT"];
 
 /// The typestate module's name for `machine` (its `snake_case`).
 pub(crate) fn typestate_module(machine: &str) -> String {
@@ -98,21 +97,21 @@ pub(crate) fn field_alias(machine: &str, index: usize) -> Ident {
 
 /// The machine's name inside the typestate module, unlike every state's.
 pub(crate) fn module_machine(states: &[String]) -> Ident {
-    unused(states, "__Machine")
+    Ident::new(&unlike(states, "__Machine"), Span::call_site())
 }
 
 /// The typestate module's trait of legal edges, unlike every state's name.
 pub(crate) fn module_trait(states: &[String]) -> Ident {
-    unused(states, "LegalEdge")
+    Ident::new(&unlike(states, "LegalEdge"), Span::call_site())
 }
 
 /// `base`, or `base` with as many `_` as it takes to differ from `taken`.
-fn unused(taken: &[String], base: &str) -> Ident {
+pub(crate) fn unlike<S: AsRef<str>>(taken: &[S], base: &str) -> String {
     let mut name = base.to_owned();
-    while taken.contains(&name) {
+    while taken.iter().any(|taken| taken.as_ref() == name) {
         name.push('_');
     }
-    Ident::new(&name, Span::call_site())
+    name
 }
 
 #[cfg(test)]

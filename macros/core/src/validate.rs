@@ -4,7 +4,7 @@
 use crate::errors::Errors;
 use crate::idents::{snake_case, unraw};
 use crate::model::{Edge, Machine};
-use crate::names::{RESERVED_METHODS, RESERVED_STATES};
+use crate::names::{KIND_CONSTS, MACHINE_CONSTS, RESERVED_METHODS};
 use std::collections::BTreeMap;
 
 /// Runs every check. Where the table lost edges to earlier errors, the
@@ -32,21 +32,17 @@ pub(crate) fn check(machine: &Machine, errors: &mut Errors) {
 /// associated consts.
 fn check_state_names(machine: &Machine, errors: &mut Errors) {
     for state in &machine.states {
-        let Some((_, owner)) = RESERVED_STATES
-            .iter()
-            .find(|(reserved, _)| *reserved == state.name)
-        else {
-            continue;
-        };
-        let owner = if owner.starts_with("kind") {
-            format!("`{}::{}`", unraw(&machine.kind), state.name)
+        let owner = if KIND_CONSTS.contains(&state.name.as_str()) {
+            unraw(&machine.kind)
+        } else if MACHINE_CONSTS.contains(&state.name.as_str()) {
+            machine.name.clone()
         } else {
-            format!("`{}::{}`", machine.name, state.name)
+            continue;
         };
         errors.error(
             state.ident.span(),
             format!(
-                "state `{}` would make {owner} ambiguous: `#[state_machine]` generates a const of that name; rename the state",
+                "state `{0}` would make `{owner}::{0}` ambiguous: `#[state_machine]` generates a const of that name; rename the state",
                 state.name
             ),
         );

@@ -26,12 +26,20 @@ enum Slot {
 }
 
 impl Slot {
-    /// The option as the user writes it.
-    fn option(self) -> &'static str {
+    /// The option's keyword.
+    fn keyword(self) -> &'static str {
         match self {
-            Slot::Module => "module = name",
-            Slot::Kind => "kind = Name",
-            Slot::Event => "event = Name",
+            Slot::Module => "module",
+            Slot::Kind => "kind",
+            Slot::Event => "event",
+        }
+    }
+
+    /// The option as the user writes it.
+    fn option(self) -> String {
+        match self {
+            Slot::Module => "module = name".to_owned(),
+            Slot::Kind | Slot::Event => format!("{} = Name", self.keyword()),
         }
     }
 }
@@ -125,11 +133,7 @@ impl GeneratedNames {
         // The fallback still declares the items: under a name of their own,
         // so the one error is ours, not rustc's "defined multiple times".
         for slot in clashing {
-            let placeholder = quote::format_ident!(
-                "__{}_{}",
-                name,
-                slot.option().split(' ').next().unwrap_or_default()
-            );
+            let placeholder = quote::format_ident!("__{}_{}", name, slot.keyword());
             match slot {
                 Slot::Module => generated.module = placeholder,
                 Slot::Kind => generated.kind = placeholder,

@@ -197,10 +197,6 @@ impl Machine {
             })
             .collect();
         let items = names::items_module(&name);
-        let mut lints = input.allows.clone();
-        if input.variants.iter().any(|variant| variant.deprecated) {
-            lints.extend(quote!(#[allow(deprecated)]));
-        }
         let mut machine = Machine {
             items,
             name,
@@ -216,7 +212,7 @@ impl Machine {
             self_in_module: module_machine,
             module_trait,
             aliases,
-            lints,
+            lints: input.lints,
             has_generics: input.has_generics,
             allow_unreachable: input.options.allow_unreachable,
             no_picture: input.options.no_picture,

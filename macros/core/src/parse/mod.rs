@@ -61,8 +61,9 @@ pub(crate) struct Machine {
     pub(crate) variants: Vec<Variant>,
     /// Whether the enum has generics (not supported; reported here).
     pub(crate) has_generics: bool,
-    /// The enum's `#[allow(..)]` attributes, carried to every generated item.
-    pub(crate) allows: TokenStream,
+    /// Lint levels for every generated item: the enum's `#[allow(..)]`,
+    /// and `deprecated` when a variant is (generated code names them all).
+    pub(crate) lints: TokenStream,
 }
 
 /// `#[state_machine(..)]` options.
@@ -83,8 +84,6 @@ pub(crate) struct Options {
 
 /// One variant and its attributes.
 #[cfg_attr(test, derive(Debug))]
-// Each flag is an independent fact about the variant, read by one stage.
-#[allow(clippy::struct_excessive_bools)]
 pub(crate) struct Variant {
     /// The variant's name.
     pub(crate) ident: Ident,
@@ -100,8 +99,6 @@ pub(crate) struct Variant {
     /// Its `#[deprecated]` and `#[allow(..)]`, carried to its kind variant
     /// and typestate struct.
     pub(crate) attrs: TokenStream,
-    /// Whether it is `#[deprecated]`.
-    pub(crate) deprecated: bool,
     /// Its fields.
     pub(crate) fields: Fields,
     /// Each `#[initial]`, by span.
@@ -187,6 +184,19 @@ pub(crate) fn from_syn(
             ),
         );
     }
+    let mut lints: TokenStream = item
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("allow"))
+        .map(ToTokens::to_token_stream)
+        .collect();
+    let deprecated = data.variants.iter().flat_map(|variant| &variant.attrs);
+    if deprecated
+        .into_iter()
+        .any(|attr| attr.path().is_ident("deprecated"))
+    {
+        lints.extend(quote!(#[allow(deprecated)]));
+    }
     let variants = data
         .variants
         .iter_mut()
@@ -216,10 +226,6 @@ pub(crate) fn from_syn(
                     })
                     .map(ToTokens::to_token_stream)
                     .collect(),
-                deprecated: variant
-                    .attrs
-                    .iter()
-                    .any(|attr| attr.path().is_ident("deprecated")),
                 fields: fields::read(&variant.fields, errors),
                 initial: Vec::new(),
                 terminal: Vec::new(),
@@ -242,12 +248,7 @@ pub(crate) fn from_syn(
         serde_rename_all,
         variants,
         has_generics,
-        allows: item
-            .attrs
-            .iter()
-            .filter(|attr| attr.path().is_ident("allow"))
-            .map(ToTokens::to_token_stream)
-            .collect(),
+        lints,
     };
     (Some(machine), quote!(#item))
 }
