@@ -94,14 +94,15 @@ pub(crate) fn note(docs: &[String]) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// Text for a Mermaid note: `#` and `;` (which Mermaid reads as an entity
-/// and a statement's end) as entity codes.
+/// Text for a Mermaid note: `#`, `;` and `:` (which Mermaid reads as an
+/// entity, a statement's end and a note text's end) as entity codes.
 fn mermaid_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '#' => out.push_str("#35;"),
             ';' => out.push_str("#59;"),
+            ':' => out.push_str("#58;"),
             _ => out.push(c),
         }
     }
@@ -177,7 +178,7 @@ mod tests {
             enum Door {
                 #[doc = "Shut.\nA --> B\r\nnote left of Open : x"]
                 /** several
-                    lines; # and %% too */
+                    lines; # and %% too: */
                 #[initial] #[to(Open)] Closed,
                 #[doc = "\" -> evil [label=\"x\"]; Open -> Closed"]
                 #[terminal] Open,
@@ -198,6 +199,10 @@ mod tests {
         assert!(
             mermaid.contains("lines#59;"),
             "a statement end escaped: {mermaid}"
+        );
+        assert!(
+            mermaid.contains("too#58;"),
+            "a note text's end escaped: {mermaid}"
         );
         assert_eq!(lines(&dot), lines(&super::dot(&plain)), "{dot}");
         let edges = dot
