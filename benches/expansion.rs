@@ -48,5 +48,25 @@ fn expansion(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, expansion);
+/// Tables that are errors expand as fast: the input is counted, never
+/// multiplied out.
+fn errors(c: &mut Criterion) {
+    let mut group = c.benchmark_group("expansion-errors");
+    group.sample_size(20);
+    let machines = [
+        ("from-any-1000", from_any_everywhere(1000)),
+        ("misspelt-1000x20", misspelt(1000)),
+    ];
+    for (name, source) in &machines {
+        let item = TokenStream::from_str(source).expect("tokens");
+        let output = statewright_codegen::expand(TokenStream::new(), item.clone()).to_string();
+        assert!(output.contains("compile_error"), "{name} is an error");
+        group.bench_function(*name, |b| {
+            b.iter(|| statewright_codegen::expand(TokenStream::new(), black_box(item.clone())));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, expansion, errors);
 criterion_main!(benches);

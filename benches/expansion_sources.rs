@@ -33,3 +33,37 @@ fn ring(states: usize) -> String {
     text.push('}');
     text
 }
+
+/// `states` states, each `#[from_any]`: past the edge limit, so the macro
+/// counts the edges and reports one error without making them.
+#[allow(dead_code)] // `benches/peers` counts only the sound machines
+fn from_any_everywhere(states: usize) -> String {
+    let mut text = String::from("pub enum Everywhere {\n#[initial]\n");
+    for state in 0..states {
+        let _ = std::fmt::Write::write_fmt(&mut text, format_args!("#[from_any] S{state},\n"));
+    }
+    text.push('}');
+    text
+}
+
+/// `states` states in a ring whose every state also names 20 misspelt
+/// targets: the error path, with its suggestions.
+#[allow(dead_code)] // `benches/peers` counts only the sound machines
+fn misspelt(states: usize) -> String {
+    let mut text = String::from("pub enum Misspelt {\n#[initial]\n");
+    for state in 0..states {
+        let typos: Vec<String> = (0..20)
+            .map(|k| format!("Sx{}", (state + k) % states))
+            .collect();
+        let _ = std::fmt::Write::write_fmt(
+            &mut text,
+            format_args!(
+                "#[to(S{}, {})] S{state},\n",
+                (state + 1) % states,
+                typos.join(", ")
+            ),
+        );
+    }
+    text.push('}');
+    text
+}

@@ -112,11 +112,16 @@ fn check_dead_ends(machine: &Machine, errors: &mut Errors) {
     if machine.from_any_lost {
         return;
     }
+    let mut has_guessed_edge = vec![false; machine.states.len()];
+    for edge in &machine.guessed_edges {
+        has_guessed_edge[edge.from] = true;
+    }
     for (index, state) in machine.states.iter().enumerate() {
         let single_state = machine.states.len() == 1;
         if state.terminal.is_none()
             && !single_state
             && !state.edges_lost
+            && !has_guessed_edge[index]
             && machine.edges_from(index).next().is_none()
         {
             errors.error(
@@ -246,6 +251,10 @@ fn snake_cased(name: &str) -> String {
 
 fn check_reachable(machine: &Machine, errors: &mut Errors) {
     let initial = machine.initial();
+    let mut guessed_targets: Vec<Vec<usize>> = vec![Vec::new(); machine.states.len()];
+    for edge in &machine.guessed_edges {
+        guessed_targets[edge.from].push(edge.to);
+    }
     let mut reached = vec![false; machine.states.len()];
     reached[initial] = true;
     let mut queue = vec![initial];
@@ -254,7 +263,11 @@ fn check_reachable(machine: &Machine, errors: &mut Errors) {
         let targets: Vec<usize> = if machine.states[from].edges_lost || machine.from_any_lost {
             (0..machine.states.len()).collect()
         } else {
-            machine.edges_from(from).map(|edge| edge.to).collect()
+            machine
+                .edges_from(from)
+                .map(|edge| edge.to)
+                .chain(guessed_targets[from].iter().copied())
+                .collect()
         };
         for to in targets {
             if !reached[to] {
@@ -330,9 +343,20 @@ mod tests {
                 #[to(Closed)] Ajar,
             }
         });
-        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found.len(), 3, "{found:?}");
         assert!(found[0].contains("did you mean `Open`"), "{found:?}");
         assert!(found[1].contains("`Open` has no way out"), "{found:?}");
+        // The typo is taken as meant for `Open`: `Ajar` is still unreachable.
+        assert!(found[2].contains("`Ajar` is unreachable"), "{found:?}");
+
+        // A misspelling with no suggestion may have meant any state.
+        let found = messages(quote! {
+            enum Door {
+                #[initial] #[to(Xyzzy)] Closed,
+                #[to(Closed)] Ajar,
+            }
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
 
         let found = messages(quote! {
             enum Door {

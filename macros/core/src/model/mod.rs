@@ -73,8 +73,9 @@ pub(crate) struct Machine {
     /// Events in order of first use.
     pub(crate) events: Vec<Event>,
     /// Edges to a misspelt state, aimed at the state the error suggests:
-    /// only the fallback uses them, so that code written against the
-    /// intended table does not fail a second time.
+    /// the fallback emits them, so that code written against the intended
+    /// table does not fail a second time, and the graph checks follow them,
+    /// so a typo and an unrelated unreachable state show in one run.
     pub(crate) guessed_edges: Vec<Edge>,
 }
 
@@ -103,8 +104,8 @@ pub(crate) struct State {
     /// The span of its `#[terminal]`, if any.
     pub(crate) terminal: Option<Span>,
     /// Whether edges from it may be missing (an attribute that could not be
-    /// read, or an unknown target): checks of the whole graph then assume
-    /// it may go anywhere.
+    /// read, or an unknown target with no suggestion): checks of the whole
+    /// graph then assume it may go anywhere.
     pub(crate) edges_lost: bool,
 }
 
@@ -231,10 +232,13 @@ impl Machine {
             for edge in &variant.edges {
                 let (to, guessed) = match machine.resolve(&edge.target, &mut index, errors) {
                     Ok(to) => (to, false),
-                    Err(guess) => {
+                    // A misspelling with a suggestion is taken as meant
+                    // for it by the graph checks; one without may have
+                    // meant any state.
+                    Err(Some(guess)) => (guess, true),
+                    Err(None) => {
                         machine.states[from].edges_lost = true;
-                        let Some(guess) = guess else { continue };
-                        (guess, true)
+                        continue;
                     }
                 };
                 let event = edge
@@ -266,6 +270,12 @@ impl Machine {
             );
         }
         machine.from_any_lost = input.variants.iter().any(|variant| variant.from_any_lost);
+        if !machine.within_edge_limit(&input.variants, &by_source, errors) {
+            // The graph checks then assume any state may go anywhere.
+            machine.from_any_lost = true;
+            machine.set_edges(by_source.into_iter().flatten().collect());
+            return machine;
+        }
         for (to, variant) in input.variants.iter().enumerate() {
             for from_any in &variant.from_any {
                 let event = from_any
@@ -287,6 +297,45 @@ impl Machine {
         }
         machine.set_edges(by_source.into_iter().flatten().collect());
         machine
+    }
+
+    /// Whether the edges written and those `#[from_any]` adds stay within
+    /// [`MAX_EDGES`]; if not, one error says how many there would be.
+    /// Counted before any is made: `#[from_any]` on every one of a
+    /// thousand states would be a million.
+    fn within_edge_limit(
+        &self,
+        variants: &[parse::Variant],
+        written: &[Vec<Edge>],
+        errors: &mut Errors,
+    ) -> bool {
+        let non_terminal = self
+            .states
+            .iter()
+            .filter(|state| state.terminal.is_none())
+            .count();
+        let (mut added, mut rules) = (0, 0);
+        for (target, variant) in self.states.iter().zip(variants) {
+            let sources = non_terminal - usize::from(target.terminal.is_none());
+            added += variant.from_any.len() * sources;
+            rules += variant.from_any.len();
+        }
+        let total = written.iter().map(Vec::len).sum::<usize>() + added;
+        if total <= MAX_EDGES {
+            return true;
+        }
+        errors.error(
+            self.ident.span(),
+            format!(
+                "`{}` would have {} edges, {} of them from its {} `#[from_any]` (each adds an edge from every other non-terminal state); a table holds at most {} edges, so that what it expands to stays small enough to compile",
+                self.name,
+                thousands(total),
+                thousands(added),
+                thousands(rules),
+                thousands(MAX_EDGES),
+            ),
+        );
+        false
     }
 
     /// The index of the state `name`, or the error's suggestion, if any.
@@ -428,6 +477,24 @@ impl Machine {
 /// Unknown targets reported one by one; the rest are counted in one error,
 /// as a table with hundreds of misspellings has one cause.
 const UNKNOWN_STATES_REPORTED: usize = 50;
+
+/// `n` with a comma between groups of three digits, as prose writes it.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() * 4 / 3);
+    for (position, digit) in digits.chars().enumerate() {
+        if position > 0 && (digits.len() - position) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// The most edges a table may have, written or added by `#[from_any]`:
+/// each is a `TransitionTo` impl, an `EDGES` entry and a diagram line, and
+/// 40,000 of them take rustc 15 s and 1.5 GB.
+const MAX_EDGES: usize = 16_384;
 
 /// States by name: targets resolve in time linear in the edges, and each
 /// distinct misspelling is compared with the states once.
