@@ -3,7 +3,7 @@
 //! in the same engine and transaction mode (WAL, `synchronous = FULL`,
 //! `BEGIN IMMEDIATE`, one commit per change); and the durable runner's
 //! round trip against the in-memory runner. Prints medians of 5 runs.
-//! With `STATEWRIGHT_POSTGRES_URL` set (`scripts/postgres cargo bench
+//! With `STATEWRIGHT_POSTGRES_URL` set (`scripts/postgres cargo bench -p statewright-suite
 //! --bench store`), the same on PostgreSQL (one transaction per change).
 
 mod support;
@@ -302,7 +302,7 @@ fn main() {
         println!("| {label} | {:.1} |", median(samples));
     }
     let Ok(server) = std::env::var("STATEWRIGHT_POSTGRES_URL") else {
-        println!("\nPostgreSQL skipped: run `scripts/postgres cargo bench --bench store`");
+        println!("\nPostgreSQL skipped: run `scripts/postgres cargo bench -p statewright-suite --bench store`");
         return;
     };
     println!("\nPostgreSQL (scripts/postgres: a local throwaway server), {CHANGES} changes per writer, median of {RUNS}");

@@ -6,18 +6,22 @@
 //!
 //! Run with `cargo run --example worker` (in your own crate, enable the
 //! `sqlite` feature of `statewright`). `scripts/postgres cargo run --example
-//! worker -- postgres` adds a third part: two OS processes (this program
-//! runs itself again) share one PostgreSQL-backed set of workers and watch
-//! each other's changes.
+//! worker --features postgres -- postgres` adds a third part: two OS
+//! processes (this program runs itself again) share one PostgreSQL-backed
+//! set of workers and watch each other's changes.
 
 use std::collections::HashMap;
 use std::fmt::{self, Write};
 
 use statewright::state_machine;
+#[cfg(feature = "postgres")]
 use std::io::BufRead;
+#[cfg(feature = "postgres")]
 use std::process::{Command, Stdio};
 
-use statewright::store::{PostgresStore, SqliteStore, Store, StoreError};
+#[cfg(feature = "postgres")]
+use statewright::store::PostgresStore;
+use statewright::store::{SqliteStore, Store, StoreError};
 
 /// A worker assigned to one task.
 #[state_machine]
@@ -232,6 +236,7 @@ type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Moves worker `mine` (start, submit) and reports the two changes of
 /// `theirs`, which the other process makes, as this one sees them.
+#[cfg(feature = "postgres")]
 async fn share(
     store: &PostgresStore<Worker>,
     who: &str,
@@ -255,6 +260,7 @@ async fn share(
 
 /// The first process: creates both workers, starts the second process, and
 /// each moves its own worker while watching the other's.
+#[cfg(feature = "postgres")]
 async fn two_processes(url: &str) -> Result<(), AnyError> {
     let store = PostgresStore::<Worker>::connect(url).await?;
     let run = std::process::id();
@@ -297,6 +303,7 @@ async fn two_processes(url: &str) -> Result<(), AnyError> {
 }
 
 /// The second process.
+#[cfg(feature = "postgres")]
 async fn second_process(url: &str, mine: &str, theirs: &str) -> Result<(), AnyError> {
     let store = PostgresStore::<Worker>::connect(url).await?;
     let mut watching = store.watch(theirs).await?;
@@ -307,6 +314,7 @@ async fn second_process(url: &str, mine: &str, theirs: &str) -> Result<(), AnyEr
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    #[cfg(feature = "postgres")]
     if let [_, mode, url, mine, theirs] = args.as_slice() {
         if mode == "postgres-second" {
             if let Err(error) = second_process(url, mine, theirs).await {
@@ -324,14 +332,28 @@ async fn main() {
         std::process::exit(1);
     }
     if args.get(1).map(String::as_str) == Some("postgres") {
-        let Ok(url) = std::env::var("STATEWRIGHT_POSTGRES_URL") else {
-            eprintln!("set STATEWRIGHT_POSTGRES_URL, or run `scripts/postgres cargo run --example worker -- postgres`");
-            std::process::exit(2);
-        };
         println!();
-        if let Err(error) = two_processes(&url).await {
+        if let Err(error) = postgres_part().await {
             eprintln!("two processes failed: {error}");
             std::process::exit(1);
         }
     }
+}
+
+/// How to run the PostgreSQL part, for both builds.
+const RUN_WITH_POSTGRES: &str =
+    "scripts/postgres cargo run --example worker --features postgres -- postgres";
+
+/// Two processes sharing the PostgreSQL store at `STATEWRIGHT_POSTGRES_URL`.
+#[cfg(feature = "postgres")]
+async fn postgres_part() -> Result<(), AnyError> {
+    let url = std::env::var("STATEWRIGHT_POSTGRES_URL")
+        .map_err(|_| format!("set STATEWRIGHT_POSTGRES_URL, or run `{RUN_WITH_POSTGRES}`"))?;
+    two_processes(&url).await
+}
+
+/// Without the `postgres` feature, what to run instead.
+#[cfg(not(feature = "postgres"))]
+async fn postgres_part() -> Result<(), AnyError> {
+    Err(format!("built without the `postgres` feature: run `{RUN_WITH_POSTGRES}`").into())
 }

@@ -5,9 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn statewright(args: &[&str]) -> Output {
+    statewright_in(&root(), args)
+}
+
+fn statewright_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_statewright"))
         .args(args)
-        .current_dir(root())
+        .current_dir(dir)
         .output()
         .expect("the binary runs")
 }
@@ -39,7 +43,7 @@ fn errors(output: &str) -> Vec<(String, String)> {
 
 #[test]
 fn check_prints_the_macros_messages_for_every_table_case() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("tests/ui/table"))
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(root().join("suite/tests/ui/table"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
@@ -47,14 +51,15 @@ fn check_prints_the_macros_messages_for_every_table_case() {
     cases.sort();
     assert!(cases.len() >= 10);
     for case in cases {
+        // Relative to the suite's crate, as trybuild pins the paths.
         let relative = case
-            .strip_prefix(root())
+            .strip_prefix(root().join("suite"))
             .unwrap()
             .to_str()
             .unwrap()
             .to_owned();
         let pinned = std::fs::read_to_string(case.with_extension("stderr")).unwrap();
-        let output = statewright(&["check", &relative]);
+        let output = statewright_in(&root().join("suite"), &["check", &relative]);
         let printed = text(&output.stdout);
         let ours: Vec<_> = errors(&pinned)
             .into_iter()

@@ -1,6 +1,6 @@
 //! Every compile error `#[state_machine]` can emit, pinned with its message.
 //!
-//! Regenerate a `.stderr` with `TRYBUILD=overwrite cargo test --test ui` only
+//! Regenerate a `.stderr` with `TRYBUILD=overwrite cargo test -p statewright-suite --test ui` only
 //! after reading the new message.
 
 #[test]

@@ -9,8 +9,12 @@ use std::time::Duration;
 use statewright::store::{PostgresStore, Store};
 use tokio_postgres::NoTls;
 
+// Shared with the root's SQLite tests: one contract, both backends.
+#[path = "../../tests/durable_contract/mod.rs"]
 mod durable_contract;
+#[path = "../../tests/store_contract/mod.rs"]
 mod store_contract;
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use store_contract::{next_in_cycle, next_release, Worker};
@@ -241,7 +245,7 @@ fn main() {
     }
     let Ok(server) = std::env::var(URL) else {
         println!(
-            "PostgreSQL store tests skipped: run `scripts/postgres cargo test --test store_postgres` \
+            "PostgreSQL store tests skipped: run `scripts/postgres cargo test -p statewright-suite --test store_postgres` \
              (it installs and starts a throwaway PostgreSQL)"
         );
         return;
