@@ -11,7 +11,9 @@
 //! The source path is relative to the Markdown file; the machine name may
 //! be left out when the file has one machine. With `--svg PATH` after them,
 //! the block is an image of the SVG file at PATH (relative to the Markdown
-//! file), and that file is checked or written too.
+//! file), and that file is checked or written too. With `--url-base URL`
+//! as well, the image links to URL/PATH: a README that is also a crate's
+//! front page on docs.rs needs absolute links.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -56,10 +58,17 @@ fn blocks(markdown: &Path, text: &str) -> Result<Vec<Block>, Failure> {
         };
         let spec = spec.trim_end_matches("-->").trim();
         let words: Vec<&str> = spec.split_whitespace().collect();
-        let (words, svg_path) = match words.iter().position(|word| *word == "--svg") {
-            Some(at) => (&words[..at], words.get(at + 1).copied()),
-            None => (&words[..], None),
+        // The file and machine, then the flags, each with its value.
+        let flag = |name: &str| {
+            let at = words.iter().position(|word| *word == name)?;
+            words.get(at + 1).copied()
         };
+        let (svg_path, url_base) = (flag("--svg"), flag("--url-base"));
+        let positional = words
+            .iter()
+            .position(|word| word.starts_with("--"))
+            .unwrap_or(words.len());
+        let words = &words[..positional];
         let (Some(&file), machine) = (words.first(), words.get(1).copied()) else {
             return Err(Failure(format!(
                 "{}:{}: a marker without a file",
@@ -81,7 +90,13 @@ fn blocks(markdown: &Path, text: &str) -> Result<Vec<Block>, Failure> {
         let (name, table) = table_of(&base.join(file), machine)?;
         let (expected, picture) = match svg_path {
             Some(path) => (
-                format!("![The `{name}` state diagram]({path})"),
+                match url_base {
+                    Some(base) => format!(
+                        "![The `{name}` state diagram]({}/{path})",
+                        base.trim_end_matches('/')
+                    ),
+                    None => format!("![The `{name}` state diagram]({path})"),
+                },
                 Some((base.join(path), standalone(&table.svg))),
             ),
             None => (format!("```mermaid\n{}```", table.mermaid), None),

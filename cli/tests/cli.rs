@@ -277,5 +277,23 @@ fn diagrams_in_markdown_are_checked_and_updated() {
         Some(1),
         "a stale picture"
     );
+
+    // For a page shown elsewhere too (docs.rs): an absolute link, the same file.
+    std::fs::write(
+        &markdown,
+        "<!-- statewright diagram worker.rs Worker --svg pictures/worker.svg --url-base https://example.org/repo/ -->\n<!-- /statewright diagram -->\n",
+    )
+    .unwrap();
+    assert!(statewright(&["diagram", "--update", path]).status.success());
+    let written = std::fs::read_to_string(&markdown).unwrap();
+    assert!(
+        written.contains(
+            "![The `Worker` state diagram](https://example.org/repo/pictures/worker.svg)\n"
+        ),
+        "{written}"
+    );
+    assert!(std::fs::read_to_string(dir.join("pictures/worker.svg"))
+        .unwrap()
+        .starts_with("<svg "));
     std::fs::remove_dir_all(&dir).unwrap();
 }
