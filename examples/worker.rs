@@ -354,7 +354,10 @@ async fn postgres_part() -> Result<(), AnyError> {
 
 /// Without the `postgres` feature, what to run instead.
 #[cfg(not(feature = "postgres"))]
-#[allow(clippy::unused_async, reason = "the signature of the build with PostgreSQL")]
+#[allow(
+    clippy::unused_async,
+    reason = "the signature of the build with PostgreSQL"
+)]
 async fn postgres_part() -> Result<(), AnyError> {
     Err(format!("built without the `postgres` feature: run `{RUN_WITH_POSTGRES}`").into())
 }

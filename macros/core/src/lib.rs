@@ -112,6 +112,16 @@ mod tests {
             "{without}"
         );
         assert!(without.contains("MERMAID"), "the diagram consts stay");
+        // The fingerprint as rustdoc will show it: in hex, like every message.
+        let fingerprint = without
+            .split("const FINGERPRINT : u64 = ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .expect("a fingerprint");
+        assert!(
+            fingerprint.starts_with("0x") && fingerprint.len() == 21,
+            "{fingerprint}"
+        );
     }
 
     #[test]

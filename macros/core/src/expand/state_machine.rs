@@ -44,7 +44,19 @@ pub(super) fn expand_state_machine(machine: &Machine, names: &Names) -> TokenStr
     });
     let mermaid = diagram::mermaid(machine);
     let dot = diagram::dot(machine);
-    let fingerprint = fingerprint::fingerprint(machine);
+    // In hex, as every message that shows a fingerprint writes it (rustdoc
+    // shows the literal as written).
+    let hex = format!("{:016x}", fingerprint::fingerprint(machine));
+    let fingerprint = syn::LitInt::new(
+        &format!(
+            "0x{}_{}_{}_{}",
+            &hex[..4],
+            &hex[4..8],
+            &hex[8..12],
+            &hex[12..]
+        ),
+        proc_macro2::Span::call_site(),
+    );
     let doc_can = format!(
         "Whether the table of `{ident}` has an edge `from -> to`: one load from a constant bit matrix, usable in `const`."
     );
