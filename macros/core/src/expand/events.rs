@@ -91,8 +91,9 @@ pub(super) fn expand_events(machine: &Machine, names: &Names) -> (TokenStream, T
     let event_enum_items = quote! {
         #[doc = #doc]
         #[derive(#(#derives,)* #(#serde_derives),*)]
-        // A private machine need not send every event its table names.
-        #[allow(dead_code)]
+        // A private machine need not send every event its table names;
+        // `Self_Event` is the enum's name and `Event`, whatever its case.
+        #[allow(dead_code, non_camel_case_types)]
         #vis enum #event_ident {
             #(#variants,)*
         }
@@ -238,7 +239,10 @@ fn match_dispatch(machine: &Machine, names: &Names, event_cfgs: &[TokenStream]) 
                 return ::core::result::Result::Err(::statewright::EventError::new(from, index));
             }
         };
-        ::core::result::Result::Ok(::core::mem::replace(self, next))
+        // Unreachable when no edge is named (or `#[cfg]` removes them all).
+        #[allow(unreachable_code)]
+        let result = ::core::result::Result::Ok(::core::mem::replace(self, next));
+        result
     }
 }
 

@@ -81,6 +81,8 @@ pub(super) fn expand_kind(machine: &Machine) -> TokenStream {
         )]
         #derive_default
         #[repr(#repr)]
+        // `Self_Kind`: the enum's name and `Kind`, whatever the enum's case.
+        #[allow(non_camel_case_types)]
         #vis enum #kind {
             #(#variant_docs #defaults #cfgs #variants = #discriminants,)*
         }
