@@ -219,6 +219,16 @@ fn foreign_changed_and_terminal_checkpoints_are_refused_with_clear_errors() {
             state: LightKind::Off
         }
     );
+
+    // A `seq` no run reaches: an edit that would soon wrap `seq + 1`.
+    for seq in [i64::MAX as u64, u64::MAX] {
+        let edited: Checkpoint<Light, Signal> = Checkpoint::new(Light::Red, seq, now);
+        let error = Runner::restore(controller().0, edited).unwrap_err();
+        assert_eq!(error, RestoreError::SeqExhausted { seq });
+        assert!(error.to_string().contains("past the largest a run reaches"));
+    }
+    let last: Checkpoint<Light, Signal> = Checkpoint::new(Light::Red, i64::MAX as u64 - 1, now);
+    assert!(Runner::restore(controller().0, last).is_ok());
 }
 
 #[test]

@@ -319,6 +319,17 @@ async fn a_seq_that_repeats_or_jumps_is_refused() {
         ),
         "{error}"
     );
+
+    // A header edited to a `seq` no run reaches: the next line would wrap.
+    for seq in [i64::MAX as u64, u64::MAX] {
+        let edited = edit(&bytes, 0, "\"seq\":0", &format!("\"seq\":{seq}"));
+        let error = error_of(&edited);
+        assert_eq!(error.line, 2);
+        assert!(
+            matches!(error.kind, ReplayErrorKind::SeqExhausted),
+            "{error}"
+        );
+    }
 }
 
 #[test]

@@ -101,7 +101,7 @@ async fn separate_processes_race_on_one_file() {
 async fn rows_edited_into_garbage_or_written_under_another_table_are_decode_errors() {
     let db = TempDb::new("garbage");
     let store = db.store().await;
-    for id in ["state", "kind", "fingerprint", "fine"] {
+    for id in ["state", "kind", "fingerprint", "fine", "last"] {
         store.insert(id, &Worker::Working).await.unwrap();
     }
     let newer = SqliteStore::<next_release::Worker>::open(&db.0)

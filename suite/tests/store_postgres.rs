@@ -81,7 +81,7 @@ async fn racing_processes(url: String) {
 
 async fn decode_errors(url: String) {
     let one = store(&url).await;
-    for id in ["state", "kind", "fingerprint", "fine"] {
+    for id in ["state", "kind", "fingerprint", "fine", "last"] {
         one.insert(id, &Worker::Working).await.unwrap();
     }
     let newer = PostgresStore::<next_release::Worker>::connect(&url)

@@ -250,6 +250,18 @@ pub(crate) async fn assert_decode_errors<S: Store<Worker>>(store: S) {
         store.list(WorkerKind::Working).await,
         Err(Error::Decode { .. })
     ));
+    // A row at the largest version reads, but takes no step.
+    let last = store.get("last").await.unwrap().unwrap();
+    assert_eq!(last.version, i64::MAX as u64);
+    let error = store
+        .transition("last", last.version, Worker::InReview)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::Decode { id, message } if id == "last" && message.contains("the largest")),
+        "{error}"
+    );
+    assert_eq!(store.get("last").await.unwrap().unwrap(), last);
     // Nothing changed.
     assert!(store.changes_since(0, 10).await.unwrap().is_empty());
     assert_eq!(store.get("fine").await.unwrap().unwrap().version, 0);
@@ -347,10 +359,12 @@ pub(crate) async fn cycle_until<S: Store<Worker>>(store: S, until: u64) -> u64 {
 
 /// Hand edits that break rows `state`, `kind` and `fingerprint` (the same
 /// SQL on every backend).
-pub(crate) const GARBAGE: [&str; 3] = [
+pub(crate) const GARBAGE: [&str; 4] = [
     "UPDATE statewright_machines SET state = '{\"Nope\":1}' WHERE id = 'state'",
     "UPDATE statewright_machines SET kind = 'Completed' WHERE id = 'kind'",
     "UPDATE statewright_machines SET fingerprint = 42 WHERE id = 'fingerprint'",
+    // The largest version a row holds: one more step would repeat it.
+    "UPDATE statewright_machines SET version = 9223372036854775807 WHERE id = 'last'",
 ];
 
 /// Inserts machine `m`, races `stores` on it for `rounds`, and checks the

@@ -21,6 +21,11 @@ use crate::{StateKind, StateMachine};
 pub use journal::Journal;
 pub use replay::{ReplayError, ReplayErrorKind, Replayed};
 
+/// The largest `seq` a run reaches: what a store row's version holds
+/// (`i64::MAX`). A checkpoint or journal past it was edited; refusing it
+/// keeps `seq + 1` from ever wrapping.
+pub(crate) const MAX_SEQ: u64 = i64::MAX.unsigned_abs();
+
 /// Everything needed to resume a run where it was: the state, its `seq`,
 /// when it was entered, and the state timer with the event it will fire.
 ///
@@ -91,7 +96,8 @@ impl<S: StateMachine, E> Checkpoint<S, E> {
     /// [`RestoreError::ForeignMachine`] if it names another machine,
     /// [`RestoreError::TableChanged`] if its fingerprint differs (migrate it
     /// first), [`RestoreError::Terminal`] if its state is terminal (that
-    /// run has completed).
+    /// run has completed), [`RestoreError::SeqExhausted`] if its `seq`
+    /// leaves no room for another step.
     pub fn verify(&self) -> Result<(), RestoreError<S::Kind>> {
         if self.machine != S::NAME {
             return Err(RestoreError::ForeignMachine {
@@ -108,6 +114,9 @@ impl<S: StateMachine, E> Checkpoint<S, E> {
         let kind = self.state.kind();
         if S::is_terminal(kind) {
             return Err(RestoreError::Terminal { state: kind });
+        }
+        if self.seq >= MAX_SEQ {
+            return Err(RestoreError::SeqExhausted { seq: self.seq });
         }
         Ok(())
     }
@@ -186,6 +195,13 @@ pub enum RestoreError<K> {
         /// That state.
         state: K,
     },
+    /// The checkpoint's `seq` is at the largest a run may reach
+    /// (`i64::MAX`, what a store row holds): an edited checkpoint, since no
+    /// run counts that far, and one that would soon repeat a `seq`.
+    SeqExhausted {
+        /// That `seq`.
+        seq: u64,
+    },
 }
 
 impl<K: StateKind> Display for RestoreError<K> {
@@ -203,6 +219,11 @@ impl<K: StateKind> Display for RestoreError<K> {
             Self::Terminal { state } => write!(
                 f,
                 "checkpoint of `{}` is in terminal state `{state}`: its run has completed",
+                K::MACHINE
+            ),
+            Self::SeqExhausted { seq } => write!(
+                f,
+                "checkpoint of `{}` is at seq {seq}, past the largest a run reaches ({MAX_SEQ})",
                 K::MACHINE
             ),
         }

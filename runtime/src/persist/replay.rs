@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::journal::{CRC_KEY, FORMAT, MAGIC};
-use super::Journal;
+use super::{Journal, MAX_SEQ};
 use crate::runner::error::KindChanged;
 use crate::{StateKind, StateMachine, TransitionError};
 
@@ -72,6 +72,9 @@ pub enum ReplayErrorKind<K: 'static> {
         /// The table's compiled in now.
         current: u64,
     },
+    /// A line after the largest `seq` a run reaches (`i64::MAX`, what a
+    /// store row holds): an edited header.
+    SeqExhausted,
     /// A `seq` that repeats or skips one.
     Seq {
         /// The `seq` this line must have.
@@ -118,6 +121,9 @@ impl<K: StateKind> Display for ReplayError<K> {
                 "journal of `{}` written under another table (fingerprint {saved:#018x}, now {current:#018x})",
                 K::MACHINE
             ),
+            ReplayErrorKind::SeqExhausted => {
+                write!(f, "a line after seq {MAX_SEQ}, the largest a run reaches")
+            }
             ReplayErrorKind::Seq { expected, found } => {
                 write!(f, "seq {found} where {expected} was due")
             }
@@ -297,6 +303,9 @@ where
         return Err(ReplayErrorKind::MissingHeader);
     };
     let line: Line<S, S::Kind> = serde_json::from_slice(line).map_err(corrupt)?;
+    if history.seq >= MAX_SEQ {
+        return Err(ReplayErrorKind::SeqExhausted);
+    }
     let expected = history.seq + 1;
     if line.seq != expected {
         return Err(ReplayErrorKind::Seq {

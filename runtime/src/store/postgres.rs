@@ -220,9 +220,10 @@ where
                 let current = current.ok_or_else(|| StoreError::NotFound { id: id.to_owned() })?;
                 let next = decide(&current.state, current.version)?;
                 cas::check(step, &current.state, &next)?;
-                Ok((current, next))
+                let version = row::next_version::<M>(id, current.version)?;
+                Ok((current, next, version))
             });
-        let (current, next) = match decided {
+        let (current, next, version) = match decided {
             Ok(decided) => decided,
             Err(error) => {
                 client.batch_execute("ROLLBACK").await.map_err(backend)?;
@@ -230,7 +231,6 @@ where
                 return Err(error);
             }
         };
-        let version = current.version + 1;
         let encoded = row::encode(&next, id)?;
         let now = SystemTime::now();
         let (from_name, to_name) = (current.state.kind().to_string(), next.kind().to_string());

@@ -47,6 +47,21 @@ pub(crate) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
+/// The version after `current`: refused (a decode error naming the row)
+/// at the largest version a row holds, rather than saturating into a
+/// version that repeats, which would let two writers both win it.
+pub(crate) fn next_version<M: StateMachine>(id: &str, current: u64) -> StoreResult<u64, M> {
+    match current.checked_add(1) {
+        Some(next) if i64::try_from(next).is_ok() => Ok(next),
+        _ => Err(StoreError::Decode {
+            id: id.to_owned(),
+            message: format!(
+                "version {current} is the largest a row holds: the machine cannot take another step"
+            ),
+        }),
+    }
+}
+
 pub(crate) fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }

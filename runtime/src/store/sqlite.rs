@@ -201,7 +201,7 @@ where
             let next = decide(&current.state, current.version)?;
             cas::check(step, &current.state, &next)?;
             let (from, to) = (current.state.kind(), next.kind());
-            let version = current.version + 1;
+            let version = row::next_version::<M>(&id, current.version)?;
             let encoded = row::encode(&next, &id)?;
             let now = std::time::SystemTime::now();
             let updated = transaction
@@ -225,7 +225,7 @@ where
                 return Err(StoreError::Stale {
                     id,
                     expected: current.version,
-                    actual: current.version + 1,
+                    actual: version,
                 });
             }
             transaction
