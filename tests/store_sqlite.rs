@@ -129,3 +129,25 @@ async fn subscribers_see_every_change_from_any_store_on_the_file_once_in_order()
     let db = TempDb::new("changes");
     store_contract::subscribers(db.store().await, db.store().await).await;
 }
+
+/// Stores opened at once on a fresh file (as processes starting together
+/// would): creating the file, switching it to WAL and creating the schema
+/// wait for one another instead of failing with "database is locked".
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stores_opened_at_once_on_a_fresh_file_all_open() {
+    for round in 0..40 {
+        let db = TempDb::new("open-at-once");
+        let opening: Vec<_> = (0..8)
+            .map(|_| {
+                let path = db.0.clone();
+                tokio::spawn(async move { SqliteStore::<Worker>::open(&path).await })
+            })
+            .collect();
+        for open in opening {
+            let store = support::within(open).await.unwrap();
+            if let Err(error) = store {
+                panic!("round {round}: {error}");
+            }
+        }
+    }
+}

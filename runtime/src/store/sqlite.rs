@@ -276,11 +276,30 @@ impl Inner {
         };
         connection.busy_timeout(BUSY_TIMEOUT)?;
         if matches!(self.location, Location::File(_)) {
-            connection.pragma_update(None, "journal_mode", "WAL")?;
+            // SQLite does not call the busy handler for this switch, so
+            // connections opening a fresh file together retry it here.
+            retry_while_busy(|| connection.pragma_update(None, "journal_mode", "WAL"))?;
         }
         connection.pragma_update(None, "synchronous", "FULL")?;
         create_schema(&connection)?;
         Ok(connection)
+    }
+}
+
+/// Runs `attempt` until it is not refused as busy, for up to
+/// [`BUSY_TIMEOUT`], like every other write.
+fn retry_while_busy<T>(mut attempt: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match attempt() {
+            Err(rusqlite::Error::SqliteFailure(failure, _))
+                if failure.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            result => return result,
+        }
     }
 }
 
