@@ -151,3 +151,61 @@ async fn stores_opened_at_once_on_a_fresh_file_all_open() {
         }
     }
 }
+
+/// A machine whose state JSON cannot hold (a map keyed by pairs).
+#[statewright::state_machine]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+enum Grid {
+    #[initial]
+    #[to(Done)]
+    Cells(std::collections::BTreeMap<(u8, u8), u8>),
+    #[terminal]
+    Done,
+}
+
+#[tokio::test]
+async fn a_state_that_does_not_serialize_is_an_encode_error_and_nothing_is_written() {
+    let store = SqliteStore::<Grid>::memory().await.unwrap();
+    let cells = Grid::Cells([((0, 0), 1)].into_iter().collect());
+    let error = store.insert("g", &cells).await.unwrap_err();
+    assert!(
+        matches!(&error, statewright::store::StoreError::Encode { id, .. } if id == "g"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("cannot be stored"), "{error}");
+    assert_eq!(store.get("g").await.unwrap(), None);
+}
+
+/// An error that prints its cause itself, as tokio-postgres's does.
+#[derive(Debug)]
+struct PrintsItsCause(Cause);
+#[derive(Debug)]
+struct Cause;
+
+impl std::fmt::Display for PrintsItsCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "db error: {}", self.0)
+    }
+}
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ERROR: relation missing")
+    }
+}
+impl std::error::Error for PrintsItsCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+impl std::error::Error for Cause {}
+
+#[test]
+fn a_backend_cause_the_error_already_prints_is_not_printed_twice() {
+    let error = statewright::store::StoreError::<store_contract::WorkerKind>::Backend(Box::new(
+        PrintsItsCause(Cause),
+    ));
+    assert_eq!(
+        error.to_string(),
+        "store backend failed: db error: ERROR: relation missing"
+    );
+}

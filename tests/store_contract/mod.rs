@@ -97,6 +97,39 @@ pub(crate) async fn basics<S: Store<Worker>>(store: S) {
         store.changes_since(0, 10).await.unwrap().is_empty(),
         "inserts are not transitions"
     );
+    invalid_ids(&store).await;
+}
+
+/// Ids no row may have are one clear error before any SQL runs: the
+/// message shows a short prefix, never the megabyte the caller passed.
+async fn invalid_ids<S: Store<Worker>>(store: &S) {
+    let long = "x".repeat(1 << 20);
+    let longest = "y".repeat(statewright::store::MAX_ID_BYTES);
+    for (id, reason) in [
+        (long.as_str(), "longer than"),
+        ("", "empty"),
+        ("nul\0byte", "control character"),
+        ("new\nline", "control character"),
+    ] {
+        let errors = [
+            store.insert(id, &Worker::Assigned).await.map(|_| ()),
+            store.get(id).await.map(|_| ()),
+            store.transition(id, 0, Worker::Working).await.map(|_| ()),
+            store.watch(id).await.map(|_| ()),
+        ];
+        for error in errors {
+            let error = error.unwrap_err();
+            assert!(
+                matches!(&error, Error::InvalidId { length, .. } if *length == id.len()),
+                "{error}"
+            );
+            let text = error.to_string();
+            assert!(text.contains(reason) && text.len() < 300, "{text}");
+        }
+    }
+    // The longest id there may be is an id.
+    store.insert(&longest, &Worker::Assigned).await.unwrap();
+    assert!(store.get(&longest).await.unwrap().is_some());
 }
 
 /// An illegal transition (or an event not accepted) changes nothing.

@@ -53,6 +53,51 @@ pub enum StoreError<K: 'static> {
     },
     /// The database failed.
     Backend(BackendError),
+    /// An id no row may have: longer than [`MAX_ID_BYTES`], empty, or with
+    /// a control character (NUL included). Checked before any SQL runs.
+    InvalidId {
+        /// The id, shortened to its first 64 characters, control
+        /// characters escaped.
+        id: String,
+        /// Its length in bytes.
+        length: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The state could not be serialized (a `Serialize` impl that fails,
+    /// a map whose keys JSON cannot hold); nothing was written.
+    Encode {
+        /// The id.
+        id: String,
+        /// What serde said.
+        message: String,
+    },
+}
+
+/// The longest id a store takes, in bytes: room for any key a user makes
+/// up, far below what an index entry holds.
+pub const MAX_ID_BYTES: usize = 512;
+
+/// `id`, if a store may keep a row under it.
+pub(crate) fn check_id<K>(id: &str) -> Result<(), StoreError<K>> {
+    let reason = if id.is_empty() {
+        "it is empty"
+    } else if id.len() > MAX_ID_BYTES {
+        "it is longer than 512 bytes"
+    } else if id.chars().any(char::is_control) {
+        "it holds a control character"
+    } else {
+        return Ok(());
+    };
+    let mut shown: String = id.chars().take(64).flat_map(char::escape_debug).collect();
+    if id.chars().nth(64).is_some() {
+        shown.push('…');
+    }
+    Err(StoreError::InvalidId {
+        id: shown,
+        length: id.len(),
+        reason,
+    })
 }
 
 impl<K: StateKind> Display for StoreError<K> {
@@ -80,14 +125,27 @@ impl<K: StateKind> Display for StoreError<K> {
                 write!(f, "stored `{machine}` `{id}` does not fit the table: {message}")
             }
             Self::Backend(error) => {
-                write!(f, "store backend failed: {error}")?;
-                // Drivers often say only "db error" at the top; the cause is below.
+                // Drivers often say only "db error" at the top, with the
+                // cause below; some already print their cause (tokio-postgres
+                // does), which must not then appear twice.
+                let mut text = error.to_string();
                 let mut cause = error.source();
                 while let Some(inner) = cause {
-                    write!(f, ": {inner}")?;
+                    let said = inner.to_string();
+                    if !text.contains(&said) {
+                        text.push_str(": ");
+                        text.push_str(&said);
+                    }
                     cause = inner.source();
                 }
-                Ok(())
+                write!(f, "store backend failed: {text}")
+            }
+            Self::InvalidId { id, length, reason } => write!(
+                f,
+                "`{id}` ({length} bytes) is no `{machine}` id: {reason}"
+            ),
+            Self::Encode { id, message } => {
+                write!(f, "`{machine}` `{id}` cannot be stored: {message}")
             }
         }
     }

@@ -35,7 +35,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use changes::Changes;
-pub use error::{BackendError, StoreError};
+pub use error::{BackendError, StoreError, MAX_ID_BYTES};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
@@ -89,7 +89,10 @@ where
     ///
     /// # Errors
     ///
-    /// [`StoreError::AlreadyExists`] if `id` is taken; [`StoreError::Backend`].
+    /// [`StoreError::AlreadyExists`] if `id` is taken;
+    /// [`StoreError::InvalidId`] if no row may have it (see
+    /// [`MAX_ID_BYTES`]); [`StoreError::Encode`] if `state` does not
+    /// serialize; [`StoreError::Backend`].
     fn insert(&self, id: &str, state: &M)
         -> impl Future<Output = StoreResult<Stored<M>, M>> + Send;
 
@@ -97,7 +100,8 @@ where
     ///
     /// # Errors
     ///
-    /// [`StoreError::Decode`] if its row no longer fits the table; [`StoreError::Backend`].
+    /// [`StoreError::Decode`] if its row no longer fits the table;
+    /// [`StoreError::InvalidId`]; [`StoreError::Backend`].
     fn get(&self, id: &str) -> impl Future<Output = StoreResult<Option<Stored<M>>, M>> + Send;
 
     /// Moves the machine to `next` if it is still at `expected_version` and
@@ -108,7 +112,8 @@ where
     ///
     /// [`StoreError::NotFound`], [`StoreError::Stale`] (another writer
     /// moved it first; nothing changed), [`StoreError::Illegal`],
-    /// [`StoreError::Decode`], [`StoreError::Backend`].
+    /// [`StoreError::Decode`], [`StoreError::InvalidId`],
+    /// [`StoreError::Encode`], [`StoreError::Backend`].
     fn transition(
         &self,
         id: &str,
@@ -125,7 +130,8 @@ where
     ///
     /// [`StoreError::NotFound`], [`StoreError::Stale`],
     /// [`StoreError::Illegal`] if `next` is of another kind,
-    /// [`StoreError::Decode`], [`StoreError::Backend`].
+    /// [`StoreError::Decode`], [`StoreError::InvalidId`],
+    /// [`StoreError::Encode`], [`StoreError::Backend`].
     fn update(
         &self,
         id: &str,
@@ -142,7 +148,8 @@ where
     /// # Errors
     ///
     /// [`StoreError::NotFound`], [`StoreError::WrongState`],
-    /// [`StoreError::Illegal`], [`StoreError::Decode`], [`StoreError::Backend`].
+    /// [`StoreError::Illegal`], [`StoreError::Decode`],
+    /// [`StoreError::InvalidId`], [`StoreError::Encode`], [`StoreError::Backend`].
     fn transition_from(
         &self,
         id: &str,
@@ -203,10 +210,11 @@ where
     ///
     /// # Errors
     ///
-    /// [`StoreError::Backend`].
+    /// [`StoreError::InvalidId`], [`StoreError::Backend`].
     fn watch(&self, id: &str) -> impl Future<Output = StoreResult<Changes<M, Self>, M>> + Send {
         let id = id.to_owned();
         async move {
+            error::check_id(&id)?;
             let position = self.last_position().await?;
             Ok(Changes::new(self.clone(), position, Some(id)))
         }

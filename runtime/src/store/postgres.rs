@@ -14,7 +14,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::cas::{self, Decide, Step};
-use super::error::backend;
+use super::error::{backend, check_id};
 use super::row::{self, Row};
 use super::{Change, KindOf, Store, StoreError, StoreResult, Stored};
 use crate::{Fire, StateMachine};
@@ -197,6 +197,7 @@ where
     /// write with `COMMIT` (a failed write turns the `COMMIT` into a
     /// rollback, so nothing half-done is kept).
     async fn change(&self, id: &str, step: Step, decide: Decide<M>) -> StoreResult<Stored<M>, M> {
+        check_id(id)?;
         let pooled = self.inner.pool.get().await.map_err(backend)?;
         let mut open = OpenTransaction(Some(pooled));
         let client = open.client();
@@ -439,6 +440,7 @@ where
     M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
 {
     async fn insert(&self, id: &str, state: &M) -> StoreResult<Stored<M>, M> {
+        check_id(id)?;
         let encoded = row::encode(state, id)?;
         let now = SystemTime::now();
         let client = self.inner.pool.get().await.map_err(backend)?;
@@ -469,6 +471,7 @@ where
     }
 
     async fn get(&self, id: &str) -> StoreResult<Option<Stored<M>>, M> {
+        check_id(id)?;
         let client = self.inner.pool.get().await.map_err(backend)?;
         read_machine(&client, id).await
     }

@@ -21,9 +21,9 @@ pub(crate) struct Row {
 
 /// The state as the backends store it: JSON text.
 pub(crate) fn encode<M: StateMachine + Serialize>(state: &M, id: &str) -> StoreResult<String, M> {
-    serde_json::to_string(state).map_err(|error| StoreError::Decode {
+    serde_json::to_string(state).map_err(|error| StoreError::Encode {
         id: id.to_owned(),
-        message: format!("the state does not serialize: {error}"),
+        message: error.to_string(),
     })
 }
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 use tokio::sync::{Notify, Semaphore};
 
 use super::cas::{self, Decide, Step};
-use super::error::backend;
+use super::error::{backend, check_id};
 use super::row::{self, Row};
 use super::{BackendError, Change, KindOf, Store, StoreError, StoreResult, Stored};
 
@@ -193,6 +193,7 @@ where
     /// lets `decide` pick the next state, checks the edge, writes the row
     /// and the outbox entry.
     async fn change(&self, id: &str, step: Step, decide: Decide<M>) -> StoreResult<Stored<M>, M> {
+        check_id(id)?;
         let id = id.to_owned();
         self.write(move |transaction| {
             let current = read_machine::<M>(transaction, &id)?.ok_or_else(|| StoreError::NotFound {
@@ -387,6 +388,7 @@ where
     M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
 {
     async fn insert(&self, id: &str, state: &M) -> StoreResult<Stored<M>, M> {
+        check_id(id)?;
         let id = id.to_owned();
         let encoded = row::encode(state, &id)?;
         let (kind, state) = (state.kind().to_string(), state.clone());
@@ -416,6 +418,7 @@ where
     }
 
     async fn get(&self, id: &str) -> StoreResult<Option<Stored<M>>, M> {
+        check_id(id)?;
         let id = id.to_owned();
         self.run(move |connection| read_machine(connection, &id))
             .await
