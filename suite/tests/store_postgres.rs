@@ -181,6 +181,95 @@ async fn durable_saves_before_the_reply(url: String) {
     durable_contract::saves_before_the_reply(PostgresStore::connect(&url).await.unwrap()).await;
 }
 
+/// Sends `signal` (`STOP`, `CONT`) to the processes `pids`.
+fn signal(signal: &str, pids: &[i32]) {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .args(pids.iter().map(ToString::to_string))
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pids:?}");
+}
+
+/// A frozen server (its postmaster and the store's backends stopped with
+/// SIGSTOP, as a hung host or a dropped network leaves them) fails every
+/// call within the store's timeout instead of hanging; a durable run whose
+/// write times out ends `Lost`. After the server thaws, the write either
+/// committed or did not: the version says which, as the docs promise.
+async fn a_frozen_server_fails_calls_within_the_timeout(url: String) {
+    use durable_contract::{Command, Order};
+    use statewright::{Outcome, Runner, RunnerError};
+
+    let app = "statewright_frozen";
+    let store = PostgresStore::<Order>::builder(&format!("{url}?application_name={app}"))
+        .timeout(Duration::from_secs(2))
+        .connect_timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .unwrap();
+    store.insert("o", &Order::Open { items: 0 }).await.unwrap();
+    let (handler, _) = durable_contract::clerk();
+    let order = Runner::load(handler, store.clone(), "o")
+        .await
+        .unwrap()
+        .spawn();
+    let admin = client(&url).await;
+    let data: String = admin
+        .query_one("SHOW data_directory", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let postmaster: i32 = std::fs::read_to_string(format!("{data}/postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut frozen: Vec<i32> = admin
+        .query(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
+            &[&app],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(!frozen.is_empty(), "the store's connections");
+    frozen.push(postmaster);
+    signal("STOP", &frozen);
+
+    let sent = within(order.send(Command::Pay)).await;
+    let reads = [
+        within(store.get("o")).await.map(|_| ()),
+        within(store.insert("p", &Order::Open { items: 0 }))
+            .await
+            .map(|_| ()),
+        within(store.transition("o", 0, Order::Cancelled))
+            .await
+            .map(|_| ()),
+    ];
+    signal("CONT", &frozen);
+
+    match &sent {
+        Err(RunnerError::NotSaved { message }) => {
+            assert!(message.contains("no answer within 2s"), "{message}");
+        }
+        other => panic!("expected NotSaved, got {other:?}"),
+    }
+    let outcome = within(order.join()).await;
+    assert!(matches!(&outcome, Outcome::Lost { .. }), "{outcome}");
+    for read in reads {
+        let error = read.unwrap_err();
+        assert!(error.to_string().contains("no answer within 2s"), "{error}");
+    }
+    // Thawed: the machine is at 0 (nothing committed) or 1 (a write whose
+    // COMMIT had reached the server), never anything else.
+    let stored = within(store.get("o")).await.unwrap().unwrap();
+    assert!(stored.version <= 2, "{stored:?}");
+}
+
 async fn durable_lost_race(url: String) {
     durable_contract::lost_race(PostgresStore::connect(&url).await.unwrap()).await;
 }
@@ -250,7 +339,7 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 13] = [
+    let tests: [(&str, Test); 14] = [
         ("basics", |url| Box::pin(basics(url))),
         ("illegal", |url| Box::pin(illegal(url))),
         ("cycle", |url| Box::pin(cycle(url))),
@@ -267,6 +356,9 @@ fn main() {
             Box::pin(durable_saves_before_the_reply(url))
         }),
         ("durable_lost_race", |url| Box::pin(durable_lost_race(url))),
+        ("frozen_server", |url| {
+            Box::pin(a_frozen_server_fails_calls_within_the_timeout(url))
+        }),
         ("durable_crash_loses_nothing", |url| {
             Box::pin(durable_crash_loses_nothing(url))
         }),

@@ -37,7 +37,7 @@ use serde::Serialize;
 pub use changes::Changes;
 pub use error::{BackendError, StoreError, MAX_ID_BYTES};
 #[cfg(feature = "postgres")]
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

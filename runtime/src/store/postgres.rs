@@ -58,7 +58,12 @@ const CHANNEL: &str = "statewright_changes";
 /// How long a `Changes` stream waits without a notification before it
 /// looks at the outbox anyway.
 const POLL: Duration = Duration::from_secs(1);
+/// The builder's defaults, as DESIGN.md fixes them.
 const POOL_SIZE: usize = 16;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const TIMEOUT: Duration = Duration::from_secs(30);
+/// TCP keepalive: the first probe after this much silence.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(15);
 
 /// Machines of type `M` in PostgreSQL, shared by any number of processes
 /// and hosts.
@@ -90,6 +95,8 @@ pub struct PostgresStore<M> {
 struct Inner {
     pool: Pool,
     config: tokio_postgres::Config,
+    /// The deadline of every call, pool wait included.
+    timeout: Duration,
     /// Woken by every notification, and after each (re)connection.
     changed: Notify,
     listener: Mutex<Option<AbortHandle>>,
@@ -125,19 +132,86 @@ impl<M> fmt::Debug for PostgresStore<M> {
     }
 }
 
-impl<M> PostgresStore<M>
+/// The settings of a [`PostgresStore`] before it connects:
+/// [`PostgresStore::builder`].
+#[must_use = "a builder connects nothing until `.connect().await`"]
+pub struct PostgresStoreBuilder<M> {
+    url: String,
+    pool_size: usize,
+    connect_timeout: Duration,
+    timeout: Duration,
+    machine: PhantomData<fn() -> M>,
+}
+
+// Not derived: the URL may hold a password.
+impl<M> fmt::Debug for PostgresStoreBuilder<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStoreBuilder")
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M> PostgresStoreBuilder<M>
 where
     M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
 {
-    /// Connects to the database at `url` (`postgres://user@host:port/db`)
-    /// and creates the schema if it is missing.
+    /// How many connections the store keeps (default 16; at least 1).
+    pub fn pool_size(mut self, connections: usize) -> Self {
+        self.pool_size = connections.max(1);
+        self
+    }
+
+    /// How long opening a connection may take (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The deadline of every store call, waiting for a pooled connection
+    /// included (default 30 s). Past it the call fails with
+    /// [`StoreError::Backend`] instead of waiting on a server that froze
+    /// or a network that dropped; the server is also told to abort a
+    /// statement, a lock wait or an idle transaction that outlives it.
+    ///
+    /// A write that timed out may still commit (its `COMMIT` may have
+    /// reached the server): read the machine with [`Store::get`] and
+    /// compare versions to find out.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Connects and creates the schema if it is missing.
     ///
     /// # Errors
     ///
     /// [`StoreError::Backend`] if the URL does not parse, the database
-    /// cannot be reached, or its schema is of a newer release.
-    pub async fn connect(url: &str) -> StoreResult<Self, M> {
-        let config: tokio_postgres::Config = url.parse().map_err(backend)?;
+    /// cannot be reached within the connect timeout or does not answer
+    /// within the timeout, or its schema is of a newer release.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future before it completes leaves at most
+    /// a schema that another `connect` would have created.
+    pub async fn connect(self) -> StoreResult<PostgresStore<M>, M> {
+        let mut config: tokio_postgres::Config = self.url.parse().map_err(backend)?;
+        let millis = self.timeout.as_millis();
+        let server_side = format!(
+            "-c statement_timeout={millis} -c lock_timeout={millis} -c idle_in_transaction_session_timeout={millis}"
+        );
+        let options = match config.get_options() {
+            Some(theirs) => format!("{theirs} {server_side}"),
+            None => server_side,
+        };
+        config
+            .options(&options)
+            .connect_timeout(self.connect_timeout)
+            .keepalives(true)
+            .keepalives_idle(KEEPALIVE_IDLE)
+            .tcp_user_timeout(self.timeout);
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -146,20 +220,103 @@ where
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
+            .max_size(self.pool_size)
             .build()
             .map_err(backend)?;
-        let store = Self {
+        let store = PostgresStore {
             inner: Arc::new(Inner {
                 pool,
                 config,
+                timeout: self.timeout,
                 changed: Notify::new(),
                 listener: Mutex::new(None),
             }),
             machine: PhantomData,
         };
-        store.create_schema().await?;
+        store.deadline(store.create_schema()).await?;
         Ok(store)
+    }
+}
+
+/// A store call that did not finish within the store's timeout.
+#[derive(Debug)]
+struct TimedOut(Duration);
+
+impl fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "no answer within {:?} (the store's timeout): the server is down, frozen or unreachable; a write may still have committed",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for TimedOut {}
+
+impl<M> PostgresStore<M>
+where
+    M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
+{
+    /// Connects to the database at `url` (`postgres://user@host:port/db`)
+    /// with the defaults of [`builder`](Self::builder), and creates the
+    /// schema if it is missing.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if the URL does not parse, the database
+    /// cannot be reached within the connect timeout, or its schema is of a
+    /// newer release.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the future before it completes leaves at most
+    /// a schema that another `connect` would have created.
+    pub async fn connect(url: &str) -> StoreResult<Self, M> {
+        Self::builder(url).connect().await
+    }
+
+    /// A store on the database at `url`, with settings to change before
+    /// [`connect`](PostgresStoreBuilder::connect): a pool of 16
+    /// connections, a connect timeout of 10 s, a deadline of 30 s on every
+    /// call (pool wait included), TCP keepalive on.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # use statewright::store::PostgresStore;
+    /// # use std::time::Duration;
+    /// # #[statewright::state_machine]
+    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    /// # enum Door { #[initial] #[to(Open)] Closed, #[terminal] Open }
+    /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = PostgresStore::<Door>::builder("postgres://app@db/app")
+    ///     .pool_size(32)
+    ///     .timeout(Duration::from_secs(5))
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn builder(url: &str) -> PostgresStoreBuilder<M> {
+        PostgresStoreBuilder {
+            url: url.to_owned(),
+            pool_size: POOL_SIZE,
+            connect_timeout: CONNECT_TIMEOUT,
+            timeout: TIMEOUT,
+            machine: PhantomData,
+        }
+    }
+
+    /// Runs `call` within the store's deadline; past it, the call fails
+    /// with [`StoreError::Backend`] and its connection is dropped.
+    async fn deadline<T>(
+        &self,
+        call: impl core::future::Future<Output = StoreResult<T, M>>,
+    ) -> StoreResult<T, M> {
+        tokio::time::timeout(self.inner.timeout, call)
+            .await
+            .unwrap_or_else(|_| Err(backend(TimedOut(self.inner.timeout))))
     }
 
     /// Creates the schema if it is missing. When it exists, no DDL runs:
@@ -198,6 +355,16 @@ where
     /// rollback, so nothing half-done is kept).
     async fn change(&self, id: &str, step: Step, decide: Decide<M>) -> StoreResult<Stored<M>, M> {
         check_id(id)?;
+        self.deadline(self.change_now(id, step, decide)).await
+    }
+
+    /// [`change`](Self::change) without the deadline.
+    async fn change_now(
+        &self,
+        id: &str,
+        step: Step,
+        decide: Decide<M>,
+    ) -> StoreResult<Stored<M>, M> {
         let pooled = self.inner.pool.get().await.map_err(backend)?;
         let mut open = OpenTransaction(Some(pooled));
         let client = open.client();
@@ -440,97 +607,112 @@ where
     M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
 {
     async fn insert(&self, id: &str, state: &M) -> StoreResult<Stored<M>, M> {
-        check_id(id)?;
-        let encoded = row::encode(state, id)?;
-        let now = SystemTime::now();
-        let client = self.inner.pool.get().await.map_err(backend)?;
-        let (kind, fingerprint, at) = (
-            state.kind().to_string(),
-            row::fingerprint::<M>(),
-            row::nanos(now),
-        );
-        let inserted = client
-            .execute(
-                "INSERT INTO statewright_machines (machine, id, kind, state, version, fingerprint, updated_at)
-                 VALUES ($1, $2, $3, $4, 0, $5, $6)",
-                &[&M::NAME, &id, &kind, &encoded, &fingerprint, &at],
-            )
-            .await;
-        match inserted {
-            Ok(_) => Ok(Stored {
-                id: id.to_owned(),
-                state: state.clone(),
-                version: 0,
-                updated_at: now,
-            }),
-            Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                Err(StoreError::AlreadyExists { id: id.to_owned() })
+        self.deadline(async {
+            check_id(id)?;
+            let encoded = row::encode(state, id)?;
+            let now = SystemTime::now();
+            let client = self.inner.pool.get().await.map_err(backend)?;
+            let (kind, fingerprint, at) = (
+                state.kind().to_string(),
+                row::fingerprint::<M>(),
+                row::nanos(now),
+            );
+            let inserted = client
+                .execute(
+                    "INSERT INTO statewright_machines (machine, id, kind, state, version, fingerprint, updated_at)
+                     VALUES ($1, $2, $3, $4, 0, $5, $6)",
+                    &[&M::NAME, &id, &kind, &encoded, &fingerprint, &at],
+                )
+                .await;
+            match inserted {
+                Ok(_) => Ok(Stored {
+                    id: id.to_owned(),
+                    state: state.clone(),
+                    version: 0,
+                    updated_at: now,
+                }),
+                Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                    Err(StoreError::AlreadyExists { id: id.to_owned() })
+                }
+                Err(error) => Err(backend(error)),
             }
-            Err(error) => Err(backend(error)),
-        }
+        })
+        .await
     }
 
     async fn get(&self, id: &str) -> StoreResult<Option<Stored<M>>, M> {
-        check_id(id)?;
-        let client = self.inner.pool.get().await.map_err(backend)?;
-        read_machine(&client, id).await
+        self.deadline(async {
+            check_id(id)?;
+            let client = self.inner.pool.get().await.map_err(backend)?;
+            read_machine(&client, id).await
+        })
+        .await
     }
 
     cas::compare_and_set_methods!();
 
     async fn list(&self, kind: KindOf<M>) -> StoreResult<Vec<Stored<M>>, M> {
-        let client = self.inner.pool.get().await.map_err(backend)?;
-        let kind = kind.to_string();
-        let statement = client
-            .prepare_cached(
-                "SELECT id, kind, state, version, fingerprint, updated_at
-                   FROM statewright_machines WHERE machine = $1 AND kind = $2 ORDER BY id",
-            )
-            .await
-            .map_err(backend)?;
-        let rows = client
-            .query(&statement, &[&M::NAME, &kind])
-            .await
-            .map_err(backend)?;
-        rows.iter()
-            .map(|found| row::decode_machine(machine_row(found)))
-            .collect()
+        self.deadline(async {
+            let client = self.inner.pool.get().await.map_err(backend)?;
+            let kind = kind.to_string();
+            let statement = client
+                .prepare_cached(
+                    "SELECT id, kind, state, version, fingerprint, updated_at
+                       FROM statewright_machines WHERE machine = $1 AND kind = $2 ORDER BY id",
+                )
+                .await
+                .map_err(backend)?;
+            let rows = client
+                .query(&statement, &[&M::NAME, &kind])
+                .await
+                .map_err(backend)?;
+            rows.iter()
+                .map(|found| row::decode_machine(machine_row(found)))
+                .collect()
+        })
+        .await
     }
 
     async fn changes_since(&self, position: u64, limit: usize) -> StoreResult<Vec<Change<M>>, M> {
-        let client = self.inner.pool.get().await.map_err(backend)?;
-        let statement = client
-            .prepare_cached(
-                "SELECT position, id, from_kind, state, version, fingerprint, at
-                   FROM statewright_outbox WHERE machine = $1 AND position > $2
-                  ORDER BY position LIMIT $3",
-            )
-            .await
-            .map_err(backend)?;
-        let (after, limit) = (
-            row::to_i64(position),
-            i64::try_from(limit).unwrap_or(i64::MAX),
-        );
-        let rows = client
-            .query(&statement, &[&M::NAME, &after, &limit])
-            .await
-            .map_err(backend)?;
-        rows.iter()
-            .map(|found| row::decode_change(found.get(0), row_from(found, 1)))
-            .collect()
+        self.deadline(async {
+            let client = self.inner.pool.get().await.map_err(backend)?;
+            let statement = client
+                .prepare_cached(
+                    "SELECT position, id, from_kind, state, version, fingerprint, at
+                       FROM statewright_outbox WHERE machine = $1 AND position > $2
+                      ORDER BY position LIMIT $3",
+                )
+                .await
+                .map_err(backend)?;
+            let (after, limit) = (
+                row::to_i64(position),
+                i64::try_from(limit).unwrap_or(i64::MAX),
+            );
+            let rows = client
+                .query(&statement, &[&M::NAME, &after, &limit])
+                .await
+                .map_err(backend)?;
+            rows.iter()
+                .map(|found| row::decode_change(found.get(0), row_from(found, 1)))
+                .collect()
+        })
+        .await
     }
 
     async fn last_position(&self) -> StoreResult<u64, M> {
-        let client = self.inner.pool.get().await.map_err(backend)?;
-        let last: i64 = client
-            .query_one(
-                "SELECT COALESCE(MAX(position), 0) FROM statewright_outbox WHERE machine = $1",
-                &[&M::NAME],
-            )
-            .await
-            .map_err(backend)?
-            .get(0);
-        Ok(row::to_u64(last))
+        self.deadline(async {
+            let client = self.inner.pool.get().await.map_err(backend)?;
+            let last: i64 = client
+                .query_one(
+                    "SELECT COALESCE(MAX(position), 0) FROM statewright_outbox WHERE machine = $1",
+                    &[&M::NAME],
+                )
+                .await
+                .map_err(backend)?
+                .get(0);
+            Ok(row::to_u64(last))
+        })
+        .await
     }
 
     async fn wait_for_changes(&self, position: u64) {
