@@ -284,11 +284,10 @@ where
     /// # Examples
     ///
     /// ```no_run
-    /// # use statewright::store::PostgresStore;
-    /// # use std::time::Duration;
-    /// # #[statewright::state_machine]
-    /// # #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-    /// # enum Door { #[initial] #[to(Open)] Closed, #[terminal] Open }
+    /// # include!("../../doc/door.rs");
+    /// use statewright::store::PostgresStore;
+    /// use std::time::Duration;
+    ///
     /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
     /// let store = PostgresStore::<Door>::builder("postgres://app@db/app")
     ///     .pool_size(32)
@@ -297,6 +296,7 @@ where
     ///     .await?;
     /// # Ok(())
     /// # }
+    /// # fn main() {}
     /// ```
     pub fn builder(url: &str) -> PostgresStoreBuilder<M> {
         PostgresStoreBuilder {
