@@ -209,3 +209,9 @@ fn a_backend_cause_the_error_already_prints_is_not_printed_twice() {
         "store backend failed: db error: ERROR: relation missing"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_write_commits_whole_or_not_at_all() {
+    let db = TempDb::new("cancelled");
+    store_contract::cancelled_writes(db.store().await).await;
+}

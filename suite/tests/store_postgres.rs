@@ -270,6 +270,10 @@ async fn a_frozen_server_fails_calls_within_the_timeout(url: String) {
     assert!(stored.version <= 2, "{stored:?}");
 }
 
+async fn cancelled_writes(url: String) {
+    store_contract::cancelled_writes(store(&url).await).await;
+}
+
 async fn durable_lost_race(url: String) {
     durable_contract::lost_race(PostgresStore::connect(&url).await.unwrap()).await;
 }
@@ -339,7 +343,7 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 14] = [
+    let tests: [(&str, Test); 15] = [
         ("basics", |url| Box::pin(basics(url))),
         ("illegal", |url| Box::pin(illegal(url))),
         ("cycle", |url| Box::pin(cycle(url))),
@@ -356,6 +360,7 @@ fn main() {
             Box::pin(durable_saves_before_the_reply(url))
         }),
         ("durable_lost_race", |url| Box::pin(durable_lost_race(url))),
+        ("cancelled_writes", |url| Box::pin(cancelled_writes(url))),
         ("frozen_server", |url| {
             Box::pin(a_frozen_server_fails_calls_within_the_timeout(url))
         }),

@@ -463,3 +463,55 @@ pub(crate) async fn race_in_processes<S: Store<Worker>>(
         assert_eq!(change.version, version, "every change seen once, in order");
     }
 }
+
+/// Transitions whose futures are dropped at every point of their flight
+/// (after 0 to 3 ms): each either committed whole (the version rose by
+/// one, with its outbox row) or not at all, as `Store`'s cancel-safety docs
+/// say; reading the machine afterwards tells which.
+pub(crate) async fn cancelled_writes<S: Store<Worker>>(store: S) {
+    store.insert("c", &Worker::Assigned).await.unwrap();
+    let mut committed = 0;
+    for attempt in 0..60_u64 {
+        let before = store.get("c").await.unwrap().unwrap();
+        let write = store.transition("c", before.version, next_in_cycle(&before.state));
+        let finished = tokio::time::timeout(std::time::Duration::from_micros(attempt * 50), write)
+            .await
+            .is_ok();
+        // A dropped write may still be running (on the blocking pool, or on
+        // the server): wait until the machine stops changing.
+        let after = within(async {
+            let mut last = store.get("c").await.unwrap().unwrap();
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                let now = store.get("c").await.unwrap().unwrap();
+                if now == last {
+                    return now;
+                }
+                last = now;
+            }
+        })
+        .await;
+        assert!(
+            after.version == before.version || after.version == before.version + 1,
+            "attempt {attempt}: {before:?} -> {after:?}"
+        );
+        if after.version > before.version {
+            committed += 1;
+            assert_eq!(after.state, next_in_cycle(&before.state));
+        } else {
+            assert!(
+                !finished,
+                "attempt {attempt}: a finished write is committed"
+            );
+            assert_eq!(after, before);
+        }
+    }
+    // Every committed write has its outbox row, and no other row exists.
+    let outbox = store.changes_since(0, 1000).await.unwrap();
+    assert_eq!(outbox.len(), committed);
+    assert!(outbox
+        .iter()
+        .zip(1..)
+        .all(|(change, version)| change.version == version));
+    println!("cancelled writes: {committed} of 60 committed");
+}

@@ -93,6 +93,12 @@ where
     /// [`StoreError::InvalidId`] if no row may have it (see
     /// [`MAX_ID_BYTES`]); [`StoreError::Encode`] if `state` does not
     /// serialize; [`StoreError::Backend`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe. An insert whose future is dropped before it
+    /// completes (or that timed out) may still commit, on the blocking pool
+    /// or on the server: [`get`](Self::get) the id to find out.
     fn insert(&self, id: &str, state: &M)
         -> impl Future<Output = StoreResult<Stored<M>, M>> + Send;
 
@@ -102,6 +108,10 @@ where
     ///
     /// [`StoreError::Decode`] if its row no longer fits the table;
     /// [`StoreError::InvalidId`]; [`StoreError::Backend`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a read changes nothing.
     fn get(&self, id: &str) -> impl Future<Output = StoreResult<Option<Stored<M>>, M>> + Send;
 
     /// Moves the machine to `next` if it is still at `expected_version` and
@@ -114,6 +124,14 @@ where
     /// moved it first; nothing changed), [`StoreError::Illegal`],
     /// [`StoreError::Decode`], [`StoreError::InvalidId`],
     /// [`StoreError::Encode`], [`StoreError::Backend`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe. A write whose future is dropped before it completes
+    /// (or that timed out) may still commit, on the blocking pool or on the
+    /// server: whole (the version rose by one and the outbox holds the
+    /// change) or not at all, never in part. [`get`](Self::get) the machine
+    /// and compare its version to find out.
     fn transition(
         &self,
         id: &str,
@@ -132,6 +150,14 @@ where
     /// [`StoreError::Illegal`] if `next` is of another kind,
     /// [`StoreError::Decode`], [`StoreError::InvalidId`],
     /// [`StoreError::Encode`], [`StoreError::Backend`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe. A write whose future is dropped before it completes
+    /// (or that timed out) may still commit, on the blocking pool or on the
+    /// server: whole (the version rose by one and the outbox holds the
+    /// change) or not at all, never in part. [`get`](Self::get) the machine
+    /// and compare its version to find out.
     fn update(
         &self,
         id: &str,
@@ -150,6 +176,14 @@ where
     /// [`StoreError::NotFound`], [`StoreError::WrongState`],
     /// [`StoreError::Illegal`], [`StoreError::Decode`],
     /// [`StoreError::InvalidId`], [`StoreError::Encode`], [`StoreError::Backend`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe. A write whose future is dropped before it completes
+    /// (or that timed out) may still commit, on the blocking pool or on the
+    /// server: whole (the version rose by one and the outbox holds the
+    /// change) or not at all, never in part. [`get`](Self::get) the machine
+    /// and compare its version to find out.
     fn transition_from(
         &self,
         id: &str,
@@ -163,6 +197,14 @@ where
     ///
     /// As [`transition`](Self::transition), and [`StoreError::NotAccepted`]
     /// if its state does not accept the event.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe. A write whose future is dropped before it completes
+    /// (or that timed out) may still commit, on the blocking pool or on the
+    /// server: whole (the version rose by one and the outbox holds the
+    /// change) or not at all, never in part. [`get`](Self::get) the machine
+    /// and compare its version to find out.
     fn fire(
         &self,
         id: &str,
@@ -178,6 +220,10 @@ where
     ///
     /// [`StoreError::Decode`] for the first row that no longer fits the
     /// table; [`StoreError::Backend`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a read changes nothing.
     fn list(&self, kind: KindOf<M>) -> impl Future<Output = StoreResult<Vec<Stored<M>>, M>> + Send;
 
     /// Up to `limit` changes from the outbox, in commit order, with
@@ -186,6 +232,10 @@ where
     /// # Errors
     ///
     /// [`StoreError::Decode`], [`StoreError::Backend`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a read changes nothing.
     fn changes_since(
         &self,
         position: u64,
@@ -199,6 +249,10 @@ where
     /// # Errors
     ///
     /// [`StoreError::Backend`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a read changes nothing.
     fn subscribe(&self) -> impl Future<Output = StoreResult<Changes<M, Self>, M>> + Send {
         async move {
             let position = self.last_position().await?;
@@ -211,6 +265,10 @@ where
     /// # Errors
     ///
     /// [`StoreError::InvalidId`], [`StoreError::Backend`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a read changes nothing.
     fn watch(&self, id: &str) -> impl Future<Output = StoreResult<Changes<M, Self>, M>> + Send {
         let id = id.to_owned();
         async move {
@@ -226,6 +284,10 @@ where
     /// # Errors
     ///
     /// [`StoreError::Backend`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a read changes nothing.
     fn last_position(&self) -> impl Future<Output = StoreResult<u64, M>> + Send;
 
     /// Waits until a change may have been committed after `position` (or a
