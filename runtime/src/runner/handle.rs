@@ -466,6 +466,13 @@ impl<H: Handler> RunnerHandle<H> {
     /// A receiver that always holds the latest snapshot, the final status
     /// included: a watcher that arrives late reads the current state at once.
     ///
+    /// What its `borrow()` and `wait_for(..)` return is a read guard on the
+    /// run's latest snapshot: while one is held the run cannot publish the
+    /// next, so holding it across an `.await` (a [`send`](Self::send), say)
+    /// blocks the run and, with it, that `send`. Clone what you need and let
+    /// the guard go at once, or use [`wait_for`](Self::wait_for), which
+    /// returns an owned snapshot.
+    ///
     /// # Examples
     ///
     /// ```
@@ -485,6 +492,50 @@ impl<H: Handler> RunnerHandle<H> {
     #[must_use]
     pub fn watch(&self) -> watch::Receiver<Snapshot<H::State>> {
         self.shared.watch()
+    }
+
+    /// Waits for the first snapshot that matches `predicate` and returns
+    /// it, owned; if the run ends before one does, returns its final
+    /// snapshot (look at its `status`). Nothing is held while it waits or
+    /// after it returns, so the run goes on; see [`watch`](Self::watch) for
+    /// what holding a snapshot's guard does.
+    ///
+    /// # Cancel safety
+    ///
+    /// This method is cancel safe: it only reads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// use statewright::Status;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let door = Runner::new(Doorman, Door::Closed).spawn();
+    /// let opened = door.wait_for(|snapshot| snapshot.state == Door::Open);
+    /// let (opened, sent) = tokio::join!(opened, door.send(Push::Open));
+    /// assert_eq!((opened.state, opened.seq), (Door::Open, 1));
+    /// sent.unwrap();
+    /// // The snapshot is the caller's: the run goes on.
+    /// door.send(Push::Close).await.unwrap();
+    ///
+    /// door.stop().unwrap();
+    /// let last = door.wait_for(|snapshot| snapshot.state == Door::Open).await;
+    /// assert_eq!((last.state, last.status), (Door::Closed, Status::Stopped));
+    /// # }
+    /// ```
+    pub async fn wait_for(
+        &self,
+        mut predicate: impl FnMut(&Snapshot<H::State>) -> bool,
+    ) -> Snapshot<H::State> {
+        let mut watch = self.watch();
+        let found = watch
+            .wait_for(|snapshot| predicate(snapshot) || snapshot.status.is_finished())
+            .await
+            .map(|snapshot| snapshot.clone());
+        // The sender lives as long as any handle, this one included.
+        found.unwrap_or_else(|_| self.snapshot())
     }
 
     /// Every change from now on, with the complete new state.
