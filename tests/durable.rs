@@ -69,3 +69,29 @@ async fn a_crash_between_the_write_and_the_reply_loses_nothing() {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
+
+#[tokio::test]
+async fn a_run_of_a_machine_never_stored_says_so_and_insert_stores_it() {
+    let store = SqliteStore::<Order>::memory().await.unwrap();
+    let forgot = Runner::new(clerk().0, Order::Open { items: 0 })
+        .persist(store.clone(), "o")
+        .spawn();
+    let error = support::within(forgot.send(durable_contract::Command::Pay))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("`Runner::insert` stores it"),
+        "{error}"
+    );
+
+    let order = Runner::insert(clerk().0, Order::Open { items: 0 }, store.clone(), "o")
+        .await
+        .unwrap()
+        .spawn();
+    support::within(order.send(durable_contract::Command::Pay))
+        .await
+        .unwrap();
+    assert_eq!(store.get("o").await.unwrap().unwrap().state, Order::Paid);
+    let taken = Runner::insert(clerk().0, Order::Open { items: 0 }, store, "o").await;
+    assert!(matches!(taken, Err(StoreError::AlreadyExists { .. })));
+}

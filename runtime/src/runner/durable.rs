@@ -44,7 +44,12 @@ where
             } else {
                 store.transition(&id, expected_version, next).await
             };
-            written.map(|_| ()).map_err(|error| error.to_string())
+            written.map(|_| ()).map_err(|error| match error {
+                StoreError::NotFound { .. } => format!(
+                    "{error}: a durable run needs its machine in the store first (`Runner::insert` stores it, `Runner::load` resumes it)"
+                ),
+                error => error.to_string(),
+            })
         })
     }
 }
@@ -67,8 +72,10 @@ where
     /// another writer owns the machine now.
     ///
     /// The machine must be in the store at the run's `seq` (0 for a new
-    /// run: [`Store::insert`] it first); [`Runner::load`] starts from what
-    /// is stored.
+    /// run: [`Runner::insert`] stores it and persists in one call);
+    /// [`Runner::load`] starts from what is stored. A machine missing from
+    /// the store fails the first step with [`RunnerError::NotSaved`], which
+    /// says so.
     ///
     /// [`RunnerError::NotSaved`]: crate::RunnerError::NotSaved
     /// [`Outcome::Lost`]: crate::Outcome::Lost
@@ -78,6 +85,48 @@ where
             id: id.into(),
         }));
         self
+    }
+
+    /// A durable runner for a new machine: stores `initial` under `id` (at
+    /// version 0), then runs it as [`persist`](Self::persist) does. The
+    /// way to start a durable run of a machine the store does not have
+    /// yet; [`Runner::load`] resumes one it has.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::AlreadyExists`] if `id` is taken (resume it with
+    /// [`Runner::load`]), and what [`Store::insert`] returns.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: if the future is dropped before it completes, the
+    /// machine may have been stored; [`Store::get`] tells.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// use statewright::store::{SqliteStore, Store};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let store = SqliteStore::<Door>::memory().await.unwrap();
+    /// let door = Runner::insert(Doorman, Door::Closed, store.clone(), "front")
+    ///     .await
+    ///     .unwrap()
+    ///     .spawn();
+    /// door.send(Push::Open).await.unwrap();
+    /// assert_eq!(store.get("front").await.unwrap().unwrap().version, 1);
+    /// # }
+    /// ```
+    pub async fn insert<St: Store<H::State>>(
+        handler: H,
+        initial: H::State,
+        store: St,
+        id: &str,
+    ) -> Result<Self, StoreError<Kind<H>>> {
+        store.insert(id, &initial).await?;
+        Ok(Self::new(handler, initial).persist(store, id))
     }
 
     /// A durable runner that resumes the machine stored under `id`: its
