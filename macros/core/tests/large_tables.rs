@@ -38,11 +38,3 @@ fn a_250_state_machine_with_5000_events_expands_small() {
     );
     assert!(text.len() < 5_000_000, "{} bytes of tokens", text.len());
 }
-
-#[test]
-#[ignore = "writes the expansion of the large machine to /tmp for study"]
-fn dump_large_expansion() {
-    let item = TokenStream::from_str(&machine(250, 20)).unwrap();
-    let output = statewright_codegen::expand(TokenStream::new(), item);
-    std::fs::write("/tmp/large_expansion.rs", output.to_string()).unwrap();
-}
