@@ -204,19 +204,31 @@ impl From<std::io::Error> for RunError {
     }
 }
 
-/// Edits line `number` (1-based) of the journal at `path` and stamps it with
-/// the checksum of its new content, as a buggy writer (not a disk) would.
+/// Edits line `number` (1-based) of the journal at `path`; with `restamp`,
+/// stamps it and the lines after it with checksums chained as the journal
+/// chains them (each continues the one before), as a buggy writer (not a
+/// disk) would.
 fn tamper(path: &Path, number: usize, from: &str, to: &str, restamp: bool) -> std::io::Result<()> {
     let text = std::fs::read_to_string(path)?;
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    let line = lines[number - 1].replacen(from, to, 1);
-    lines[number - 1] = match (restamp, line.rfind(",\"crc\":")) {
-        (true, Some(at)) => {
-            let crc = crc32fast::hash(&line.as_bytes()[..at]);
-            format!("{},\"crc\":{crc}}}", &line[..at])
+    lines[number - 1] = lines[number - 1].replacen(from, to, 1);
+    if restamp {
+        let crc_at = |line: &str| line.rfind(",\"crc\":").unwrap_or(line.len());
+        for index in number - 1..lines.len() {
+            let previous = match index {
+                0 => 0,
+                _ => {
+                    let before = &lines[index - 1];
+                    let digits = &before[crc_at(before) + 7..before.len() - 1];
+                    digits.parse().unwrap_or(0)
+                }
+            };
+            let content = &lines[index][..crc_at(&lines[index])];
+            let mut hasher = crc32fast::Hasher::new_with_initial(previous);
+            hasher.update(content.as_bytes());
+            lines[index] = format!("{content},\"crc\":{}}}", hasher.finalize());
         }
-        _ => line,
-    };
+    }
     std::fs::write(path, lines.join("\n") + "\n")
 }
 

@@ -144,16 +144,39 @@ fn lines(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// Replaces `from` with `to` in line `index` and stamps the line with the
-/// checksum of its new content, as a bug (not corruption) would write it.
+/// Replaces `from` with `to` in line `index` and stamps the lines from it
+/// on with checksums chained as the journal chains them, as a bug (not
+/// corruption) would write them.
 fn edit(bytes: &[u8], index: usize, from: &str, to: &str) -> Vec<u8> {
     let mut lines = lines(bytes);
     let line = &lines[index];
     assert!(line.contains(from), "{from:?} not in {line}");
-    let content = line[..line.rfind(",\"crc\":").unwrap()].replacen(from, to, 1);
-    let crc = crc32fast::hash(content.as_bytes());
-    lines[index] = format!("{content},\"crc\":{crc}}}");
+    lines[index] = line.replacen(from, to, 1);
+    restamp(&mut lines, index);
     join(&lines)
+}
+
+/// The checksum of `line`, as written after its `"crc":`.
+fn crc_of(line: &str) -> u32 {
+    let at = line.rfind(",\"crc\":").unwrap();
+    line[at + 7..line.len() - 1].parse().unwrap()
+}
+
+/// Re-stamps `lines[from..]`, each continuing the checksum of the line
+/// before it (0 before the first).
+fn restamp(lines: &mut [String], from: usize) {
+    for index in from..lines.len() {
+        let previous = if index == 0 {
+            0
+        } else {
+            crc_of(&lines[index - 1])
+        };
+        let line = &lines[index];
+        let content = &line[..line.rfind(",\"crc\":").unwrap()];
+        let mut hasher = crc32fast::Hasher::new_with_initial(previous);
+        hasher.update(content.as_bytes());
+        lines[index] = format!("{content},\"crc\":{}}}", hasher.finalize());
+    }
 }
 
 fn join(lines: &[String]) -> Vec<u8> {
@@ -174,8 +197,14 @@ fn error_of(bytes: &[u8]) -> ReplayError<TurnstileKind> {
 async fn a_journal_replays_to_the_runs_state() {
     let bytes = small_journal().await;
     let text = lines(&bytes);
-    assert_eq!(text.len(), 6);
-    assert!(text[0].starts_with(r#"{"journal":"statewright","format":1,"machine":"Turnstile","#));
+    assert_eq!(text.len(), 7);
+    assert!(text[0].starts_with(r#"{"journal":"statewright","format":2,"run":""#));
+    assert!(text[0].contains(r#","machine":"Turnstile","#));
+    assert!(
+        text[6].starts_with(r#"{"finished":"Stopped("#),
+        "{}",
+        text[6]
+    );
     assert!(text[1].starts_with(r#"{"seq":1,"from":"Locked","to":{"Unlocked":{"coins":1,"note":"a \"quoted\" 1"}},"event":"Coin(\"a \\\"quoted\\\" 1\")","update":false,"#), "{}", text[1]);
     let replayed = replay(&bytes).unwrap();
     assert_eq!(
@@ -186,6 +215,7 @@ async fn a_journal_replays_to_the_runs_state() {
         }
     );
     assert_eq!((replayed.seq, replayed.transitions), (5, 5));
+    assert!(replayed.finished);
 }
 
 /// Every byte of a small valid journal replaced by each of the 255 other
@@ -221,7 +251,9 @@ async fn every_truncation_is_an_error_unless_it_falls_between_lines() {
                     length > 0 && cut[length - 1] == b'\n',
                     "cut at {length} replayed"
                 );
-                assert_eq!(replayed.seq, complete_lines - 1);
+                // The header and five transitions, then the `finished` line.
+                assert_eq!(replayed.seq, (complete_lines - 1).min(5));
+                assert_eq!(replayed.finished, complete_lines == 7, "cut at {length}");
             }
             Err(error) if length == 0 => assert!(matches!(error.kind, ReplayErrorKind::Empty)),
             Err(error) => {
@@ -290,8 +322,10 @@ async fn a_step_the_table_forbids_is_refused_at_its_line() {
 #[tokio::test(start_paused = true)]
 async fn a_seq_that_repeats_or_jumps_is_refused() {
     let bytes = small_journal().await;
+    // Re-stamped as a buggy writer would: the chain holds, the seq does not.
     let mut repeated = lines(&bytes);
     repeated.insert(3, repeated[2].clone());
+    restamp(&mut repeated, 3);
     let error = error_of(&join(&repeated));
     assert_eq!(error.line, 4);
     assert!(
@@ -307,6 +341,7 @@ async fn a_seq_that_repeats_or_jumps_is_refused() {
 
     let mut gap = lines(&bytes);
     gap.remove(2);
+    restamp(&mut gap, 2);
     let error = error_of(&join(&gap));
     assert_eq!(error.line, 3);
     assert!(
@@ -376,6 +411,7 @@ async fn a_journal_appended_across_a_restore_replays_as_one_history() {
     let bytes = std::fs::read(&path).unwrap();
     let replayed = replay(&bytes).unwrap();
     assert_eq!((replayed.seq, replayed.transitions), (4, 4));
+    assert!(replayed.finished, "the resumed run ended");
     assert_eq!(
         replayed.state,
         Turnstile::Unlocked {
@@ -392,7 +428,9 @@ async fn a_journal_appended_across_a_restore_replays_as_one_history() {
     forked.stop().unwrap();
     within(forked.join()).await;
     let error = error_of(&std::fs::read(&path).unwrap());
-    assert_eq!(error.line, 7);
+    // Run one (header, three transitions, `finished`), the resumed run
+    // (header, one transition, `finished`), then the fork's header.
+    assert_eq!(error.line, 9);
     assert!(
         matches!(
             error.kind,
@@ -404,4 +442,64 @@ async fn a_journal_appended_across_a_restore_replays_as_one_history() {
         "{error}"
     );
     std::fs::remove_file(&path).unwrap();
+}
+
+/// A line removed, repeated, moved or taken from another run of the same
+/// machine breaks the checksum chain at its line, although each line on its
+/// own is sound.
+#[tokio::test(start_paused = true)]
+async fn a_spliced_reordered_or_removed_line_fails_at_its_line() {
+    let (ours, theirs) = (lines(&small_journal().await), lines(&small_journal().await));
+    assert_eq!(
+        ours[3].split(",\"at\"").next(),
+        theirs[3].split(",\"at\"").next()
+    );
+    let chain_broken_at = |lines: &[String], line: u64| {
+        let error = error_of(&join(lines));
+        assert_eq!(error.line, line, "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("does not match the content and the line before it"),
+            "{error}"
+        );
+    };
+    let mut spliced = ours.clone();
+    spliced[3] = theirs[3].clone();
+    chain_broken_at(&spliced, 4);
+    let mut reordered = ours.clone();
+    reordered.swap(2, 3);
+    chain_broken_at(&reordered, 3);
+    let mut removed = ours.clone();
+    removed.remove(2);
+    chain_broken_at(&removed, 3);
+    let mut repeated = ours.clone();
+    repeated.insert(3, ours[2].clone());
+    chain_broken_at(&repeated, 4);
+    // Cut at a line's end: sound, but not finished.
+    let cut = replay(&join(&ours[..4])).unwrap();
+    assert!(!cut.finished);
+    // A transition after `finished` (a bug that went on writing).
+    let mut after = ours.clone();
+    after.push(ours[5].clone());
+    restamp(&mut after, 7);
+    let error = error_of(&join(&after));
+    assert_eq!(error.line, 8);
+    assert!(
+        matches!(error.kind, ReplayErrorKind::AfterFinished),
+        "{error}"
+    );
+}
+
+/// A line longer than `Journal::MAX_LINE` is refused at its number without
+/// being read whole.
+#[test]
+fn a_line_longer_than_the_limit_is_refused_unread() {
+    let mut bytes = Vec::with_capacity(Journal::MAX_LINE + 64);
+    bytes.extend_from_slice(b"{\"journal\":\"");
+    bytes.resize(Journal::MAX_LINE + 10, b'x');
+    bytes.push(b'\n');
+    let error = error_of(&bytes);
+    assert_eq!(error.line, 1);
+    assert!(matches!(error.kind, ReplayErrorKind::TooLong), "{error}");
 }

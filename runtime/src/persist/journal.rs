@@ -2,7 +2,7 @@
 
 use core::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -10,29 +10,61 @@ use serde::Serialize;
 
 use crate::recorder::Recorder;
 use crate::runner::{Handler, Kind};
-use crate::{Snapshot, StateMachine, Transition};
+use crate::{Outcome, Snapshot, StateMachine, Transition};
 
 /// The value of every header's `journal` key; replay refuses anything else.
 pub(super) const MAGIC: &str = "statewright";
-/// The line format; a later release that changes it bumps this.
-pub(super) const FORMAT: u32 = 1;
+/// The line format; a later release that changes it bumps this. Format 2
+/// chains the checksums and names the run.
+pub(super) const FORMAT: u32 = 2;
 /// What separates a line's content from its checksum.
 pub(super) const CRC_KEY: &[u8] = b",\"crc\":";
+
+/// A line's checksum: the CRC-32 of its content, continued from the
+/// previous line's checksum (0 before a journal's first line), so each line
+/// vouches for the one before it.
+pub(super) fn chained_crc(previous: u32, content: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new_with_initial(previous);
+    hasher.update(content);
+    hasher.finalize()
+}
+
+/// 128 bits naming a run, in hex: from the OS-seeded keys std's `HashMap`
+/// uses, the clock and the process (no dependency for what needs only to
+/// differ between runs).
+fn new_run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    let half = |salt: u64| {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(salt);
+        hasher.write_u128(nanos);
+        hasher.write_u32(std::process::id());
+        hasher.finish()
+    };
+    format!("{:016x}{:016x}", half(1), half(2))
+}
 
 /// A recorder that appends the run to a journal of JSON lines, which
 /// [`Journal::replay`] turns back into a validated state.
 ///
-/// The first line of a run is a header (the machine, its fingerprint, the
-/// run's first state and `seq`); a restored run writes a new header that
-/// continues the `seq`, so a journal appended across restarts replays as one
-/// history. Then one line per transition: `seq`, `from` (the kind), `to`
-/// (the complete state), the event's `Debug` text, `update`, `at`. Every
-/// line ends with `"crc"`, a CRC-32 of everything before it, so corruption
-/// that still parses as JSON is caught:
+/// The first line of a run is a header (a run id of 128 random bits, the
+/// machine, its fingerprint, the run's first state and `seq`); a restored
+/// run writes a new header that continues the `seq`, so a journal appended
+/// across restarts replays as one history. Then one line per transition:
+/// `seq`, `from` (the kind), `to` (the complete state), the event's `Debug`
+/// text, `update`, `at`; and when the run ends, a `finished` line with its
+/// outcome. Every line ends with `"crc"`, a CRC-32 of everything before it
+/// continued from the previous line's `crc`: corruption that still parses
+/// as JSON, a line taken from another run, a reordered or a removed line
+/// all fail replay at their line.
 ///
 /// ```text
-/// {"journal":"statewright","format":1,"machine":"Door","fingerprint":..,"seq":0,"state":"Closed","at":{..},"crc":3921350447}
+/// {"journal":"statewright","format":2,"run":"9f1c..","machine":"Door","fingerprint":..,"seq":0,"state":"Closed","at":{..},"crc":3921350447}
 /// {"seq":1,"from":"Closed","to":"Open","event":"Open","update":false,"at":{..},"crc":1180335713}
+/// {"finished":"Stopped(Open)","seq":1,"at":{..},"crc":2087215133}
 /// ```
 ///
 /// Each line is written whole (one `write_all` of a buffered line) and
@@ -73,10 +105,21 @@ pub struct Journal {
     sync_each_line: bool,
     failed: bool,
     line: Vec<u8>,
+    /// The last line's checksum, which the next one continues.
+    previous: u32,
+    /// The run this journal records, named in its headers.
+    run: String,
+    /// The last `seq` written, for the `finished` line.
+    seq: u64,
 }
 
 impl Journal {
-    /// A journal writing to `writer`.
+    /// The longest line replay reads (16 MiB); a longer one is refused
+    /// before it is read whole.
+    pub const MAX_LINE: usize = 16 << 20;
+
+    /// A journal writing to `writer`, which starts empty (its first line's
+    /// checksum continues from 0).
     pub fn new(writer: impl Write + Send + 'static) -> Self {
         Self {
             writer: BufWriter::new(Box::new(writer)),
@@ -84,6 +127,9 @@ impl Journal {
             sync_each_line: false,
             failed: false,
             line: Vec::with_capacity(256),
+            previous: 0,
+            run: new_run_id(),
+            seq: 0,
         }
     }
 
@@ -97,13 +143,24 @@ impl Journal {
     }
 
     /// A journal appended to the file at `path`, created if missing: a
-    /// restored run goes on in the journal of the run it resumes.
+    /// restored run goes on in the journal of the run it resumes, its
+    /// header chained to the file's last line.
     ///
     /// # Errors
     ///
-    /// If the file cannot be opened for appending.
+    /// If the file cannot be opened for appending, or its last line was cut
+    /// short, is longer than [`MAX_LINE`](Self::MAX_LINE) or has no
+    /// checksum (`ErrorKind::InvalidData`: replay it to see where).
     pub fn append(path: impl AsRef<Path>) -> io::Result<Self> {
-        Self::on_file(OpenOptions::new().append(true).create(true).open(path)?)
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)?;
+        let previous = last_checksum(&mut file)?;
+        let mut journal = Self::on_file(file)?;
+        journal.previous = previous;
+        Ok(journal)
     }
 
     fn on_file(file: File) -> io::Result<Self> {
@@ -128,11 +185,12 @@ impl Journal {
         serde_json::to_writer(&mut self.line, record)?;
         // The record is a JSON object: its checksum goes in before the `}`.
         self.line.pop();
-        let crc = crc32fast::hash(&self.line);
+        let crc = chained_crc(self.previous, &self.line);
         self.line.extend_from_slice(CRC_KEY);
         writeln!(self.line, "{crc}}}")?;
         self.writer.write_all(&self.line)?;
         self.writer.flush()?;
+        self.previous = crc;
         if self.sync_each_line {
             if let Some(file) = &self.file {
                 file.sync_data()?;
@@ -153,15 +211,20 @@ impl Journal {
         state: &S,
         seq: u64,
     ) -> io::Result<()> {
-        self.try_write_line(&Header {
+        self.seq = seq;
+        let run = std::mem::take(&mut self.run);
+        let written = self.try_write_line(&Header {
             journal: MAGIC,
             format: FORMAT,
+            run: &run,
             machine: S::NAME,
             fingerprint: S::FINGERPRINT,
             seq,
             state,
             at: SystemTime::now(),
-        })
+        });
+        self.run = run;
+        written
     }
 
     /// Writes one transition line: `seq` (the previous one plus one), the
@@ -184,12 +247,29 @@ impl Journal {
         S: StateMachine + Serialize,
         S::Kind: Serialize,
     {
+        self.seq = seq;
         self.try_write_line(&Line {
             seq,
             from,
             to,
             event,
             update,
+            at: SystemTime::now(),
+        })
+    }
+
+    /// Writes the line that ends a run: its outcome (as text) after the
+    /// last `seq` written. [`Replayed::finished`](super::Replayed::finished)
+    /// says whether a journal ends with one. A runner's journal writes its
+    /// own when the run ends.
+    ///
+    /// # Errors
+    ///
+    /// If the line cannot be written.
+    pub fn write_finished(&mut self, outcome: &str) -> io::Result<()> {
+        self.try_write_line(&FinishedLine {
+            finished: outcome,
+            seq: self.seq,
             at: SystemTime::now(),
         })
     }
@@ -223,10 +303,18 @@ impl fmt::Debug for Journal {
 struct Header<'a, S> {
     journal: &'static str,
     format: u32,
+    run: &'a str,
     machine: &'static str,
     fingerprint: u64,
     seq: u64,
     state: &'a S,
+    at: SystemTime,
+}
+
+#[derive(Serialize)]
+struct FinishedLine<'a> {
+    finished: &'a str,
+    seq: u64,
     at: SystemTime,
 }
 
@@ -266,8 +354,64 @@ where
             update: transition.update,
             at: transition.at,
         };
+        self.seq = transition.seq;
         if let Err(error) = self.try_write_line(&line) {
             self.fail(&error);
         }
     }
+
+    fn on_finish(&mut self, outcome: &Outcome<H::State>) {
+        if self.failed {
+            return;
+        }
+        if let Err(error) = self.write_finished(&outcome.to_string()) {
+            self.fail(&error);
+        }
+    }
+}
+
+/// The checksum of the last line of `file` (0 when it is empty), which the
+/// next line written continues.
+fn last_checksum(file: &mut File) -> io::Result<u32> {
+    let invalid = |message: &str| io::Error::new(io::ErrorKind::InvalidData, message.to_owned());
+    let length = file.seek(SeekFrom::End(0))?;
+    if length == 0 {
+        return Ok(0);
+    }
+    // Read back from the end until the line before the last one ends.
+    let mut tail: Vec<u8> = Vec::new();
+    let mut end = length;
+    let line = loop {
+        let start = end.saturating_sub(64 * 1024);
+        let mut chunk = vec![0; usize::try_from(end - start).unwrap_or(0)];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut chunk)?;
+        chunk.extend_from_slice(&tail);
+        tail = chunk;
+        if tail.last() != Some(&b'\n') {
+            return Err(invalid("the journal's last line was cut short"));
+        }
+        let body = &tail[..tail.len() - 1];
+        if let Some(newline) = body.iter().rposition(|&byte| byte == b'\n') {
+            break &body[newline + 1..];
+        }
+        if start == 0 {
+            break body;
+        }
+        if body.len() > Journal::MAX_LINE {
+            return Err(invalid(
+                "the journal's last line is longer than Journal::MAX_LINE",
+            ));
+        }
+        end = start;
+    };
+    let at = line
+        .windows(CRC_KEY.len())
+        .rposition(|window| window == CRC_KEY)
+        .ok_or_else(|| invalid("the journal's last line has no checksum"))?;
+    std::str::from_utf8(&line[at + CRC_KEY.len()..])
+        .ok()
+        .and_then(|rest| rest.strip_suffix('}'))
+        .and_then(|digits| digits.parse().ok())
+        .ok_or_else(|| invalid("the journal's last line has no checksum"))
 }

@@ -32,6 +32,19 @@ pub(crate) const MAX_SEQ: u64 = i64::MAX.unsigned_abs();
 /// Take one with [`RunnerHandle::checkpoint`](crate::RunnerHandle::checkpoint),
 /// store it (it is serde when `S` and `E` are), and resume with
 /// [`Runner::restore`](crate::Runner::restore).
+///
+/// # What is trusted
+///
+/// A checkpoint is a value you keep, not evidence: [`Checkpoint::verify`]
+/// (which `restore` runs) refuses one of another machine, another table
+/// (fingerprint), a terminal state or a `seq` no run reaches, and the
+/// state's own `Deserialize` checks its fields; nothing else. An edited
+/// checkpoint whose state is any other non-terminal state of the table, or
+/// whose `seq` is lower, restores as written, and a checksum would not stop
+/// whoever can rewrite the file from rewriting the checksum too. Where the
+/// history must prove itself, keep a [`Journal`]: replay checks every step
+/// against the table, and each line's checksum chains to the line before
+/// it, so a line edited, removed or moved shows where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Checkpoint<S, E> {

@@ -6,7 +6,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::journal::{CRC_KEY, FORMAT, MAGIC};
+use super::journal::{chained_crc, CRC_KEY, FORMAT, MAGIC};
 use super::{Journal, MAX_SEQ};
 use crate::runner::error::KindChanged;
 use crate::{StateKind, StateMachine, TransitionError};
@@ -21,6 +21,10 @@ pub struct Replayed<S> {
     pub seq: u64,
     /// How many transition lines were replayed (headers not counted).
     pub transitions: u64,
+    /// Whether the journal ends with its run's `finished` line. If not, the
+    /// run is still going, or its process died, or the file was cut at a
+    /// line's end: the lines there are are sound, but may not be all.
+    pub finished: bool,
 }
 
 /// Why [`Journal::replay`] stopped: the 1-based number of the first bad
@@ -45,6 +49,11 @@ pub enum ReplayErrorKind<K: 'static> {
     Empty,
     /// The last line has no line end: the write was cut short (a crash).
     CutShort,
+    /// A line longer than [`Journal::MAX_LINE`], refused unread.
+    TooLong,
+    /// A transition after the run's `finished` line, with no header of a
+    /// run that resumed it in between.
+    AfterFinished,
     /// The line is not what the journal wrote: its checksum does not match
     /// its content, it has none, or it is not valid JSON of a journal line.
     Corrupt {
@@ -108,6 +117,14 @@ impl<K: StateKind> Display for ReplayError<K> {
             ReplayErrorKind::CutShort => {
                 f.write_str("cut short (no line end): the last write did not finish")
             }
+            ReplayErrorKind::TooLong => write!(
+                f,
+                "longer than Journal::MAX_LINE ({} bytes); not read",
+                Journal::MAX_LINE
+            ),
+            ReplayErrorKind::AfterFinished => {
+                f.write_str("a transition after the run's `finished` line")
+            }
             ReplayErrorKind::Corrupt { message } => write!(f, "corrupt: {message}"),
             ReplayErrorKind::MissingHeader => f.write_str("not a journal header"),
             ReplayErrorKind::UnknownFormat { format } => {
@@ -154,6 +171,9 @@ impl<K: StateKind + fmt::Debug> std::error::Error for ReplayError<K> {
 struct Header<S> {
     journal: String,
     format: u32,
+    // Absent from format 1, which is then refused by its number.
+    #[serde(default)]
+    run: String,
     machine: String,
     fingerprint: u64,
     seq: u64,
@@ -179,23 +199,40 @@ struct Line<S, K> {
     crc: u32,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FinishedLine {
+    #[allow(dead_code)]
+    finished: String,
+    seq: u64,
+    #[allow(dead_code)]
+    at: std::time::SystemTime,
+    #[allow(dead_code)]
+    crc: u32,
+}
+
 /// The history so far.
 struct Replay<S> {
     state: S,
     seq: u64,
     transitions: u64,
+    finished: bool,
 }
 
 type Failure<K> = ReplayErrorKind<K>;
 
 impl Journal {
     /// Reads a journal back into the state it ends in, checking **every**
-    /// line against the table compiled in now: its checksum, its header
-    /// (this machine, this table's fingerprint), that each `seq` is the
-    /// next one, that each transition starts where the history is and is
-    /// an edge of the table (an update keeps the kind), and that the last
-    /// line was written whole. A later header (a restored run appending to
-    /// the journal) must continue the history: the same `seq` and state.
+    /// line against the table compiled in now: its checksum, chained to
+    /// the line before it (so a line edited, removed, moved or taken from
+    /// another run fails where it is), its header (this machine, this
+    /// table's fingerprint), that each `seq` is the next one, that each
+    /// transition starts where the history is and is an edge of the table
+    /// (an update keeps the kind), that no line is longer than
+    /// [`Journal::MAX_LINE`], and that the last line was written whole. A
+    /// later header (a restored run appending to the journal) must continue
+    /// the history: the same `seq` and state. [`Replayed::finished`] says
+    /// whether the journal ends with its run's `finished` line.
     ///
     /// `reader` is buffered here; pass a `File` as it is.
     ///
@@ -225,20 +262,30 @@ impl Journal {
         let mut reader = BufReader::with_capacity(64 * 1024, reader);
         let mut buffer = Vec::with_capacity(512);
         let mut history: Option<Replay<S>> = None;
-        let mut number = 0;
+        let (mut number, mut previous) = (0, 0);
+        let longest = u64::try_from(Journal::MAX_LINE).unwrap_or(u64::MAX);
         loop {
             buffer.clear();
             number += 1;
             let fail = |kind| ReplayError { line: number, kind };
-            match reader.read_until(b'\n', &mut buffer) {
+            // At most one byte past the longest line: a longer one is never
+            // held in memory whole.
+            match (&mut reader)
+                .take(longest + 1)
+                .read_until(b'\n', &mut buffer)
+            {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(error) => return Err(fail(ReplayErrorKind::Io(error))),
             }
+            if buffer.last() != Some(&b'\n') && buffer.len() > Journal::MAX_LINE {
+                return Err(fail(ReplayErrorKind::TooLong));
+            }
             if buffer.pop() != Some(b'\n') {
                 return Err(fail(ReplayErrorKind::CutShort));
             }
-            let content = checked_content(&buffer).map_err(fail)?;
+            let (content, crc) = checked_content(&buffer, previous).map_err(fail)?;
+            previous = crc;
             history = Some(step(history, content, &buffer).map_err(fail)?);
         }
         match history {
@@ -246,6 +293,7 @@ impl Journal {
                 state: history.state,
                 seq: history.seq,
                 transitions: history.transitions,
+                finished: history.finished,
             }),
             None => Err(ReplayError {
                 line: 1,
@@ -255,8 +303,9 @@ impl Journal {
     }
 }
 
-/// The line's content (without its checksum) if its checksum matches.
-fn checked_content<K>(line: &[u8]) -> Result<&[u8], Failure<K>> {
+/// The line's content (without its checksum) and its checksum, if that is
+/// the content's continued from `previous` (the line before it).
+fn checked_content<K>(line: &[u8], previous: u32) -> Result<(&[u8], u32), Failure<K>> {
     let corrupt = |message: &str| ReplayErrorKind::Corrupt {
         message: message.to_owned(),
     };
@@ -273,13 +322,16 @@ fn checked_content<K>(line: &[u8]) -> Result<&[u8], Failure<K>> {
         .filter(|digits| !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_digit()))
         .and_then(|digits| digits.parse().ok())
         .ok_or_else(|| corrupt("the checksum is not a number"))?;
-    let actual = crc32fast::hash(content);
+    let actual = chained_crc(previous, content);
     if saved != actual {
         return Err(ReplayErrorKind::Corrupt {
-            message: format!("checksum {saved} does not match the content ({actual})"),
+            message: format!(
+                "checksum {saved} does not match the content and the line before it ({actual}): \
+                 the line was edited, or lines before it were removed or moved, or it comes from another journal"
+            ),
         });
     }
-    Ok(content)
+    Ok((content, saved))
 }
 
 /// Applies one checked line to the history.
@@ -302,6 +354,20 @@ where
     let Some(mut history) = history else {
         return Err(ReplayErrorKind::MissingHeader);
     };
+    if content.starts_with(b"{\"finished\":") {
+        let finished: FinishedLine = serde_json::from_slice(line).map_err(corrupt)?;
+        if finished.seq != history.seq {
+            return Err(ReplayErrorKind::Seq {
+                expected: history.seq,
+                found: finished.seq,
+            });
+        }
+        history.finished = true;
+        return Ok(history);
+    }
+    if history.finished {
+        return Err(ReplayErrorKind::AfterFinished);
+    }
     let line: Line<S, S::Kind> = serde_json::from_slice(line).map_err(corrupt)?;
     if history.seq >= MAX_SEQ {
         return Err(ReplayErrorKind::SeqExhausted);
@@ -349,6 +415,11 @@ where
             format: header.format,
         });
     }
+    if header.run.len() != 32 || !header.run.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return Err(ReplayErrorKind::Corrupt {
+            message: format!("`{}` is no run id (32 hex digits)", header.run),
+        });
+    }
     if header.machine != S::NAME {
         return Err(ReplayErrorKind::ForeignMachine {
             expected: S::NAME,
@@ -361,11 +432,12 @@ where
             current: S::FINGERPRINT,
         });
     }
-    let Some(history) = history else {
+    let Some(mut history) = history else {
         return Ok(Replay {
             state: header.state,
             seq: header.seq,
             transitions: 0,
+            finished: false,
         });
     };
     if header.seq != history.seq {
@@ -385,5 +457,7 @@ where
     if serde_json::to_value(&history.state).ok() != serde_json::to_value(&header.state).ok() {
         return Err(ReplayErrorKind::HeaderStateDiffers);
     }
+    // A run that resumed this one: it may end (and say so) again.
+    history.finished = false;
     Ok(history)
 }
