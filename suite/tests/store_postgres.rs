@@ -253,7 +253,7 @@ async fn a_frozen_server_fails_calls_within_the_timeout(url: String) {
     signal("CONT", &frozen);
 
     match &sent {
-        Err(RunnerError::NotSaved { message }) => {
+        Err(RunnerError::NotSaved { message, .. }) => {
             assert!(message.contains("no answer within 2s"), "{message}");
         }
         other => panic!("expected NotSaved, got {other:?}"),

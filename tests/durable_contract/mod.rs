@@ -1,7 +1,7 @@
 //! The durable runner's contract, as test bodies generic over the store.
 #![allow(dead_code)]
 
-use statewright::store::Store;
+use statewright::store::{Store, StoreError};
 use statewright::{
     state_machine, Applied, Cx, Handler, Outcome, Recorder, Runner, RunnerError, Status, Step,
     Transition,
@@ -128,12 +128,26 @@ pub(crate) async fn lost_race<S: Store<Order>>(store: S) {
 
     let error = within(order.send(Command::Pay)).await.unwrap_err();
     match &error {
-        RunnerError::NotSaved { message } => assert!(
+        RunnerError::NotSaved { message, .. } => assert!(
             message.contains("is at version 1, not 0: another writer moved it first"),
             "{message}"
         ),
         other => panic!("expected NotSaved, got {other}"),
     }
+    // The store's own error is behind it, typed.
+    let stale = std::error::Error::source(&error)
+        .and_then(|source| source.downcast_ref::<StoreError<OrderKind>>());
+    assert!(
+        matches!(
+            stale,
+            Some(StoreError::Stale {
+                expected: 0,
+                actual: 1,
+                ..
+            })
+        ),
+        "{stale:?}"
+    );
     let outcome = within(order.join()).await;
     assert!(matches!(&outcome, Outcome::Lost { .. }), "{outcome}");
     let snapshot = order.snapshot();

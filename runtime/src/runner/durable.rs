@@ -14,8 +14,10 @@ use crate::store::{Store, StoreError};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::StateMachine;
 
-/// A write in flight: `Err` holds why the store refused or failed it.
-pub(crate) type WriteFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+/// A write in flight: `Err` holds why the store refused or failed it, in
+/// words and as the store's error.
+pub(crate) type WriteFuture =
+    Pin<Box<dyn Future<Output = Result<(), (String, super::error::SaveError)>> + Send>>;
 
 /// Saves a durable run's steps; the run waits for each write.
 pub(crate) trait Persist<S>: Send {
@@ -44,11 +46,15 @@ where
             } else {
                 store.transition(&id, expected_version, next).await
             };
-            written.map(|_| ()).map_err(|error| match error {
-                StoreError::NotFound { .. } => format!(
-                    "{error}: a durable run needs its machine in the store first (`Runner::insert` stores it, `Runner::load` resumes it)"
-                ),
-                error => error.to_string(),
+            written.map(|_| ()).map_err(|error| {
+                let message = match &error {
+                    StoreError::NotFound { .. } => format!(
+                        "{error}: a durable run needs its machine in the store first (`Runner::insert` stores it, `Runner::load` resumes it)"
+                    ),
+                    error => error.to_string(),
+                };
+                let error: super::error::SaveError = std::sync::Arc::new(error);
+                (message, error)
             })
         })
     }

@@ -10,11 +10,19 @@
 //! | [`pause`](crate::RunnerHandle::pause), [`resume`](crate::RunnerHandle::resume), [`stop`](crate::RunnerHandle::stop) | [`FinishedError`] |
 
 use core::fmt::{self, Debug, Display};
+use std::sync::Arc;
 
 use crate::{StateKind, TransitionError};
 
+/// The store's error behind [`RunnerError::NotSaved`], shared so the
+/// runner's errors stay `Clone`.
+pub type SaveError = Arc<dyn std::error::Error + Send + Sync>;
+
 /// Why the runner did not apply an event given to [`send`](crate::RunnerHandle::send).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Two errors are equal when they say the same: `NotSaved` compares its
+/// message, not the store's error behind it.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum RunnerError<K: 'static> {
     /// The handler asked for a transition the table forbids; nothing changed.
@@ -34,10 +42,28 @@ pub enum RunnerError<K: 'static> {
     /// (another writer moved the machine first, or the store failed): it
     /// was not applied, and the run ended with `Outcome::Lost`.
     NotSaved {
-        /// Why the write failed.
+        /// Why the write failed, as the store said it.
         message: String,
+        /// The store's error (a `StoreError<K>` of the store the run
+        /// persists to: `downcast_ref` it), also `source()`.
+        error: SaveError,
     },
 }
+
+impl<K: PartialEq> PartialEq for RunnerError<K> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Illegal(a), Self::Illegal(b)) => a == b,
+            (Self::KindChanged(a), Self::KindChanged(b)) => a == b,
+            (Self::Finished, Self::Finished) => true,
+            (Self::Crashed { message: a }, Self::Crashed { message: b })
+            | (Self::NotSaved { message: a, .. }, Self::NotSaved { message: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl<K: Eq> Eq for RunnerError<K> {}
 
 impl<K: StateKind> Display for RunnerError<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -46,14 +72,17 @@ impl<K: StateKind> Display for RunnerError<K> {
             Self::KindChanged(error) => Display::fmt(error, f),
             Self::Finished => f.write_str("runner has finished"),
             Self::Crashed { message } => write!(f, "handler panicked: {message}"),
-            Self::NotSaved { message } => write!(f, "transition not saved: {message}"),
+            Self::NotSaved { message, .. } => write!(f, "transition not saved: {message}"),
         }
     }
 }
 
 impl<K: StateKind> std::error::Error for RunnerError<K> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        None
+        match self {
+            Self::NotSaved { error, .. } => Some(&**error),
+            _ => None,
+        }
     }
 }
 

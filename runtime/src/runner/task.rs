@@ -267,11 +267,11 @@ impl<H: Handler> Run<H> {
         };
         let result = match written {
             Ok(()) => self.transition(pending.next, pending.requests, pending.text, pending.update),
-            Err(message) => {
+            Err((message, error)) => {
                 self.ending = Some(Outcome::Lost {
                     message: message.clone(),
                 });
-                Err(RunnerError::NotSaved { message })
+                Err(RunnerError::NotSaved { message, error })
             }
         };
         self.complete(result, pending.reply);
