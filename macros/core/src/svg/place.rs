@@ -8,14 +8,7 @@
 use super::layout::{Graph, Skeleton};
 use super::order::{float, spread};
 use super::route::{label_width, loop_beside, segments, start_arrow, LABEL_HEIGHT, LOOP_SIZE};
-pub(crate) use super::route::{Loop, Rect, Route, Segment};
-
-/// Which way the ranks run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Direction {
-    LeftToRight,
-    TopToBottom,
-}
+pub(crate) use super::route::{Direction, Loop, Rect, Route, Segment};
 
 /// The finished layout.
 pub(crate) struct Drawn {

@@ -2,7 +2,13 @@
 //! layered graph: loops, the start arrow, and the path through a chain.
 
 use super::order::float;
-use super::place::Direction;
+
+/// Which way the ranks run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    LeftToRight,
+    TopToBottom,
+}
 
 const LABEL_CHAR_WIDTH: f64 = 6.0;
 pub(super) const LABEL_HEIGHT: f64 = 13.0;
