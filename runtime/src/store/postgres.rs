@@ -522,9 +522,9 @@ async fn listen(inner: Weak<Inner>, config: tokio_postgres::Config) {
     }
 }
 
-const READ: &str = "SELECT id, kind, state, version, fingerprint, updated_at
+const READ: &str = "SELECT id, kind, state, version, fingerprint, updated_at AS at
    FROM statewright_machines WHERE machine = $1 AND id = $2";
-const READ_FOR_UPDATE: &str = "SELECT id, kind, state, version, fingerprint, updated_at
+const READ_FOR_UPDATE: &str = "SELECT id, kind, state, version, fingerprint, updated_at AS at
    FROM statewright_machines WHERE machine = $1 AND id = $2 FOR UPDATE";
 
 /// The row, then (under the outbox lock, so positions rise in commit
@@ -585,20 +585,17 @@ where
         .transpose()
 }
 
+/// A [`Row`] from the columns named `id, kind, state, version,
+/// fingerprint, at`: a machine row, or an outbox row (whose `kind` is the
+/// one it left), each query naming its columns so.
 fn machine_row(found: &tokio_postgres::Row) -> Row {
-    row_from(found, 0)
-}
-
-/// A [`Row`] from the columns `id, kind, state, version, fingerprint, at`
-/// starting at `first` (the outbox's kind is the one it left).
-fn row_from(found: &tokio_postgres::Row, first: usize) -> Row {
     Row {
-        id: found.get(first),
-        kind: found.get(first + 1),
-        state: found.get(first + 2),
-        version: found.get(first + 3),
-        fingerprint: found.get(first + 4),
-        at: found.get(first + 5),
+        id: found.get("id"),
+        kind: found.get("kind"),
+        state: found.get("state"),
+        version: found.get("version"),
+        fingerprint: found.get("fingerprint"),
+        at: found.get("at"),
     }
 }
 
@@ -657,7 +654,7 @@ where
             let kind = kind.to_string();
             let statement = client
                 .prepare_cached(
-                    "SELECT id, kind, state, version, fingerprint, updated_at
+                    "SELECT id, kind, state, version, fingerprint, updated_at AS at
                        FROM statewright_machines WHERE machine = $1 AND kind = $2 ORDER BY id",
                 )
                 .await
@@ -678,7 +675,7 @@ where
             let client = self.inner.pool.get().await.map_err(backend)?;
             let statement = client
                 .prepare_cached(
-                    "SELECT position, id, from_kind, state, version, fingerprint, at
+                    "SELECT position, id, from_kind AS kind, state, version, fingerprint, at
                        FROM statewright_outbox WHERE machine = $1 AND position > $2
                       ORDER BY position LIMIT $3",
                 )
@@ -693,7 +690,7 @@ where
                 .await
                 .map_err(backend)?;
             rows.iter()
-                .map(|found| row::decode_change(found.get(0), row_from(found, 1)))
+                .map(|found| row::decode_change(found.get("position"), machine_row(found)))
                 .collect()
         })
         .await

@@ -356,7 +356,7 @@ where
 {
     let row = connection
         .query_row(
-            "SELECT id, kind, state, version, fingerprint, updated_at
+            "SELECT id, kind, state, version, fingerprint, updated_at AS at
                FROM statewright_machines WHERE machine = ?1 AND id = ?2",
             params![M::NAME, id],
             machine_row,
@@ -366,20 +366,17 @@ where
     row.map(row::decode_machine).transpose()
 }
 
+/// A [`Row`] from the columns named `id, kind, state, version,
+/// fingerprint, at`: a machine row, or an outbox row (whose `kind` is the
+/// one it left), each query naming its columns so.
 fn machine_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    row_from(row, 0)
-}
-
-/// A [`Row`] from the columns `id, kind, state, version, fingerprint, at`
-/// starting at `first` (the outbox's kind is the one it left).
-fn row_from(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Row> {
     Ok(Row {
-        id: row.get(first)?,
-        kind: row.get(first + 1)?,
-        state: row.get(first + 2)?,
-        version: row.get(first + 3)?,
-        fingerprint: row.get(first + 4)?,
-        at: row.get(first + 5)?,
+        id: row.get("id")?,
+        kind: row.get("kind")?,
+        state: row.get("state")?,
+        version: row.get("version")?,
+        fingerprint: row.get("fingerprint")?,
+        at: row.get("at")?,
     })
 }
 
@@ -431,7 +428,7 @@ where
         self.run(move |connection| {
             let mut statement = connection
                 .prepare_cached(
-                    "SELECT id, kind, state, version, fingerprint, updated_at
+                    "SELECT id, kind, state, version, fingerprint, updated_at AS at
                        FROM statewright_machines WHERE machine = ?1 AND kind = ?2 ORDER BY id",
                 )
                 .map_err(backend)?;
@@ -449,14 +446,14 @@ where
         self.run(move |connection| {
             let mut statement = connection
                 .prepare_cached(
-                    "SELECT position, id, from_kind, state, version, fingerprint, at
+                    "SELECT position, id, from_kind AS kind, state, version, fingerprint, at
                        FROM statewright_outbox WHERE machine = ?1 AND position > ?2
                       ORDER BY position LIMIT ?3",
                 )
                 .map_err(backend)?;
             let rows = statement
                 .query_map(params![M::NAME, row::to_i64(position), limit], |row| {
-                    Ok((row.get::<_, i64>(0)?, row_from(row, 1)?))
+                    Ok((row.get::<_, i64>("position")?, machine_row(row)?))
                 })
                 .map_err(backend)?;
             rows.map(|row| {
