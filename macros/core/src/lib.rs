@@ -1,26 +1,20 @@
 //! The engine behind `#[state_machine]`: parse -> model -> validate -> expand,
 //! on `proc_macro2` so every stage is unit-testable and the CLI can reuse the
-//! diagrams. Users want the `statewright` crate, not this one.
+//! diagrams. Parse (on `syn`) is here; the rest is `statewright-table`,
+//! which needs no `syn` and so compiles beside it. Users want the
+//! `statewright` crate, not this one.
 
-mod diagram;
-mod errors;
-mod expand;
-mod fallback;
-mod fingerprint;
-mod idents;
-mod model;
-mod names;
 mod parse;
 mod scan;
-#[cfg(feature = "picture")]
-mod svg;
-mod types;
-mod validate;
+#[cfg(test)]
+mod table_tests;
 
 pub use scan::{find_machines, Diagnostic, Found, Table};
 
-use errors::Errors;
 use proc_macro2::TokenStream;
+#[cfg(feature = "picture")]
+use statewright_table::svg;
+use statewright_table::{errors::Errors, expand, fallback, model, validate};
 
 /// Expands `#[state_machine(args)] item`.
 ///
@@ -45,7 +39,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             (fallback::expand(machine), None)
         }
     });
-    let errors = errors.finish().err().map(syn::Error::into_compile_error);
+    let errors = errors.finish();
     let (expanded, picture) = match expanded {
         Some((expanded, picture)) => (Some(expanded), picture),
         None => (None, None),

@@ -7,8 +7,9 @@ use core::str::FromStr;
 
 use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 
-use crate::errors::Errors;
-use crate::{diagram, model, parse, validate};
+use crate::parse;
+use statewright_table::errors::Errors;
+use statewright_table::{diagram, model, validate};
 
 /// A `#[state_machine]` item found in a source file.
 #[derive(Debug, Clone)]
@@ -286,7 +287,7 @@ fn analyze(args: TokenStream, item: TokenStream, line: usize) -> Found {
         mermaid: diagram::mermaid(&machine),
         dot: diagram::dot(&machine),
         #[cfg(feature = "picture")]
-        svg: crate::svg::svg(&machine),
+        svg: statewright_table::svg::svg(&machine),
         states: machine
             .states
             .iter()
@@ -306,11 +307,9 @@ fn analyze(args: TokenStream, item: TokenStream, line: usize) -> Found {
 }
 
 fn diagnostics(errors: &mut Errors) -> Vec<Diagnostic> {
-    match errors.finish() {
-        Ok(()) => Vec::new(),
-        Err(combined) => combined
-            .into_iter()
-            .map(|error| Diagnostic::at(error.span(), error.to_string()))
-            .collect(),
-    }
+    errors
+        .spanned()
+        .into_iter()
+        .map(|(span, message)| Diagnostic::at(span, message))
+        .collect()
 }

@@ -5,9 +5,9 @@
 mod fields;
 mod variant_attrs;
 
-pub(crate) use fields::{Fields, Style};
+use statewright_table::errors::{did_you_mean, Errors};
+use statewright_table::input::{EdgeSyntax, FromAny, Machine, Options, Variant};
 
-use crate::errors::{did_you_mean, Errors};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, ToTokens};
 use syn::parse::ParseStream;
@@ -35,103 +35,6 @@ mod kw {
     syn::custom_keyword!(event);
     syn::custom_keyword!(allow_unreachable);
     syn::custom_keyword!(no_picture);
-}
-
-/// The enum as written, with our attributes read out.
-#[cfg_attr(test, derive(Debug))]
-pub(crate) struct Machine {
-    /// `#[state_machine(..)]` options.
-    pub(crate) options: Options,
-    /// The enum's visibility, as tokens.
-    pub(crate) vis: TokenStream,
-    /// The same visibility written from inside the typestate module.
-    pub(crate) inner_vis: TokenStream,
-    /// The enum's name.
-    pub(crate) ident: Ident,
-    /// Std derives on the enum, carried to the generated structs.
-    pub(crate) derives: Vec<Ident>,
-    /// serde's derives as written (`serde::Serialize`), carried to the
-    /// typestate structs and the event enum.
-    pub(crate) serde_derives: Vec<TokenStream>,
-    /// Whether the enum derives `Default` (from its `#[default]` variant).
-    pub(crate) derives_default: bool,
-    /// `#[serde(rename_all = "..")]` on the enum.
-    pub(crate) serde_rename_all: Option<String>,
-    /// The variants in declaration order.
-    pub(crate) variants: Vec<Variant>,
-    /// Whether the enum has generics (not supported; reported here).
-    pub(crate) has_generics: bool,
-    /// Lint levels for every generated item: the enum's `#[allow(..)]`,
-    /// and `deprecated` when a variant is (generated code names them all).
-    pub(crate) lints: TokenStream,
-}
-
-/// `#[state_machine(..)]` options.
-#[derive(Default)]
-#[cfg_attr(test, derive(Debug))]
-pub(crate) struct Options {
-    /// `module = name`: the typestate module's name.
-    pub(crate) module: Option<Ident>,
-    /// `kind = Name`: the kind enum's name.
-    pub(crate) kind: Option<Ident>,
-    /// `event = Name`: the event enum's name.
-    pub(crate) event: Option<Ident>,
-    /// `allow_unreachable`: do not require every state to be reachable.
-    pub(crate) allow_unreachable: bool,
-    /// `no_picture`: leave the SVG picture out of the enum's docs.
-    pub(crate) no_picture: bool,
-}
-
-/// One variant and its attributes.
-#[cfg_attr(test, derive(Debug))]
-pub(crate) struct Variant {
-    /// The variant's name.
-    pub(crate) ident: Ident,
-    /// Its doc comment lines.
-    pub(crate) docs: Vec<String>,
-    /// The predicates of its `#[cfg(..)]` attributes: it is a state only
-    /// when all hold.
-    pub(crate) cfg: Vec<TokenStream>,
-    /// `#[serde(rename = "..")]` on the variant.
-    pub(crate) serde_rename: Option<String>,
-    /// Whether it is marked `#[default]` (for `#[derive(Default)]`).
-    pub(crate) default: bool,
-    /// Its `#[deprecated]` and `#[allow(..)]`, carried to its kind variant
-    /// and typestate struct.
-    pub(crate) attrs: TokenStream,
-    /// Its fields.
-    pub(crate) fields: Fields,
-    /// Each `#[initial]`, by span.
-    pub(crate) initial: Vec<Span>,
-    /// Each `#[terminal]`, by span.
-    pub(crate) terminal: Vec<Span>,
-    /// Targets of `#[to(..)]` and `#[on(..)]` in written order.
-    pub(crate) edges: Vec<EdgeSyntax>,
-    /// Each `#[from_any]` on this variant.
-    pub(crate) from_any: Vec<FromAny>,
-    /// Whether a `#[to]` or `#[on]` on it could not be read: edges from it
-    /// may be missing.
-    pub(crate) edges_lost: bool,
-    /// Whether a `#[from_any]` on it could not be read.
-    pub(crate) from_any_lost: bool,
-}
-
-/// One edge written on its source variant.
-#[cfg_attr(test, derive(Debug))]
-pub(crate) struct EdgeSyntax {
-    /// The event in `#[on(event => Target)]`; `None` for `#[to(Target)]`.
-    pub(crate) event: Option<Ident>,
-    /// The target state, as written.
-    pub(crate) target: Ident,
-}
-
-/// A `#[from_any]` or `#[from_any(event)]`.
-#[cfg_attr(test, derive(Debug))]
-pub(crate) struct FromAny {
-    /// The attribute's span.
-    pub(crate) span: Span,
-    /// The optional event.
-    pub(crate) event: Option<Ident>,
 }
 
 /// Parses the attribute and the item; returns the model input and the
@@ -335,7 +238,7 @@ fn parse_options(args: TokenStream, errors: &mut Errors) -> Options {
         Ok(())
     };
     if let Err(error) = syn::parse::Parser::parse2(parser, args) {
-        errors.push(error);
+        push_syn(errors, error);
     }
     options
 }
@@ -432,6 +335,14 @@ pub(super) fn docs(attrs: &[Attribute]) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// A `syn` error into the stage's errors: each of its messages, rendered
+/// as `syn` renders it (over the range of tokens it names).
+pub(crate) fn push_syn(errors: &mut Errors, error: syn::Error) {
+    for single in error {
+        errors.push_rendered(single.span(), single.to_string(), single.to_compile_error());
+    }
 }
 
 #[cfg(test)]

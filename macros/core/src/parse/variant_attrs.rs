@@ -4,8 +4,8 @@
 //! claim that the missing edges could contradict.
 
 use super::{EdgeSyntax, FromAny, Variant};
-use crate::errors::{closest, Errors};
 use proc_macro2::Ident;
+use statewright_table::errors::{closest, Errors};
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -83,7 +83,7 @@ pub(super) fn read(
                 Helper::FromAny => read_from_any(attr, &mut parsed, errors),
             };
             if let Err(error) = read {
-                errors.push(error);
+                super::push_syn(errors, error);
                 if helper == Helper::FromAny {
                     parsed.from_any_lost = true;
                 } else {
@@ -227,12 +227,15 @@ fn state_name(path: &syn::Path, errors: &mut Errors) -> syn::Result<Ident> {
             let written = quote::ToTokens::to_token_stream(path)
                 .to_string()
                 .replace(' ', "");
-            errors.push(syn::Error::new_spanned(
-                path,
-                format!(
+            super::push_syn(
+                errors,
+                syn::Error::new_spanned(
+                    path,
+                    format!(
                     "a state is named by its variant's name alone; write `{last}`, not `{written}`"
                 ),
-            ));
+                ),
+            );
             Ok(last)
         }
         (None, None) => Err(syn::Error::new(

@@ -18,7 +18,7 @@ const NEVER: [&str; 5] = ["self", "Self", "super", "crate", "_"];
 
 /// Why a name cannot be an identifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Invalid {
+pub enum Invalid {
     /// Nothing is left (`__` in PascalCase).
     Empty,
     /// It starts with a digit (`_1` in PascalCase).
@@ -31,7 +31,7 @@ pub(crate) enum Invalid {
 
 impl Invalid {
     /// Says why `text` is not an identifier, for an error message.
-    pub(crate) fn describe(self, text: &str) -> String {
+    pub fn describe(self, text: &str) -> String {
         match self {
             Invalid::Empty => "an empty name".to_string(),
             Invalid::Digit => format!("`{text}`, which starts with a digit"),
@@ -43,7 +43,7 @@ impl Invalid {
 
 /// The identifier `text` at `span`: raw when it is a keyword that may be
 /// raw, an error when no identifier can be spelled so.
-pub(crate) fn build(text: &str, span: Span) -> Result<Ident, Invalid> {
+pub fn build(text: &str, span: Span) -> Result<Ident, Invalid> {
     let mut chars = text.chars();
     let Some(first) = chars.next() else {
         return Err(Invalid::Empty);
@@ -66,7 +66,7 @@ pub(crate) fn build(text: &str, span: Span) -> Result<Ident, Invalid> {
 }
 
 /// The name as the user means it: `r#Type` is `Type`.
-pub(crate) fn unraw(ident: &Ident) -> String {
+pub fn unraw(ident: &Ident) -> String {
     let text = ident.to_string();
     match text.strip_prefix("r#") {
         Some(bare) => bare.to_string(),
@@ -75,7 +75,7 @@ pub(crate) fn unraw(ident: &Ident) -> String {
 }
 
 /// `snake_case` of a `PascalCase` name: `HTTPServer` is `http_server`.
-pub(crate) fn snake_case(name: &str) -> String {
+pub fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     let chars: Vec<char> = name.chars().collect();
     for (i, c) in chars.iter().enumerate() {
@@ -97,7 +97,7 @@ pub(crate) fn snake_case(name: &str) -> String {
 }
 
 /// `PascalCase` of a `snake_case` name: `force_fail` is `ForceFail`.
-pub(crate) fn pascal_case(name: &str) -> String {
+pub fn pascal_case(name: &str) -> String {
     name.split('_')
         .filter(|part| !part.is_empty())
         .map(|part| {

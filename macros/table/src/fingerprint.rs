@@ -12,7 +12,7 @@ use crate::model::Machine;
 use core::fmt::Write;
 
 /// The canonical text the fingerprint hashes; one line per item.
-pub(crate) fn canonical_table(machine: &Machine) -> String {
+pub fn canonical_table(machine: &Machine) -> String {
     let mut text = String::from("statewright table v1\n");
     let _ = writeln!(text, "machine {}", machine.name);
     let initial = machine.initial();
@@ -45,7 +45,7 @@ pub(crate) fn canonical_table(machine: &Machine) -> String {
 }
 
 /// FNV-1a, 64 bits.
-pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;
     bytes.iter().fold(OFFSET_BASIS, |hash, &byte| {
@@ -54,7 +54,7 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// The machine's fingerprint.
-pub(crate) fn fingerprint(machine: &Machine) -> u64 {
+pub fn fingerprint(machine: &Machine) -> u64 {
     fnv1a(canonical_table(machine).as_bytes())
 }
 

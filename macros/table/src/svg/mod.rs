@@ -27,7 +27,7 @@ use layout::Graph;
 use place::{layout, Route, Segment};
 
 /// XML text: `&`, `<`, `>` and quotes escaped.
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for character in text.chars() {
         match character {
@@ -43,7 +43,7 @@ pub(crate) fn escape(text: &str) -> String {
 }
 
 /// The picture, one line of SVG.
-pub(crate) fn svg(machine: &Machine) -> String {
+pub fn svg(machine: &Machine) -> String {
     let graph = Graph {
         states: machine
             .states
@@ -193,12 +193,12 @@ fn path(out: &mut String, route: &Route) {
 
 /// Above this many states the picture would not be readable (and would
 /// weigh on every build): the enum's docs then point to the CLI instead.
-pub(crate) const PICTURE_LIMIT: usize = 60;
+pub const PICTURE_LIMIT: usize = 60;
 
 /// The doc text that shows the picture in rustdoc (or, for a machine too
 /// large to draw readably, says where to find it); `None` for a machine
 /// declared `no_picture`.
-pub(crate) fn picture_doc(machine: &Machine) -> Option<String> {
+pub fn picture_doc(machine: &Machine) -> Option<String> {
     if machine.no_picture {
         return None;
     }
@@ -218,7 +218,7 @@ pub(crate) fn picture_doc(machine: &Machine) -> Option<String> {
 
 /// `item` with `#[doc = ""] #[doc = picture]` after its attributes: the
 /// user's docs (and their summary line) come first.
-pub(crate) fn with_doc(item: TokenStream, picture: &str) -> TokenStream {
+pub fn with_doc(item: TokenStream, picture: &str) -> TokenStream {
     let trees: Vec<TokenTree> = item.into_iter().collect();
     let mut split = 0;
     while let (Some(TokenTree::Punct(hash)), Some(TokenTree::Group(group))) =

@@ -1,28 +1,48 @@
+//! Every error of a stage, collected so one compile reports them all.
+
 use core::fmt::Display;
-use proc_macro2::Span;
+use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
+
+/// One error: its text, and the `compile_error!` that reports it where it
+/// belongs.
+struct Reported {
+    span: Span,
+    message: String,
+    tokens: TokenStream,
+}
 
 /// Collects every error of a stage so one compile reports them all.
 ///
 /// Dropping it with errors still inside is a bug in the macro (they would be
 /// lost), so that panics, unless the thread is already panicking.
 #[derive(Default)]
-pub(crate) struct Errors {
-    list: Vec<syn::Error>,
+pub struct Errors {
+    list: Vec<Reported>,
 }
 
 impl Errors {
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        self.list.push(error);
+    /// An error already rendered as `compile_error!` tokens (the parser's
+    /// own, which may span a range of tokens), with where it starts and its
+    /// text.
+    pub fn push_rendered(&mut self, span: Span, message: String, tokens: TokenStream) {
+        self.list.push(Reported {
+            span,
+            message,
+            tokens,
+        });
     }
 
-    pub(crate) fn error(&mut self, span: Span, message: impl Display) {
-        self.push(syn::Error::new(span, message));
+    /// `message`, reported at `span`.
+    pub fn error(&mut self, span: Span, message: impl Display) {
+        let message = message.to_string();
+        let tokens = compile_error_at(span, &message);
+        self.push_rendered(span, message, tokens);
     }
 
     /// One error on the repeated item, with a note that says where the
     /// first one is (stable proc macros cannot attach a spanned note, and
     /// a second error for the same mistake would count it twice).
-    pub(crate) fn duplicate(
+    pub fn duplicate(
         &mut self,
         span: Span,
         message: impl Display,
@@ -37,51 +57,84 @@ impl Errors {
         } else {
             format!(" at line {}, column {}", start.line, start.column + 1)
         };
-        self.push(syn::Error::new(
-            span,
-            format!("{message}\n= note: {note}{place}"),
-        ));
+        self.error(span, format!("{message}\n= note: {note}{place}"));
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    /// Whether no error was found so far.
+    pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
-    /// Ends a stage: `Err` with every error collected so far, combined.
-    pub(crate) fn finish(&mut self) -> Result<(), syn::Error> {
-        let mut drained = self.list.drain(..);
-        match drained.next() {
-            None => Ok(()),
-            Some(mut first) => {
-                for next in drained {
-                    first.combine(next);
-                }
-                Err(first)
-            }
+    /// Ends a stage: every error collected so far, as `compile_error!`s,
+    /// or `None` when there is none.
+    pub fn finish(&mut self) -> Option<TokenStream> {
+        if self.list.is_empty() {
+            return None;
         }
+        Some(
+            self.list
+                .drain(..)
+                .flat_map(|reported| reported.tokens)
+                .collect(),
+        )
     }
 
-    #[cfg(test)]
-    pub(crate) fn messages(&mut self) -> Vec<String> {
-        self.list.drain(..).map(|e| e.to_string()).collect()
+    /// Ends a stage: every error's text, in the order found.
+    pub fn messages(&mut self) -> Vec<String> {
+        self.list
+            .drain(..)
+            .map(|reported| reported.message)
+            .collect()
     }
+
+    /// Ends a stage: where each error starts and its text, in the order
+    /// found (for the CLI, which prints them as rustc would).
+    pub fn spanned(&mut self) -> Vec<(Span, String)> {
+        self.list
+            .drain(..)
+            .map(|reported| (reported.span, reported.message))
+            .collect()
+    }
+}
+
+/// `::core::compile_error! { "message" }`, every token at `span`, as
+/// `syn::Error` writes it.
+fn compile_error_at(span: Span, message: &str) -> TokenStream {
+    let punct = |c: char, spacing: Spacing| {
+        let mut punct = Punct::new(c, spacing);
+        punct.set_span(span);
+        TokenTree::Punct(punct)
+    };
+    let mut literal = Literal::string(message);
+    literal.set_span(span);
+    let mut body = Group::new(Delimiter::Brace, TokenTree::Literal(literal).into());
+    body.set_span(span);
+    [
+        punct(':', Spacing::Joint),
+        punct(':', Spacing::Alone),
+        TokenTree::Ident(Ident::new("core", span)),
+        punct(':', Spacing::Joint),
+        punct(':', Spacing::Alone),
+        TokenTree::Ident(Ident::new("compile_error", span)),
+        punct('!', Spacing::Alone),
+        TokenTree::Group(body),
+    ]
+    .into_iter()
+    .collect()
 }
 
 impl Drop for Errors {
     fn drop(&mut self) {
         assert!(
             self.list.is_empty() || std::thread::panicking(),
-            "statewright-codegen dropped {} unreported errors",
+            "statewright-table dropped {} unreported errors",
             self.list.len()
         );
     }
 }
 
 /// "; did you mean `x`?" for the closest candidate, or nothing.
-pub(crate) fn did_you_mean<'a>(
-    unknown: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> String {
+pub fn did_you_mean<'a>(unknown: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     match closest(unknown, candidates) {
         Some(candidate) => format!("; did you mean `{candidate}`?"),
         None => String::new(),
@@ -90,7 +143,7 @@ pub(crate) fn did_you_mean<'a>(
 
 /// The candidate closest to `unknown`, if one is close enough to be what
 /// was meant: up to two edits in five letters (`Payed` is `Paid`).
-pub(crate) fn closest<'a>(
+pub fn closest<'a>(
     unknown: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
@@ -119,7 +172,7 @@ fn common_prefix(a: &str, b: &str) -> usize {
 /// Edit distance counting a swap of two neighbours as one edit (optimal
 /// string alignment), case-insensitive so `working` suggests `Working` and
 /// `Opne` suggests `Open`.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().flat_map(char::to_lowercase).collect();
     let b: Vec<char> = b.chars().flat_map(char::to_lowercase).collect();
     let mut before_previous: Vec<usize> = Vec::new();

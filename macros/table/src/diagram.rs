@@ -9,7 +9,7 @@ use core::fmt::Write;
 /// Names are identifiers, which Mermaid reads as they are; the one free
 /// text, a state's docs as its note, is folded to one line with Mermaid's
 /// statement characters escaped, so no doc comment can add to the diagram.
-pub(crate) fn mermaid(machine: &Machine) -> String {
+pub fn mermaid(machine: &Machine) -> String {
     let mut out = String::from("stateDiagram-v2\n");
     let name = |index: usize| machine.states[index].name.as_str();
     let _ = writeln!(out, "    [*] --> {}", name(machine.initial()));
@@ -43,7 +43,7 @@ pub(crate) fn mermaid(machine: &Machine) -> String {
 /// A name that is not a plain DOT identifier (a keyword such as `Node` or
 /// `Graph` in any case, or one with characters beyond ASCII letters, digits
 /// and `_`) is quoted, and the start point is named unlike every state.
-pub(crate) fn dot(machine: &Machine) -> String {
+pub fn dot(machine: &Machine) -> String {
     let mut out = String::new();
     let name = |index: usize| dot_id(&machine.states[index].name);
     let states: Vec<&str> = machine
@@ -84,7 +84,7 @@ pub(crate) fn dot(machine: &Machine) -> String {
 /// Doc lines folded into one line, every run of whitespace and control
 /// characters (a newline inside one doc string, too) one space; `None`
 /// when there are no docs.
-pub(crate) fn note(docs: &[String]) -> Option<String> {
+pub fn note(docs: &[String]) -> Option<String> {
     let text = docs
         .iter()
         .flat_map(|line| line.split(|c: char| c.is_whitespace() || c.is_control()))
@@ -129,86 +129,4 @@ fn dot_id(name: &str) -> String {
 /// `text` as a quoted DOT string.
 fn dot_string(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::errors::Errors;
-    use quote::quote;
-
-    fn machine(item: proc_macro2::TokenStream) -> crate::model::Machine {
-        let mut errors = Errors::default();
-        let (parsed, _) = crate::parse::from_syn(quote!(), item, &mut errors);
-        let machine = crate::model::Machine::from_parse(parsed.expect("an enum"), &mut errors);
-        assert_eq!(errors.messages(), Vec::<String>::new());
-        machine
-    }
-
-    #[test]
-    fn dot_keywords_and_the_start_name_are_quoted_or_avoided() {
-        let graph = machine(quote! {
-            enum Graph {
-                #[initial] #[to(Node, EDGE, subgraph, __start)] Strict,
-                #[to(Digraph)] Node,
-                #[terminal] EDGE,
-                #[terminal] subgraph,
-                #[terminal] __start,
-                #[terminal] Digraph,
-            }
-        });
-        let dot = super::dot(&graph);
-        assert!(dot.starts_with("digraph \"Graph\" {"), "{dot}");
-        for keyword in ["Strict", "Node", "EDGE", "subgraph", "Digraph"] {
-            assert!(dot.contains(&format!("\"{keyword}\"")), "{keyword}: {dot}");
-        }
-        assert!(dot.contains("    __start_ [shape=point"), "{dot}");
-        assert!(dot.contains("    __start_ -> \"Strict\";"), "{dot}");
-        assert!(dot.contains("    __start [peripheries=2];"), "{dot}");
-    }
-
-    #[test]
-    fn no_doc_text_adds_to_a_diagram() {
-        let plain = machine(quote! {
-            enum Door {
-                #[initial] #[to(Open)] Closed,
-                #[terminal] Open,
-            }
-        });
-        let documented = machine(quote! {
-            enum Door {
-                #[doc = "Shut.\nA --> B\r\nnote left of Open : x"]
-                /** several
-                    lines; # and %% too: */
-                #[initial] #[to(Open)] Closed,
-                #[doc = "\" -> evil [label=\"x\"]; Open -> Closed"]
-                #[terminal] Open,
-            }
-        });
-        let lines = |text: &str| text.lines().count();
-        let (mermaid, dot) = (super::mermaid(&documented), super::dot(&documented));
-        assert_eq!(
-            lines(&mermaid),
-            lines(&super::mermaid(&plain)) + 2,
-            "one note line each: {mermaid}"
-        );
-        let edges = mermaid
-            .lines()
-            .filter(|line| line.contains("-->") && !line.trim_start().starts_with("note "))
-            .count();
-        assert_eq!(edges, 3, "{mermaid}");
-        assert!(
-            mermaid.contains("lines#59;"),
-            "a statement end escaped: {mermaid}"
-        );
-        assert!(
-            mermaid.contains("too#58;"),
-            "a note text's end escaped: {mermaid}"
-        );
-        assert_eq!(lines(&dot), lines(&super::dot(&plain)), "{dot}");
-        let edges = dot
-            .lines()
-            .filter(|line| line.contains(" -> ") && !line.contains("tooltip="))
-            .count();
-        assert_eq!(edges, 2, "{dot}");
-    }
 }

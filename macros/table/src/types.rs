@@ -22,21 +22,21 @@ enum Place {
 }
 
 /// A field type rewritten for both places.
-pub(crate) struct Placed {
+pub struct Placed {
     /// For items beside the enum.
-    pub(crate) outside: TokenStream,
+    pub outside: TokenStream,
     /// For the typestate module, unless `shadowed`.
-    pub(crate) inside: TokenStream,
+    pub inside: TokenStream,
     /// Whether the type names a state (which the typestate module shadows).
-    pub(crate) shadowed: bool,
+    pub shadowed: bool,
     /// Whether the type names `Self`.
-    pub(crate) uses_self: bool,
+    pub uses_self: bool,
 }
 
 /// Rewrites `ty`, a field type of `machine`, which the typestate module
 /// imports as `module_machine`; `shadowing` are the names the typestate
 /// module declares (its structs, trait and import).
-pub(crate) fn place(
+pub fn place(
     ty: &TokenStream,
     machine: &Ident,
     module_machine: &Ident,

@@ -4,7 +4,7 @@
 
 use crate::errors::Errors;
 use crate::idents::{self, unraw};
-use crate::{names, parse};
+use crate::{input, names};
 use proc_macro2::{Ident, Span};
 
 /// The names of the generated items the user sees.
@@ -58,7 +58,7 @@ struct Named<'a> {
 impl GeneratedNames {
     /// Reads the options, derives the rest, and reports names that cannot
     /// be identifiers or that two items would share.
-    pub(super) fn of(input: &parse::Machine, name: &str, errors: &mut Errors) -> GeneratedNames {
+    pub(super) fn of(input: &input::Machine, name: &str, errors: &mut Errors) -> GeneratedNames {
         let options = &input.options;
         let machine = &input.ident;
         let given_or = |given: &Option<Ident>, text: String, item, option, errors: &mut Errors| {

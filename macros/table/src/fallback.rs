@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 /// The generated items for a machine that failed its checks, or nothing
 /// when no sound stand-in exists (no states, generics, a `#[cfg]` on a
 /// tuple field).
-pub(crate) fn expand(mut machine: Machine) -> TokenStream {
+pub fn expand(mut machine: Machine) -> TokenStream {
     // A `#[cfg]` on a tuple field (an error) has no place in a pattern.
     let positional_cfg = machine.states.iter().any(|state| {
         state.fields.style == Style::Tuple

@@ -3,11 +3,11 @@
 
 use crate::errors::{closest, Errors};
 use crate::idents::{self, pascal_case, unraw};
-use crate::{names, parse, types};
+use crate::{input, names, types};
 use generated::GeneratedNames;
 
 mod generated;
-pub(crate) use crate::parse::{Fields, Style};
+pub use crate::input::{Fields, Style};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use std::collections::BTreeMap;
@@ -16,131 +16,127 @@ use std::collections::BTreeMap;
 #[cfg_attr(test, derive(Debug))]
 // Each flag is an independent fact about the input, read by one stage.
 #[allow(clippy::struct_excessive_bools)]
-pub(crate) struct Machine {
+pub struct Machine {
     /// The enum's name.
-    pub(crate) ident: Ident,
+    pub ident: Ident,
     /// Its name as the user means it: `r#Job` is `Job`.
-    pub(crate) name: String,
+    pub name: String,
     /// The enum's visibility.
-    pub(crate) vis: TokenStream,
+    pub vis: TokenStream,
     /// The enum's visibility, written from inside the typestate module.
-    pub(crate) inner_vis: TokenStream,
+    pub inner_vis: TokenStream,
     /// Std derives carried to generated structs.
-    pub(crate) derives: Vec<Ident>,
+    pub derives: Vec<Ident>,
     /// serde's derives, as written, carried to generated structs and events.
-    pub(crate) serde_derives: Vec<TokenStream>,
+    pub serde_derives: Vec<TokenStream>,
     /// Whether the enum derives `Default`: the kind enum and the default
     /// state's typestate struct do too.
-    pub(crate) derives_default: bool,
+    pub derives_default: bool,
     /// The typestate module's name.
-    pub(crate) module: Ident,
+    pub module: Ident,
     /// The kind enum's name (`<Machine>Kind` unless renamed).
-    pub(crate) kind: Ident,
+    pub kind: Ident,
     /// The event enum's name (`<Machine>Event` unless renamed).
-    pub(crate) event_enum: Ident,
+    pub event_enum: Ident,
     /// The hidden module that holds the kind and event enums.
-    pub(crate) items: Ident,
+    pub items: Ident,
     /// The machine's name inside the typestate module.
-    pub(crate) self_in_module: Ident,
+    pub self_in_module: Ident,
     /// The typestate module's trait of legal edges.
-    pub(crate) module_trait: Ident,
+    pub module_trait: Ident,
     /// Hidden aliases declared beside the enum for field types that the
     /// typestate module would otherwise shadow.
-    pub(crate) aliases: Vec<(Ident, TokenStream)>,
+    pub aliases: Vec<(Ident, TokenStream)>,
     /// Lint levels for every generated item: the enum's `#[allow(..)]`,
     /// and `deprecated` when a state is (generated code names every state).
-    pub(crate) lints: TokenStream,
+    pub lints: TokenStream,
     /// Whether the enum has generics, which nothing generated supports yet.
-    pub(crate) has_generics: bool,
+    pub has_generics: bool,
     /// Whether unreachable states are allowed.
-    pub(crate) allow_unreachable: bool,
+    pub allow_unreachable: bool,
     /// `no_picture`: no SVG picture in the enum's docs.
-    #[cfg_attr(
-        not(feature = "picture"),
-        expect(dead_code, reason = "read only where the picture is built")
-    )]
-    pub(crate) no_picture: bool,
+    pub no_picture: bool,
     /// Whether a `#[from_any]` could not be read: any non-terminal state
     /// may then have had an edge the model lacks.
-    pub(crate) from_any_lost: bool,
+    pub from_any_lost: bool,
     /// States in declaration order.
-    pub(crate) states: Vec<State>,
+    pub states: Vec<State>,
     /// Edges grouped by source state, each group in declaration order
     /// (set with [`Machine::set_edges`], which keeps `sources` in step).
-    pub(crate) edges: Vec<Edge>,
+    pub edges: Vec<Edge>,
     /// For each state, the range of `edges` that leave it.
-    pub(crate) sources: Vec<std::ops::Range<usize>>,
+    pub sources: Vec<std::ops::Range<usize>>,
     /// Events in order of first use.
-    pub(crate) events: Vec<Event>,
+    pub events: Vec<Event>,
     /// Edges to a misspelt state, aimed at the state the error suggests:
     /// the fallback emits them, so that code written against the intended
     /// table does not fail a second time, and the graph checks follow them,
     /// so a typo and an unrelated unreachable state show in one run.
-    pub(crate) guessed_edges: Vec<Edge>,
+    pub guessed_edges: Vec<Edge>,
 }
 
 /// One state (variant).
 #[cfg_attr(test, derive(Debug))]
-pub(crate) struct State {
+pub struct State {
     /// The variant's name.
-    pub(crate) ident: Ident,
+    pub ident: Ident,
     /// Its name as the user means it: `r#Type` is `Type`.
-    pub(crate) name: String,
+    pub name: String,
     /// Its name in serde's formats, after `rename` and `rename_all`.
-    pub(crate) serde_name: String,
+    pub serde_name: String,
     /// Whether it is the enum's `#[default]` variant.
-    pub(crate) default: bool,
+    pub default: bool,
     /// Its attributes carried to its kind variant and typestate struct.
-    pub(crate) attrs: TokenStream,
+    pub attrs: TokenStream,
     /// When it is a state: the predicate of its `#[cfg(..)]` attributes;
     /// `None` for always.
-    pub(crate) cfg: Option<TokenStream>,
+    pub cfg: Option<TokenStream>,
     /// Its doc lines.
-    pub(crate) docs: Vec<String>,
+    pub docs: Vec<String>,
     /// Its fields.
-    pub(crate) fields: Fields,
+    pub fields: Fields,
     /// Spans of its `#[initial]` marks.
-    pub(crate) initial: Vec<Span>,
+    pub initial: Vec<Span>,
     /// The span of its `#[terminal]`, if any.
-    pub(crate) terminal: Option<Span>,
+    pub terminal: Option<Span>,
     /// Whether edges from it may be missing (an attribute that could not be
     /// read, or an unknown target with no suggestion): checks of the whole
     /// graph then assume it may go anywhere.
-    pub(crate) edges_lost: bool,
+    pub edges_lost: bool,
 }
 
 /// One legal edge.
 #[derive(Clone, Copy)]
 #[cfg_attr(test, derive(Debug))]
-pub(crate) struct Edge {
+pub struct Edge {
     /// Source state index.
-    pub(crate) from: usize,
+    pub from: usize,
     /// Target state index.
-    pub(crate) to: usize,
+    pub to: usize,
     /// Event index, for a named edge.
-    pub(crate) event: Option<usize>,
+    pub event: Option<usize>,
     /// Where it was written: the target ident, or the `#[from_any]`.
     #[cfg_attr(test, allow(dead_code))]
-    pub(crate) span: Span,
+    pub span: Span,
     /// Whether it came from `#[from_any]`.
-    pub(crate) from_any: bool,
+    pub from_any: bool,
 }
 
 /// A named event.
 #[cfg_attr(test, derive(Debug))]
-pub(crate) struct Event {
+pub struct Event {
     /// The `snake_case` name, as first written.
-    pub(crate) ident: Ident,
+    pub ident: Ident,
     /// Its name as the user means it: `r#type` is `type`.
-    pub(crate) name: String,
+    pub name: String,
     /// The `PascalCase` variant of the event enum.
-    pub(crate) variant: Ident,
+    pub variant: Ident,
     /// The target of its first edge, whose fields are the payload.
-    pub(crate) payload: usize,
+    pub payload: usize,
 }
 
 impl Machine {
-    pub(crate) fn from_parse(input: parse::Machine, errors: &mut Errors) -> Machine {
+    pub fn from_parse(input: input::Machine, errors: &mut Errors) -> Machine {
         let name = unraw(&input.ident);
         let generated = GeneratedNames::of(&input, &name, errors);
         let state_names: Vec<String> = input
@@ -305,7 +301,7 @@ impl Machine {
     /// thousand states would be a million.
     fn within_edge_limit(
         &self,
-        variants: &[parse::Variant],
+        variants: &[input::Variant],
         written: &[Vec<Edge>],
         errors: &mut Errors,
     ) -> bool {
@@ -400,7 +396,7 @@ impl Machine {
     }
 
     /// The initial state; after `validate`, the one marked (or the only state).
-    pub(crate) fn initial(&self) -> usize {
+    pub fn initial(&self) -> usize {
         self.states
             .iter()
             .position(|state| !state.initial.is_empty())
@@ -408,7 +404,7 @@ impl Machine {
     }
 
     /// Every edge as `(from, to, event name)`, in declaration order.
-    pub(crate) fn named_edges(&self) -> impl Iterator<Item = (usize, usize, Option<&str>)> {
+    pub fn named_edges(&self) -> impl Iterator<Item = (usize, usize, Option<&str>)> {
         self.edges.iter().map(|edge| {
             let event = edge.event.map(|event| self.events[event].name.as_str());
             (edge.from, edge.to, event)
@@ -416,13 +412,13 @@ impl Machine {
     }
 
     /// Edges leaving `from`, in declaration order.
-    pub(crate) fn edges_from(&self, from: usize) -> impl Iterator<Item = &Edge> {
+    pub fn edges_from(&self, from: usize) -> impl Iterator<Item = &Edge> {
         self.edges[self.sources[from].clone()].iter()
     }
 
     /// Replaces the edges: grouped by source (a stable sort keeps each
     /// group in declaration order), so `edges_from` is a slice.
-    pub(crate) fn set_edges(&mut self, mut edges: Vec<Edge>) {
+    pub fn set_edges(&mut self, mut edges: Vec<Edge>) {
         edges.sort_by_key(|edge| edge.from);
         let mut sources = Vec::with_capacity(self.states.len());
         let mut start = 0;
@@ -440,7 +436,7 @@ impl Machine {
     }
 
     /// Distinct targets of `from`, in declaration order.
-    pub(crate) fn targets(&self, from: usize) -> Vec<usize> {
+    pub fn targets(&self, from: usize) -> Vec<usize> {
         let mut targets = Vec::new();
         for edge in self.edges_from(from) {
             if !targets.contains(&edge.to) {
@@ -451,7 +447,7 @@ impl Machine {
     }
 
     /// Distinct events accepted in `from`, in declaration order.
-    pub(crate) fn events_from(&self, from: usize) -> Vec<usize> {
+    pub fn events_from(&self, from: usize) -> Vec<usize> {
         let mut events = Vec::new();
         for event in self.edges_from(from).filter_map(|edge| edge.event) {
             if !events.contains(&event) {
@@ -462,12 +458,12 @@ impl Machine {
     }
 
     /// Whether some state exists only under a `#[cfg]`.
-    pub(crate) fn is_conditional(&self) -> bool {
+    pub fn is_conditional(&self) -> bool {
         self.states.iter().any(|state| state.cfg.is_some())
     }
 
     /// Whether no state carries data (then dispatch is a table lookup).
-    pub(crate) fn is_fieldless(&self) -> bool {
+    pub fn is_fieldless(&self) -> bool {
         self.states
             .iter()
             .all(|state| state.fields.fields.is_empty())

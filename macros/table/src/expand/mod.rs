@@ -13,7 +13,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 /// Every generated item for a validated machine.
-pub(crate) fn expand(machine: &Machine) -> TokenStream {
+pub fn expand(machine: &Machine) -> TokenStream {
     let names = Names::of(machine);
     let kind = kind::expand_kind(machine);
     let state_machine = state_machine::expand_state_machine(machine, &names);
@@ -59,14 +59,14 @@ pub(crate) fn expand(machine: &Machine) -> TokenStream {
 }
 
 /// Names of the generated items.
-pub(crate) struct Names {
+pub struct Names {
     /// The user's enum.
-    pub(crate) machine: Ident,
+    pub machine: Ident,
     /// `<Machine>Kind`, by its path from beside the enum: the generated
     /// items never rely on the bare name, which a user type may take.
-    pub(crate) kind: TokenStream,
+    pub kind: TokenStream,
     /// `<Machine>Event`, by its path from beside the enum.
-    pub(crate) event: TokenStream,
+    pub event: TokenStream,
 }
 
 impl Names {
@@ -82,7 +82,7 @@ impl Names {
 
 /// `#[cfg(..)]` for an item that exists only when every one of `states`
 /// does; nothing when none of them is conditional.
-pub(crate) fn cfg_all(machine: &Machine, states: &[usize]) -> TokenStream {
+pub fn cfg_all(machine: &Machine, states: &[usize]) -> TokenStream {
     match predicate_all(machine, states) {
         Some(predicate) => quote!(#[cfg(#predicate)]),
         None => TokenStream::new(),
@@ -90,7 +90,7 @@ pub(crate) fn cfg_all(machine: &Machine, states: &[usize]) -> TokenStream {
 }
 
 /// The predicate under which every one of `states` exists; `None` for always.
-pub(crate) fn predicate_all(machine: &Machine, states: &[usize]) -> Option<TokenStream> {
+pub fn predicate_all(machine: &Machine, states: &[usize]) -> Option<TokenStream> {
     let predicates: Vec<&TokenStream> = states
         .iter()
         .filter_map(|&state| machine.states[state].cfg.as_ref())
@@ -104,7 +104,7 @@ pub(crate) fn predicate_all(machine: &Machine, states: &[usize]) -> Option<Token
 
 /// `#[cfg(..)]` for an item that exists when any of `edges` (each a
 /// source and a target) exists; nothing when one of them always does.
-pub(crate) fn cfg_any(machine: &Machine, edges: &[(usize, usize)]) -> TokenStream {
+pub fn cfg_any(machine: &Machine, edges: &[(usize, usize)]) -> TokenStream {
     let mut alternatives = Vec::new();
     for &(from, to) in edges {
         let predicates: Vec<&TokenStream> = [from, to]
@@ -124,13 +124,13 @@ pub(crate) fn cfg_any(machine: &Machine, edges: &[(usize, usize)]) -> TokenStrea
 
 /// How many states exist, as a constant expression (a literal unless some
 /// state is conditional).
-pub(crate) fn state_count(machine: &Machine) -> TokenStream {
+pub fn state_count(machine: &Machine) -> TokenStream {
     states_existing_before(machine, machine.states.len())
 }
 
 /// How many of the states declared before `index` exist: the index of
 /// state `index` in `STATES` (a literal unless some state is conditional).
-pub(crate) fn states_existing_before(machine: &Machine, index: usize) -> TokenStream {
+pub fn states_existing_before(machine: &Machine, index: usize) -> TokenStream {
     if !machine.is_conditional() {
         return quote!(#index);
     }
@@ -144,12 +144,12 @@ pub(crate) fn states_existing_before(machine: &Machine, index: usize) -> TokenSt
 }
 
 /// `#[doc = ..]` for each line.
-pub(crate) fn docs(lines: &[String]) -> TokenStream {
+pub fn docs(lines: &[String]) -> TokenStream {
     quote!(#(#[doc = #lines])*)
 }
 
 /// The user's doc lines, a blank line, then `generated`.
-pub(crate) fn docs_then(lines: &[String], generated: &str) -> TokenStream {
+pub fn docs_then(lines: &[String], generated: &str) -> TokenStream {
     let user = docs(lines);
     if lines.is_empty() {
         quote!(#[doc = #generated])
@@ -159,7 +159,7 @@ pub(crate) fn docs_then(lines: &[String], generated: &str) -> TokenStream {
 }
 
 /// Names to bind a variant's fields to: the field names, or `prefix0..` for a tuple.
-pub(crate) fn bindings(fields: &Fields, prefix: &str) -> Vec<Ident> {
+pub fn bindings(fields: &Fields, prefix: &str) -> Vec<Ident> {
     fields
         .fields
         .iter()
@@ -172,7 +172,7 @@ pub(crate) fn bindings(fields: &Fields, prefix: &str) -> Vec<Ident> {
 }
 
 /// `Path`, `Path(a, b)` or `Path { a, b }`: an expression and a pattern alike.
-pub(crate) fn shape(path: &TokenStream, fields: &Fields, bindings: &[Ident]) -> TokenStream {
+pub fn shape(path: &TokenStream, fields: &Fields, bindings: &[Ident]) -> TokenStream {
     let cfgs = fields.fields.iter().map(|field| &field.cfg);
     match fields.style {
         Style::Unit => quote!(#path),
@@ -182,7 +182,7 @@ pub(crate) fn shape(path: &TokenStream, fields: &Fields, bindings: &[Ident]) -> 
 }
 
 /// `name: Type` parameters for the given bindings, typed for the typestate module.
-pub(crate) fn parameters(fields: &Fields, bindings: &[Ident]) -> TokenStream {
+pub fn parameters(fields: &Fields, bindings: &[Ident]) -> TokenStream {
     let types = fields.fields.iter().map(|field| &field.inside);
     let cfgs = fields.fields.iter().map(|field| &field.cfg);
     quote!(#(#cfgs #bindings: #types),*)

@@ -14,7 +14,7 @@ use quote::format_ident;
 /// typestate method) must not shadow or make ambiguous: the typestates'
 /// own methods and conversions, the methods of every trait they may
 /// derive, and the machine's and event enum's generated methods.
-pub(crate) const RESERVED_METHODS: [&str; 28] = [
+pub const RESERVED_METHODS: [&str; 28] = [
     // typestate structs: `to` and the conversions
     "to",
     "into",
@@ -50,23 +50,23 @@ pub(crate) const RESERVED_METHODS: [&str; 28] = [
 
 /// The kind enum's associated consts, which a state of the same name
 /// would make ambiguous (`JobKind::ALL` could be either).
-pub(crate) const KIND_CONSTS: [&str; 1] = ["ALL"];
+pub const KIND_CONSTS: [&str; 1] = ["ALL"];
 
 /// The machine enum's associated consts, likewise (`Job::DOT`).
-pub(crate) const MACHINE_CONSTS: [&str; 2] = ["MERMAID", "DOT"];
+pub const MACHINE_CONSTS: [&str; 2] = ["MERMAID", "DOT"];
 
 /// The typestate module's name for `machine` (its `snake_case`).
-pub(crate) fn typestate_module(machine: &str) -> String {
+pub fn typestate_module(machine: &str) -> String {
     crate::idents::snake_case(machine)
 }
 
 /// The kind enum's name for `machine`.
-pub(crate) fn kind_enum(machine: &str) -> String {
+pub fn kind_enum(machine: &str) -> String {
     format!("{machine}Kind")
 }
 
 /// The event enum's name for `machine`.
-pub(crate) fn event_enum(machine: &str) -> String {
+pub fn event_enum(machine: &str) -> String {
     format!("{machine}Event")
 }
 
@@ -74,13 +74,13 @@ pub(crate) fn event_enum(machine: &str) -> String {
 ///
 /// Spanned at the call site: paths through it are the macro's own, so
 /// `unused_qualifications` does not judge them as the user's.
-pub(crate) fn items_module(machine: &str) -> Ident {
+pub fn items_module(machine: &str) -> Ident {
     format_ident!("__statewright_{}", machine, span = Span::call_site())
 }
 
 /// The hidden alias beside the enum that generated modules import the
 /// machine through; its name is the error when the enum is in a function.
-pub(crate) fn anchor(machine: &str, span: Span) -> Ident {
+pub fn anchor(machine: &str, span: Span) -> Ident {
     format_ident!(
         "__{}_must_be_declared_at_module_level_not_in_a_function",
         machine,
@@ -91,22 +91,22 @@ pub(crate) fn anchor(machine: &str, span: Span) -> Ident {
 /// The hidden alias beside the enum for the `index`-th field type that the
 /// typestate module cannot write itself (the numbering runs over every
 /// field of the machine, so two enums never share an alias).
-pub(crate) fn field_alias(machine: &str, index: usize) -> Ident {
+pub fn field_alias(machine: &str, index: usize) -> Ident {
     format_ident!("__{}_field_{}", machine, index, span = Span::call_site())
 }
 
 /// The machine's name inside the typestate module, unlike every state's.
-pub(crate) fn module_machine(states: &[String]) -> Ident {
+pub fn module_machine(states: &[String]) -> Ident {
     Ident::new(&unlike(states, "__Machine"), Span::call_site())
 }
 
 /// The typestate module's trait of legal edges, unlike every state's name.
-pub(crate) fn module_trait(states: &[String]) -> Ident {
+pub fn module_trait(states: &[String]) -> Ident {
     Ident::new(&unlike(states, "LegalEdge"), Span::call_site())
 }
 
 /// `base`, or `base` with as many `_` as it takes to differ from `taken`.
-pub(crate) fn unlike<S: AsRef<str>>(taken: &[S], base: &str) -> String {
+pub fn unlike<S: AsRef<str>>(taken: &[S], base: &str) -> String {
     let mut name = base.to_owned();
     while taken.iter().any(|taken| taken.as_ref() == name) {
         name.push('_');
