@@ -276,3 +276,23 @@ async fn a_restored_run_dropped_before_it_ran_still_pairs_restore_with_finish() 
         ["restore Green at seq 3", "finish Aborted"]
     );
 }
+
+#[test]
+fn a_checkpoint_writes_its_fingerprint_in_hex_and_reads_the_old_number_too() {
+    let checkpoint: Checkpoint<Light, Signal> =
+        Checkpoint::new(Light::Red, 3, SystemTime::UNIX_EPOCH);
+    let json = serde_json::to_string(&checkpoint).unwrap();
+    let hex = format!(r#""fingerprint":"{:#018x}""#, Light::FINGERPRINT);
+    assert!(json.contains(&hex), "{json}");
+    assert_eq!(
+        serde_json::from_str::<Checkpoint<Light, Signal>>(&json).unwrap(),
+        checkpoint
+    );
+    let number = json.replace(&hex, &format!(r#""fingerprint":{}"#, Light::FINGERPRINT));
+    assert_eq!(
+        serde_json::from_str::<Checkpoint<Light, Signal>>(&number).unwrap(),
+        checkpoint
+    );
+    let garbled = json.replace(&hex, r#""fingerprint":"0xnope""#);
+    assert!(serde_json::from_str::<Checkpoint<Light, Signal>>(&garbled).is_err());
+}

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use statewright::persist::ReplayErrorKind;
-use statewright::{state_machine, Cx, Handler, Journal, ReplayError, Runner, Step};
+use statewright::{state_machine, Cx, Handler, Journal, ReplayError, Runner, StateMachine, Step};
 
 mod support;
 
@@ -200,6 +200,9 @@ async fn a_journal_replays_to_the_runs_state() {
     assert_eq!(text.len(), 7);
     assert!(text[0].starts_with(r#"{"journal":"statewright","format":2,"run":""#));
     assert!(text[0].contains(r#","machine":"Turnstile","#));
+    // The fingerprint as every message shows it.
+    let hex = format!(r#""fingerprint":"{:#018x}""#, Turnstile::FINGERPRINT);
+    assert!(text[0].contains(&hex), "{}", text[0]);
     assert!(
         text[6].starts_with(r#"{"finished":"Stopped("#),
         "{}",

@@ -62,7 +62,7 @@ fn new_run_id() -> String {
 /// all fail replay at their line.
 ///
 /// ```text
-/// {"journal":"statewright","format":2,"run":"9f1c..","machine":"Door","fingerprint":..,"seq":0,"state":"Closed","at":{..},"crc":3921350447}
+/// {"journal":"statewright","format":2,"run":"9f1c..","machine":"Door","fingerprint":"0x5c1e..","seq":0,"state":"Closed","at":{..},"crc":3921350447}
 /// {"seq":1,"from":"Closed","to":"Open","event":"Open","update":false,"at":{..},"crc":1180335713}
 /// {"finished":"Stopped(Open)","seq":1,"at":{..},"crc":2087215133}
 /// ```
@@ -305,6 +305,7 @@ struct Header<'a, S> {
     format: u32,
     run: &'a str,
     machine: &'static str,
+    #[serde(with = "super::hex")]
     fingerprint: u64,
     seq: u64,
     state: &'a S,

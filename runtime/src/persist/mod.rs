@@ -8,6 +8,7 @@
 //! Times are serde's own `SystemTime` form, `{"secs_since_epoch": u64,
 //! "nanos_since_epoch": u32}`: exact to the nanosecond, no time zone.
 
+mod hex;
 mod journal;
 mod replay;
 
@@ -50,7 +51,9 @@ pub(crate) const MAX_SEQ: u64 = i64::MAX.unsigned_abs();
 pub struct Checkpoint<S, E> {
     /// The machine's name ([`StateMachine::NAME`]).
     pub machine: String,
-    /// The table it was taken under ([`StateMachine::FINGERPRINT`]).
+    /// The table it was taken under ([`StateMachine::FINGERPRINT`]),
+    /// written as `"0x…"` hex (a plain number reads too).
+    #[serde(with = "hex")]
     pub fingerprint: u64,
     /// The complete state.
     pub state: S,

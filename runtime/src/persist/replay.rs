@@ -175,6 +175,7 @@ struct Header<S> {
     #[serde(default)]
     run: String,
     machine: String,
+    #[serde(with = "super::hex")]
     fingerprint: u64,
     seq: u64,
     state: S,
