@@ -8,6 +8,8 @@
 
 #[doc(hidden)]
 pub mod __private;
+#[cfg(feature = "runner")]
+mod handler;
 mod machine;
 pub mod paths;
 #[cfg(feature = "runner")]

@@ -8,8 +8,8 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use crate::handler::{Handler, Kind};
 use crate::recorder::Recorder;
-use crate::runner::{Handler, Kind};
 use crate::{Outcome, Snapshot, StateMachine, Transition};
 
 /// The value of every header's `journal` key; replay refuses anything else.

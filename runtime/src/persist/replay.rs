@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::journal::{chained_crc, CRC_KEY, FORMAT, MAGIC};
 use super::{Journal, MAX_SEQ};
-use crate::runner::error::KindChanged;
+use crate::snapshot::KindChanged;
 use crate::{StateKind, StateMachine, TransitionError};
 
 /// A journal replayed to its end.

@@ -15,7 +15,8 @@ mod transcript;
 pub use trace::TracingRecorder;
 pub use transcript::Transcript;
 
-use crate::runner::{Handler, Outcome, Rejection};
+use crate::handler::Handler;
+use crate::snapshot::{Outcome, Rejection};
 use crate::{Snapshot, StateMachine, Transition};
 
 /// Hooks into a run; every method has an empty default.

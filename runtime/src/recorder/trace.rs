@@ -1,7 +1,8 @@
 use tracing::Span;
 
 use super::Recorder;
-use crate::runner::{Handler, Outcome, Rejection};
+use crate::handler::Handler;
+use crate::snapshot::{Outcome, Rejection};
 use crate::{Snapshot, StateMachine, Transition};
 
 /// Logs a run with `tracing`: one `event` span per event (fields `machine`,

@@ -1,7 +1,8 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::Recorder;
-use crate::runner::{Handler, Outcome, Rejection};
+use crate::handler::Handler;
+use crate::snapshot::{Outcome, Rejection};
 use crate::{Snapshot, StateMachine, Transition};
 
 /// An in-memory recorder for tests: one line of text per hook call.

@@ -12,6 +12,7 @@
 use core::fmt::{self, Debug, Display};
 use std::sync::Arc;
 
+use crate::snapshot::KindChanged;
 use crate::{StateKind, TransitionError};
 
 /// The store's error behind [`RunnerError::NotSaved`], shared so the
@@ -82,82 +83,6 @@ impl<K: StateKind> std::error::Error for RunnerError<K> {
         match self {
             Self::NotSaved { error, .. } => Some(&**error),
             _ => None,
-        }
-    }
-}
-
-/// A `Step::update` whose new state is of another kind: an update replaces
-/// the current state's data and never moves the machine.
-///
-/// ```text
-/// update in `Job` must keep the kind: `Idle` -> `Running` is a transition; return `Step::to`
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct KindChanged<K: 'static> {
-    from: K,
-    to: K,
-}
-
-impl<K: StateKind> KindChanged<K> {
-    pub(crate) fn new(from: K, to: K) -> Self {
-        Self { from, to }
-    }
-
-    /// The machine's name.
-    #[must_use]
-    pub fn machine(&self) -> &'static str {
-        K::MACHINE
-    }
-
-    /// The kind of the current state (which it still is).
-    #[must_use]
-    pub fn from(&self) -> K {
-        self.from
-    }
-
-    /// The kind the update asked for.
-    #[must_use]
-    pub fn to(&self) -> K {
-        self.to
-    }
-}
-
-impl<K: StateKind> Display for KindChanged<K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "update in `{}` must keep the kind: `{}` -> `{}` is a transition; return `Step::to`",
-            K::MACHINE,
-            self.from,
-            self.to
-        )
-    }
-}
-
-impl<K: StateKind> std::error::Error for KindChanged<K> {}
-
-/// Why an event changed nothing, as told to recorders.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Rejection<K: 'static> {
-    /// The handler's `Step::to` has no edge in the table.
-    Illegal(TransitionError<K>),
-    /// The handler's `Step::update` changes the kind.
-    KindChanged(KindChanged<K>),
-    /// The handler returned `Step::reject(reason)`.
-    Refused {
-        /// The handler's reason.
-        reason: String,
-    },
-}
-
-impl<K: StateKind> Display for Rejection<K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Illegal(error) => Display::fmt(error, f),
-            Self::KindChanged(error) => Display::fmt(error, f),
-            Self::Refused { reason } => write!(f, "refused: {reason}"),
         }
     }
 }

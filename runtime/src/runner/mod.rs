@@ -121,7 +121,6 @@
 //! give the event back) for `post` and `try_post`, [`FinishedError`] for
 //! `pause`, `resume` and `stop`.
 
-mod cx;
 mod durable;
 pub mod error;
 mod handle;
@@ -129,106 +128,18 @@ mod task;
 
 use core::fmt::{self, Debug};
 
-pub use cx::Cx;
-pub use error::{FinishedError, KindChanged, PostError, Rejection, RunnerError, TryPostError};
+pub use crate::handler::{Cx, Handler};
+pub use crate::snapshot::{KindChanged, Outcome, Rejection, Step};
+pub use error::{FinishedError, PostError, RunnerError, TryPostError};
 pub use handle::RunnerHandle;
+
+pub(crate) use crate::handler::Kind;
 
 use crate::persist::{Checkpoint, PendingTimer, RestoreError};
 use crate::recorder::Recorder;
 use crate::{Fire, StateMachine};
 #[cfg(doc)]
 use crate::{Snapshot, Status, Transition};
-
-/// The kind of a handler's machine.
-pub(crate) type Kind<H> = <<H as Handler>::State as StateMachine>::Kind;
-
-/// The user's side of a runner: decides each step from the state and an event.
-pub trait Handler: Send + 'static {
-    /// The machine the runner holds.
-    type State: StateMachine + Clone + Sync;
-    /// What the handler reacts to (sends, timer firings, task outputs).
-    type Event: Debug + Send + 'static;
-
-    /// Handles one event in `state`; requests on `cx` apply only if the step
-    /// is accepted.
-    fn handle(
-        &mut self,
-        state: &Self::State,
-        event: Self::Event,
-        cx: &mut Cx<Self>,
-    ) -> Step<Self::State>
-    where
-        Self: Sized;
-
-    /// Called after each entry into a state (the initial one included, when
-    /// the run is first polled, and re-entry through a self-edge); not
-    /// called for `Step::update`. Its `cx` requests apply to the entered
-    /// state; a panic here ends the run with `Outcome::Crashed`.
-    fn on_enter(&mut self, state: &Self::State, cx: &mut Cx<Self>)
-    where
-        Self: Sized,
-    {
-        let _ = (state, cx);
-    }
-
-    /// Called instead of [`on_enter`](Self::on_enter) when a run resumes
-    /// from a [`Checkpoint`] ([`Runner::restore`]): the
-    /// state was entered before the checkpoint, so no entry action runs
-    /// twice. Rebuild what the handler keeps beside the state here (the
-    /// restored timer is already set; `cx` may replace or cancel it). A
-    /// panic here ends the run with `Outcome::Crashed`.
-    fn on_restore(&mut self, state: &Self::State, cx: &mut Cx<Self>)
-    where
-        Self: Sized,
-    {
-        let _ = (state, cx);
-    }
-}
-
-/// What the handler decided for one event.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Step<S> {
-    /// Move to this state, if the table has the edge.
-    To(S),
-    /// Keep the state; apply the `Cx` requests.
-    Stay,
-    /// Replace the current state's data without a transition (same kind).
-    Update(S),
-    /// Refuse the event; nothing changes.
-    Reject(String),
-    /// End the run with `Outcome::Stopped`.
-    Stop,
-}
-
-impl<S> Step<S> {
-    /// Move to `next`, if the table has the edge.
-    pub fn to(next: S) -> Self {
-        Self::To(next)
-    }
-
-    /// Keep the state.
-    #[must_use]
-    pub fn stay() -> Self {
-        Self::Stay
-    }
-
-    /// Replace the current state's data; `next` must be of the same kind.
-    pub fn update(next: S) -> Self {
-        Self::Update(next)
-    }
-
-    /// Refuse the event with a reason for the sender and recorders.
-    pub fn reject(reason: impl Into<String>) -> Self {
-        Self::Reject(reason.into())
-    }
-
-    /// End the run.
-    #[must_use]
-    pub fn stop() -> Self {
-        Self::Stop
-    }
-}
 
 /// What became of an event sent with [`RunnerHandle::send`].
 #[derive(Debug, Clone, PartialEq)]
@@ -252,45 +163,6 @@ pub enum Applied<S: StateMachine> {
     },
     /// The handler ended the run.
     Stopped,
-}
-
-/// How a run ended; given to `Recorder::on_finish` and returned by `join`.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Outcome<S> {
-    /// A `#[terminal]` state was entered; here it is.
-    Completed(S),
-    /// Stopped by `stop`, `Step::stop`, or every handle being dropped; the last state.
-    Stopped(S),
-    /// The handler panicked.
-    Crashed {
-        /// The panic message.
-        message: String,
-    },
-    /// The task was dropped or the runtime shut down.
-    Aborted,
-    /// A durable run's store refused or failed a write (`Runner::persist`,
-    /// with a store feature): another writer moved the machine first, so
-    /// it owns it now, or the store is unreachable. The run stopped rather
-    /// than act on a state it could not save; the store holds the truth.
-    Lost {
-        /// Why the write failed.
-        message: String,
-    },
-}
-
-/// A short description: `Completed(Done)`, `Stopped(Idle)`, `Crashed: boom`,
-/// `Aborted` (the state by its kind).
-impl<S: StateMachine> fmt::Display for Outcome<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Completed(state) => write!(f, "Completed({})", state.kind()),
-            Self::Stopped(state) => write!(f, "Stopped({})", state.kind()),
-            Self::Crashed { message } => write!(f, "Crashed: {message}"),
-            Self::Aborted => f.write_str("Aborted"),
-            Self::Lost { message } => write!(f, "Lost: {message}"),
-        }
-    }
 }
 
 /// Builds a runner: `Runner::new(handler, initial).recorder(r).capacity(n).spawn()`.

@@ -17,12 +17,12 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 use tokio::time::{Instant, Sleep};
 
-use super::cx::{BoxFuture, Cx, TimerRequest, FAR_FUTURE};
 use super::durable::{Persist, WriteFuture};
-use super::error::KindChanged;
 use super::handle::{Envelope, Reply, RunView, RunnerHandle, Shared};
 use super::{Applied, Handler, Kind, Outcome, Rejection, Resume, RunnerError, Step};
+use crate::handler::{BoxFuture, Cx, TimerRequest, FAR_FUTURE};
 use crate::recorder::Recorder;
+use crate::snapshot::KindChanged;
 use crate::{Snapshot, StateMachine, Status, Transition, TransitionError};
 
 enum TaskOutput<E> {
