@@ -13,6 +13,8 @@ pub use statewright_runtime::{
 // Named one by one behind this crate's own features (not a glob of the
 // runtime's): naming one without its feature is then an error that says
 // which feature to enable.
+// `store` twice: under `any(sqlite, postgres)` the note would name no
+// feature; each of these names one.
 #[cfg(feature = "sqlite")]
 pub use statewright_runtime::store;
 #[cfg(all(feature = "postgres", not(feature = "sqlite")))]

@@ -506,3 +506,18 @@ fn a_line_longer_than_the_limit_is_refused_unread() {
     assert_eq!(error.line, 1);
     assert!(matches!(error.kind, ReplayErrorKind::TooLong), "{error}");
 }
+
+/// A journal whose last line was cut short (a crash mid-write) is not
+/// appended to: a header after the torn line would hide where it tore.
+#[test]
+fn appending_to_a_journal_cut_short_is_refused() {
+    let path = std::env::temp_dir().join(format!("statewright-torn-{}.jsonl", std::process::id()));
+    std::fs::write(&path, b"{\"journal\":\"statewright\",\"format\":2,\"ru").unwrap();
+    let error = Journal::append(&path).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+    assert!(error.to_string().contains("cut short"), "{error}");
+    std::fs::write(&path, b"{\"seq\":1}\n").unwrap();
+    let error = Journal::append(&path).unwrap_err();
+    assert!(error.to_string().contains("no checksum"), "{error}");
+    std::fs::remove_file(&path).unwrap();
+}

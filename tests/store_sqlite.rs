@@ -101,16 +101,10 @@ async fn separate_processes_race_on_one_file() {
 async fn rows_edited_into_garbage_or_written_under_another_table_are_decode_errors() {
     let db = TempDb::new("garbage");
     let store = db.store().await;
-    for id in ["state", "kind", "fingerprint", "fine", "last"] {
-        store.insert(id, &Worker::Working).await.unwrap();
-    }
     let newer = SqliteStore::<next_release::Worker>::open(&db.0)
         .await
         .unwrap();
-    newer
-        .insert("newer", &next_release::Worker::Assigned)
-        .await
-        .unwrap();
+    store_contract::insert_rows_to_break(&store, &newer).await;
     let edit = rusqlite::Connection::open(&db.0).unwrap();
     for statement in store_contract::GARBAGE {
         edit.execute(statement, []).unwrap();

@@ -81,16 +81,10 @@ async fn racing_processes(url: String) {
 
 async fn decode_errors(url: String) {
     let one = store(&url).await;
-    for id in ["state", "kind", "fingerprint", "fine", "last"] {
-        one.insert(id, &Worker::Working).await.unwrap();
-    }
     let newer = PostgresStore::<next_release::Worker>::connect(&url)
         .await
         .unwrap();
-    newer
-        .insert("newer", &next_release::Worker::Assigned)
-        .await
-        .unwrap();
+    store_contract::insert_rows_to_break(&one, &newer).await;
     let edit = client(&url).await;
     for statement in store_contract::GARBAGE {
         edit.batch_execute(statement).await.unwrap();

@@ -260,9 +260,8 @@ pub(crate) async fn cycle<S: Store<Worker>>(store: S) {
     );
 }
 
-/// After the backend's test edited rows `state`, `kind` and `fingerprint`
-/// into garbage and another table wrote `newer`: each is a decode error,
-/// and nothing changed.
+/// After [`insert_rows_to_break`] and [`GARBAGE`]: each broken row is a
+/// decode error, `last` takes no step, and nothing changed.
 pub(crate) async fn assert_decode_errors<S: Store<Worker>>(store: S) {
     for id in ["state", "kind", "fingerprint", "newer"] {
         let error = store.get(id).await.unwrap_err();
@@ -390,8 +389,24 @@ pub(crate) async fn cycle_until<S: Store<Worker>>(store: S, until: u64) -> u64 {
     }
 }
 
-/// Hand edits that break rows `state`, `kind` and `fingerprint` (the same
-/// SQL on every backend).
+/// Inserts the rows [`GARBAGE`] breaks (and one that stays `fine`) through
+/// `store`, and `newer` through a store of the next release's table.
+pub(crate) async fn insert_rows_to_break<S, N>(store: &S, newer: &N)
+where
+    S: Store<Worker>,
+    N: Store<next_release::Worker>,
+{
+    for id in ["state", "kind", "fingerprint", "fine", "last"] {
+        store.insert(id, &Worker::Working).await.unwrap();
+    }
+    newer
+        .insert("newer", &next_release::Worker::Assigned)
+        .await
+        .unwrap();
+}
+
+/// Hand edits that break rows `state`, `kind` and `fingerprint`, and put
+/// `last` at the largest version (the same SQL on every backend).
 pub(crate) const GARBAGE: [&str; 4] = [
     "UPDATE statewright_machines SET state = '{\"Nope\":1}' WHERE id = 'state'",
     "UPDATE statewright_machines SET kind = 'Completed' WHERE id = 'kind'",

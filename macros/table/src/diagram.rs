@@ -97,13 +97,21 @@ pub fn note(docs: &[String]) -> Option<String> {
 /// Text for a Mermaid note: `#`, `;` and `:` (which Mermaid reads as an
 /// entity, a statement's end and a note text's end) as entity codes.
 fn mermaid_text(text: &str) -> String {
+    escaped(text, |c| match c {
+        '#' => Some("#35;"),
+        ';' => Some("#59;"),
+        ':' => Some("#58;"),
+        _ => None,
+    })
+}
+
+/// `text` with each character `escape` names replaced by its escape.
+pub fn escaped(text: &str, escape: impl Fn(char) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '#' => out.push_str("#35;"),
-            ';' => out.push_str("#59;"),
-            ':' => out.push_str("#58;"),
-            _ => out.push(c),
+        match escape(c) {
+            Some(escape) => out.push_str(escape),
+            None => out.push(c),
         }
     }
     out

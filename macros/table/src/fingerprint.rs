@@ -58,6 +58,24 @@ pub fn fingerprint(machine: &Machine) -> u64 {
     fnv1a(canonical_table(machine).as_bytes())
 }
 
+/// The fingerprint as a grouped hex literal (`0x89f7_29ac_abf6_93c4`), as
+/// every message shows it; rustdoc shows the literal as written.
+pub fn literal(machine: &Machine) -> proc_macro2::Literal {
+    let value = fingerprint(machine);
+    let hex = format!("{value:016x}");
+    let grouped = format!(
+        "0x{}_{}_{}_{}",
+        &hex[..4],
+        &hex[4..8],
+        &hex[8..12],
+        &hex[12..]
+    );
+    // A hex literal always parses; the decimal one is never needed.
+    grouped
+        .parse()
+        .unwrap_or_else(|_| proc_macro2::Literal::u64_unsuffixed(value))
+}
+
 #[cfg(test)]
 mod tests {
     use super::fnv1a;

@@ -22,9 +22,14 @@ pub fn check(machine: &Machine, errors: &mut Errors) {
     check_event_per_state(machine, errors);
     check_event_payloads(machine, errors);
     check_event_names(machine, errors);
-    check_dead_ends(machine, errors);
+    // A misspelt target with a suggestion counts as meant for it.
+    let mut guessed = vec![Vec::new(); machine.states.len()];
+    for edge in &machine.guessed_edges {
+        guessed[edge.from].push(edge.to);
+    }
+    check_dead_ends(machine, &guessed, errors);
     if !machine.allow_unreachable {
-        check_reachable(machine, errors);
+        check_reachable(machine, &guessed, errors);
     }
 }
 
@@ -108,20 +113,16 @@ fn check_terminal_edges(machine: &Machine, errors: &mut Errors) {
 
 /// Skips states whose edges may be missing: a mistake reported elsewhere
 /// must not be reported again as a dead end.
-fn check_dead_ends(machine: &Machine, errors: &mut Errors) {
+fn check_dead_ends(machine: &Machine, guessed: &[Vec<usize>], errors: &mut Errors) {
     if machine.from_any_lost {
         return;
-    }
-    let mut has_guessed_edge = vec![false; machine.states.len()];
-    for edge in &machine.guessed_edges {
-        has_guessed_edge[edge.from] = true;
     }
     for (index, state) in machine.states.iter().enumerate() {
         let single_state = machine.states.len() == 1;
         if state.terminal.is_none()
             && !single_state
             && !state.edges_lost
-            && !has_guessed_edge[index]
+            && guessed[index].is_empty()
             && machine.edges_from(index).next().is_none()
         {
             errors.error(
@@ -249,12 +250,8 @@ fn snake_cased(name: &str) -> String {
         .join("_")
 }
 
-fn check_reachable(machine: &Machine, errors: &mut Errors) {
+fn check_reachable(machine: &Machine, guessed: &[Vec<usize>], errors: &mut Errors) {
     let initial = machine.initial();
-    let mut guessed_targets: Vec<Vec<usize>> = vec![Vec::new(); machine.states.len()];
-    for edge in &machine.guessed_edges {
-        guessed_targets[edge.from].push(edge.to);
-    }
     let mut reached = vec![false; machine.states.len()];
     reached[initial] = true;
     let mut queue = vec![initial];
@@ -266,7 +263,7 @@ fn check_reachable(machine: &Machine, errors: &mut Errors) {
             machine
                 .edges_from(from)
                 .map(|edge| edge.to)
-                .chain(guessed_targets[from].iter().copied())
+                .chain(guessed[from].iter().copied())
                 .collect()
         };
         for to in targets {

@@ -29,10 +29,10 @@ pub(super) fn chained_crc(previous: u32, content: &[u8]) -> u32 {
     hasher.finalize()
 }
 
-/// 128 bits naming a run, in hex: from the OS-seeded keys std's `HashMap`
-/// uses, the clock and the process (no dependency for what needs only to
-/// differ between runs).
-fn new_run_id() -> String {
+/// 128 bits naming a run: from the OS-seeded keys std's `HashMap` uses,
+/// the clock and the process (no dependency for what needs only to differ
+/// between runs).
+fn new_run_id() -> u128 {
     use std::hash::{BuildHasher, Hasher};
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -42,9 +42,9 @@ fn new_run_id() -> String {
         hasher.write_u64(salt);
         hasher.write_u128(nanos);
         hasher.write_u32(std::process::id());
-        hasher.finish()
+        u128::from(hasher.finish())
     };
-    format!("{:016x}{:016x}", half(1), half(2))
+    half(1) << 64 | half(2)
 }
 
 /// A recorder that appends the run to a journal of JSON lines, which
@@ -107,8 +107,8 @@ pub struct Journal {
     line: Vec<u8>,
     /// The last line's checksum, which the next one continues.
     previous: u32,
-    /// The run this journal records, named in its headers.
-    run: String,
+    /// The run this journal records, named in its headers (in hex).
+    run: u128,
     /// The last `seq` written, for the `finished` line.
     seq: u64,
 }
@@ -149,8 +149,8 @@ impl Journal {
     /// # Errors
     ///
     /// If the file cannot be opened for appending, or its last line was cut
-    /// short, is longer than [`MAX_LINE`](Self::MAX_LINE) or has no
-    /// checksum (`ErrorKind::InvalidData`: replay it to see where).
+    /// short or has no checksum (`ErrorKind::InvalidData`: replay it to see
+    /// where).
     pub fn append(path: impl AsRef<Path>) -> io::Result<Self> {
         let mut file = OpenOptions::new()
             .read(true)
@@ -212,19 +212,16 @@ impl Journal {
         seq: u64,
     ) -> io::Result<()> {
         self.seq = seq;
-        let run = std::mem::take(&mut self.run);
-        let written = self.try_write_line(&Header {
+        self.try_write_line(&Header {
             journal: MAGIC,
             format: FORMAT,
-            run: &run,
+            run: &format!("{:032x}", self.run),
             machine: S::NAME,
             fingerprint: S::FINGERPRINT,
             seq,
             state,
             at: SystemTime::now(),
-        });
-        self.run = run;
-        written
+        })
     }
 
     /// Writes one transition line: `seq` (the previous one plus one), the
@@ -247,8 +244,7 @@ impl Journal {
         S: StateMachine + Serialize,
         S::Kind: Serialize,
     {
-        self.seq = seq;
-        self.try_write_line(&Line {
+        self.write_line(&Line {
             seq,
             from,
             to,
@@ -256,6 +252,12 @@ impl Journal {
             update,
             at: SystemTime::now(),
         })
+    }
+
+    /// A transition line; its `seq` is the one the `finished` line repeats.
+    fn write_line<S: Serialize, K: Serialize>(&mut self, line: &Line<'_, S, K>) -> io::Result<()> {
+        self.seq = line.seq;
+        self.try_write_line(line)
     }
 
     /// Writes the line that ends a run: its outcome (as text) after the
@@ -355,8 +357,7 @@ where
             update: transition.update,
             at: transition.at,
         };
-        self.seq = transition.seq;
-        if let Err(error) = self.try_write_line(&line) {
+        if let Err(error) = self.write_line(&line) {
             self.fail(&error);
         }
     }
@@ -374,45 +375,40 @@ where
 /// The checksum of the last line of `file` (0 when it is empty), which the
 /// next line written continues.
 fn last_checksum(file: &mut File) -> io::Result<u32> {
-    let invalid = |message: &str| io::Error::new(io::ErrorKind::InvalidData, message.to_owned());
+    let invalid = |message: String| io::Error::new(io::ErrorKind::InvalidData, message);
     let length = file.seek(SeekFrom::End(0))?;
     if length == 0 {
         return Ok(0);
     }
-    // Read back from the end until the line before the last one ends.
-    let mut tail: Vec<u8> = Vec::new();
-    let mut end = length;
-    let line = loop {
-        let start = end.saturating_sub(64 * 1024);
-        let mut chunk = vec![0; usize::try_from(end - start).unwrap_or(0)];
-        file.seek(SeekFrom::Start(start))?;
-        file.read_exact(&mut chunk)?;
-        chunk.extend_from_slice(&tail);
-        tail = chunk;
-        if tail.last() != Some(&b'\n') {
-            return Err(invalid("the journal's last line was cut short"));
-        }
-        let body = &tail[..tail.len() - 1];
-        if let Some(newline) = body.iter().rposition(|&byte| byte == b'\n') {
-            break &body[newline + 1..];
-        }
-        if start == 0 {
-            break body;
-        }
-        if body.len() > Journal::MAX_LINE {
-            return Err(invalid(
-                "the journal's last line is longer than Journal::MAX_LINE",
-            ));
-        }
-        end = start;
-    };
+    // The checksum ends the last line: `,"crc":`, at most ten digits, `}`
+    // and the line end fit in its last 32 bytes.
+    let tail_length = length.min(32);
+    file.seek(SeekFrom::Start(length - tail_length))?;
+    let mut tail = vec![0; usize::try_from(tail_length).unwrap_or(32)];
+    file.read_exact(&mut tail)?;
+    let line = tail
+        .strip_suffix(b"\n")
+        .ok_or_else(|| invalid("the journal's last line was cut short".to_owned()))?;
+    split_checksum(line)
+        .map(|(_, checksum)| checksum)
+        .map_err(|problem| invalid(format!("the journal's last line: {problem}")))
+}
+
+/// A line (without its line end) as its content and the checksum written
+/// after it, or what is wrong with the checksum.
+pub(super) fn split_checksum(line: &[u8]) -> Result<(&[u8], u32), &'static str> {
     let at = line
         .windows(CRC_KEY.len())
         .rposition(|window| window == CRC_KEY)
-        .ok_or_else(|| invalid("the journal's last line has no checksum"))?;
-    std::str::from_utf8(&line[at + CRC_KEY.len()..])
+        .ok_or("no checksum")?;
+    let (content, rest) = line.split_at(at);
+    let digits = rest[CRC_KEY.len()..]
+        .strip_suffix(b"}")
+        .ok_or("the line does not end with its checksum")?;
+    let checksum = std::str::from_utf8(digits)
         .ok()
-        .and_then(|rest| rest.strip_suffix('}'))
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_digit()))
         .and_then(|digits| digits.parse().ok())
-        .ok_or_else(|| invalid("the journal's last line has no checksum"))
+        .ok_or("the checksum is not a number")?;
+    Ok((content, checksum))
 }

@@ -6,7 +6,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::journal::{chained_crc, CRC_KEY, FORMAT, MAGIC};
+use super::journal::{chained_crc, split_checksum, FORMAT, MAGIC};
 use super::{Journal, MAX_SEQ};
 use crate::snapshot::KindChanged;
 use crate::{StateKind, StateMachine, TransitionError};
@@ -307,22 +307,9 @@ impl Journal {
 /// The line's content (without its checksum) and its checksum, if that is
 /// the content's continued from `previous` (the line before it).
 fn checked_content<K>(line: &[u8], previous: u32) -> Result<(&[u8], u32), Failure<K>> {
-    let corrupt = |message: &str| ReplayErrorKind::Corrupt {
-        message: message.to_owned(),
-    };
-    let at = line
-        .windows(CRC_KEY.len())
-        .rposition(|window| window == CRC_KEY)
-        .ok_or_else(|| corrupt("no checksum"))?;
-    let (content, rest) = line.split_at(at);
-    let digits = rest[CRC_KEY.len()..]
-        .strip_suffix(b"}")
-        .ok_or_else(|| corrupt("the line does not end with its checksum"))?;
-    let saved: u32 = std::str::from_utf8(digits)
-        .ok()
-        .filter(|digits| !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_digit()))
-        .and_then(|digits| digits.parse().ok())
-        .ok_or_else(|| corrupt("the checksum is not a number"))?;
+    let (content, saved) = split_checksum(line).map_err(|problem| ReplayErrorKind::Corrupt {
+        message: problem.to_owned(),
+    })?;
     let actual = chained_crc(previous, content);
     if saved != actual {
         return Err(ReplayErrorKind::Corrupt {

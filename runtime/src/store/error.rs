@@ -74,16 +74,23 @@ pub enum StoreError<K: 'static> {
     },
 }
 
+/// The one place the limit is written, so the error's text states it too.
+macro_rules! max_id_bytes {
+    () => {
+        512
+    };
+}
+
 /// The longest id a store takes, in bytes: room for any key a user makes
 /// up, far below what an index entry holds.
-pub const MAX_ID_BYTES: usize = 512;
+pub const MAX_ID_BYTES: usize = max_id_bytes!();
 
 /// `id`, if a store may keep a row under it.
 pub(crate) fn check_id<K>(id: &str) -> Result<(), StoreError<K>> {
     let reason = if id.is_empty() {
         "it is empty"
     } else if id.len() > MAX_ID_BYTES {
-        "it is longer than 512 bytes"
+        concat!("it is longer than ", max_id_bytes!(), " bytes")
     } else if id.chars().any(char::is_control) {
         "it holds a control character"
     } else {

@@ -30,114 +30,66 @@ impl Rng {
     }
 }
 
-/// The names, types and options a machine is drawn from.
+/// What a machine is drawn from: the pools below, less what a purpose
+/// leaves out, with its own derives.
 pub struct Pools {
-    pub machines: &'static [&'static str],
-    pub states: &'static [&'static str],
-    pub events: &'static [&'static str],
-    pub field_types: &'static [&'static str],
-    pub options: &'static [&'static str],
+    /// The enum's derive line (or none).
     pub derives: &'static [&'static str],
-    pub visibilities: &'static [&'static str],
+    /// Names and types never drawn.
+    pub left_out: &'static [&'static str],
 }
 
 /// Everything, user mistakes included: for the never-panic run.
 pub const ANY: Pools = Pools {
-    machines: MACHINE_NAMES,
-    states: STATE_NAMES,
-    events: EVENT_NAMES,
-    field_types: FIELD_TYPES,
-    options: OPTIONS,
     derives: &[
         "",
         "#[derive(Debug, Clone, PartialEq, serde::Serialize, Default)]\n",
     ],
-    visibilities: &[
-        "",
-        "pub ",
-        "pub(crate) ",
-        "pub(super) ",
-        "pub(in crate::a) ",
-    ],
+    left_out: &[],
 };
 
 /// Only what compiles in the suite's sample, where `Owner`, `Id`, `Summary`
 /// and the module `a` exist: the macro's mistakes stay possible (they are
-/// filtered by its errors), the user's (a `Box` enum shadowing `Box`, a
-/// `Default` derive without `#[default]`) are left out.
+/// filtered by its errors), the user's are left out.
 pub const COMPILABLE: Pools = Pools {
-    machines: &[
-        "Job",
-        "r#Job",
-        "Match",
-        "Fn",
-        "Async",
-        "Crate",
-        "Final",
-        "Loop",
-        "Macro",
-        "Mod",
-        "Move",
-        "Static",
-        "Self_",
-        "HTTPServer",
-        "Über",
-        "A",
-        "Type",
-        "r#Type",
-        "Super",
-        "Digraph",
-    ],
-    // Not `graph` or `__start`: the user's own variant would warn.
-    states: &[
-        "Idle",
-        "Running",
-        "Done",
-        "Failed",
-        "r#Type",
-        "r#Match",
-        "String",
-        "Option",
-        "Summary",
-        "LegalEdge",
-        "Paid",
-        "Payed",
-        "Ünïcode",
-        "A",
-        "B",
-        "Node",
-        "EDGE",
-        "Strict",
-        "Subgraph",
-    ],
-    events: EVENT_NAMES,
-    // Not `self::Id` (a qualification rustc calls unnecessary in the
-    // user's own enum), `fn(Self) -> u8` (which `PartialEq` warns about)
-    // or `(u8, Self)` (a type of infinite size).
-    field_types: &[
-        "u8",
-        "String",
-        "Option<u8>",
-        "Box<Self>",
-        "super::Owner",
-        "crate::Id",
-        "Summary",
-        "Option<String>",
-        "&'static str",
-        "Vec<Self>",
-        "[u8; 4]",
-        "(u8, Box<Self>)",
-    ],
-    options: OPTIONS,
     derives: &["", "#[derive(Debug, Clone, PartialEq)]\n"],
-    visibilities: &[
-        "",
-        "pub ",
-        "pub(crate) ",
-        "pub(super) ",
-        "pub(in crate::a) ",
+    left_out: &[
+        // An enum named `Box` shadows the `Box` its fields name.
+        "Box",
+        // The user's own variant would warn (not camel case).
+        "graph",
+        "__start",
+        // A qualification rustc calls unnecessary in the user's own enum.
+        "self::Id",
+        // `PartialEq` warns about comparing function pointers.
+        "fn(Self) -> u8",
+        // A type of infinite size.
+        "(u8, Self)",
+        // A macro and a trait the sample does not define.
+        "m!(Self)",
+        "<Self as Trait>::Out",
     ],
 };
+
+impl Pools {
+    /// One item of `pool` that this purpose does not leave out.
+    fn pick(&self, rng: &mut Rng, pool: &[&'static str]) -> &'static str {
+        loop {
+            let item = rng.pick(pool);
+            if !self.left_out.contains(&item) {
+                return item;
+            }
+        }
+    }
+}
+
+const VISIBILITIES: &[&str] = &[
+    "",
+    "pub ",
+    "pub(crate) ",
+    "pub(super) ",
+    "pub(in crate::a) ",
+];
 
 const MACHINE_NAMES: &[&str] = &[
     "Job",
@@ -203,6 +155,7 @@ const FIELD_TYPES: &[&str] = &[
     "Vec<Self>",
     "[u8; 4]",
     "(u8, Self)",
+    "(u8, Box<Self>)",
     "fn(Self) -> u8",
     "m!(Self)",
     "<Self as Trait>::Out",
@@ -223,7 +176,6 @@ const OPTIONS: &[&str] = &[
 ];
 
 pub fn variant(rng: &mut Rng, pools: &Pools, states: &[&str]) -> String {
-    let names = pools.states;
     let mut out = String::new();
     if rng.chance(10) {
         out.push_str("/// Docs.\n");
@@ -240,7 +192,7 @@ pub fn variant(rng: &mut Rng, pools: &Pools, states: &[&str]) -> String {
             targets.push(if rng.chance(90) {
                 rng.pick(states)
             } else {
-                rng.pick(names)
+                pools.pick(rng, STATE_NAMES)
             });
         }
         let _ = writeln!(out, "#[to({})]", targets.join(", "));
@@ -250,14 +202,14 @@ pub fn variant(rng: &mut Rng, pools: &Pools, states: &[&str]) -> String {
         for _ in 0..=rng.below(3) {
             arrows.push(format!(
                 "{} => {}",
-                rng.pick(pools.events),
+                pools.pick(rng, EVENT_NAMES),
                 rng.pick(states)
             ));
         }
         let _ = writeln!(out, "#[on({})]", arrows.join(", "));
     }
     if rng.chance(10) {
-        let _ = writeln!(out, "#[from_any({})]", rng.pick(pools.events));
+        let _ = writeln!(out, "#[from_any({})]", pools.pick(rng, EVENT_NAMES));
     } else if rng.chance(5) {
         out.push_str("#[from_any]\n");
     }
@@ -269,7 +221,7 @@ pub fn machine(rng: &mut Rng, pools: &Pools) -> (String, String) {
     let count = 1 + rng.below(6);
     let mut states: Vec<&str> = Vec::new();
     while states.len() < count {
-        let name = rng.pick(pools.states);
+        let name = pools.pick(rng, STATE_NAMES);
         if !states.contains(&name) || rng.chance(3) {
             states.push(name);
         }
@@ -284,22 +236,22 @@ pub fn machine(rng: &mut Rng, pools: &Pools) -> (String, String) {
         body.push_str(state);
         match rng.below(4) {
             0 => {
-                let _ = write!(body, " {{ field: {} }}", rng.pick(pools.field_types));
+                let _ = write!(body, " {{ field: {} }}", pools.pick(rng, FIELD_TYPES));
             }
             1 => {
-                let _ = write!(body, "({})", rng.pick(pools.field_types));
+                let _ = write!(body, "({})", pools.pick(rng, FIELD_TYPES));
             }
             _ => {}
         }
         body.push_str(",\n");
     }
     let derives = rng.pick(pools.derives);
-    let vis = rng.pick(pools.visibilities);
+    let vis = rng.pick(VISIBILITIES);
     let item = format!(
         "{derives}{vis}enum {} {{\n{body}}}",
-        rng.pick(pools.machines)
+        pools.pick(rng, MACHINE_NAMES)
     );
-    (rng.pick(pools.options).to_string(), item)
+    (pools.pick(rng, OPTIONS).to_string(), item)
 }
 
 /// Deletes, repeats or swaps a few characters.

@@ -44,20 +44,7 @@ pub(super) fn expand_state_machine(machine: &Machine, names: &Names) -> TokenStr
     });
     let mermaid = diagram::mermaid(machine);
     let dot = diagram::dot(machine);
-    // In hex, as every message that shows a fingerprint writes it (rustdoc
-    // shows the literal as written).
-    let hex = format!("{:016x}", fingerprint::fingerprint(machine));
-    let grouped = format!(
-        "0x{}_{}_{}_{}",
-        &hex[..4],
-        &hex[4..8],
-        &hex[8..12],
-        &hex[12..]
-    );
-    // A hex literal always parses; the decimal one is never needed.
-    let fingerprint: proc_macro2::Literal = grouped.parse().unwrap_or_else(|_| {
-        proc_macro2::Literal::u64_unsuffixed(fingerprint::fingerprint(machine))
-    });
+    let fingerprint = fingerprint::literal(machine);
     let doc_can = format!(
         "Whether the table of `{ident}` has an edge `from -> to`: one load from a constant bit matrix, usable in `const`."
     );
