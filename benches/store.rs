@@ -106,7 +106,7 @@ fn raw(writers: u32) -> f64 {
 async fn store(writers: u32) -> f64 {
     let path = temp_db("store");
     let store = SqliteStore::<Counter>::open(&path).await.unwrap();
-    let rate = changes_per_second(store, writers).await;
+    let rate = changes_per_second(store, writers, Write::Update).await;
     remove(&path);
     rate
 }
@@ -134,7 +134,8 @@ async fn pg_database(server: &str, name: &str) -> String {
 }
 
 /// `writers` connections, each moving its own row with a raw
-/// compare-and-set statement in its own transaction; changes per second.
+/// compare-and-set statement, prepared, autocommitted (one round trip);
+/// changes per second.
 async fn raw_pg(server: &str, writers: u32) -> f64 {
     let url = pg_database(server, "raw").await;
     let setup = pg_client(&url).await;
@@ -156,20 +157,18 @@ async fn raw_pg(server: &str, writers: u32) -> f64 {
         .map(|writer| {
             let url = url.clone();
             tokio::spawn(async move {
-                let mut client = pg_client(&url).await;
+                let client = pg_client(&url).await;
                 let statement = client
                     .prepare("UPDATE raw SET state = $1, version = version + 1 WHERE id = $2 AND version = $3")
                     .await
                     .unwrap();
                 for version in 0..CHANGES {
-                    let transaction = client.transaction().await.unwrap();
                     let state = format!("{{\"Counting\":{{\"count\":{version}}}}}");
-                    let updated = transaction
+                    let updated = client
                         .execute(&statement, &[&state, &writer.to_string(), &i64::from(version)])
                         .await
                         .unwrap();
                     assert_eq!(updated, 1);
-                    transaction.commit().await.unwrap();
                 }
             })
         })
@@ -180,14 +179,91 @@ async fn raw_pg(server: &str, writers: u32) -> f64 {
     f64::from(CHANGES * writers) / start.elapsed().as_secs_f64()
 }
 
-/// The same through the PostgreSQL store; changes per second.
-async fn store_pg(server: &str, writers: u32) -> f64 {
-    let url = pg_database(server, "store").await;
-    let store = PostgresStore::<Counter>::connect(&url).await.unwrap();
-    changes_per_second(store, writers).await
+/// The store's own statement, bare: `writers` connections, each moving its
+/// own row and writing its outbox row in one autocommitted `WITH`, as the
+/// store does, without the checks, the checksum or the notification.
+async fn raw_pg_outbox(server: &str, writers: u32) -> f64 {
+    let url = pg_database(server, "raw_outbox").await;
+    let setup = pg_client(&url).await;
+    setup
+        .batch_execute(
+            "CREATE TABLE raw (id TEXT PRIMARY KEY, state TEXT, version BIGINT);
+             CREATE TABLE raw_outbox (position BIGINT, id TEXT, version BIGINT, state TEXT,
+                                      PRIMARY KEY (id, position))",
+        )
+        .await
+        .unwrap();
+    for writer in 0..writers {
+        setup
+            .execute(
+                "INSERT INTO raw VALUES ($1, '\"Idle\"', 0)",
+                &[&writer.to_string()],
+            )
+            .await
+            .unwrap();
+    }
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..writers)
+        .map(|writer| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let client = pg_client(&url).await;
+                let statement = client
+                    .prepare(
+                        "WITH moved AS (
+                             UPDATE raw SET state = $1, version = version + 1
+                              WHERE id = $2 AND version = $3 RETURNING version)
+                         INSERT INTO raw_outbox
+                         SELECT pg_current_xact_id()::text::bigint, $2, version, $1 FROM moved",
+                    )
+                    .await
+                    .unwrap();
+                for version in 0..CHANGES {
+                    let state = format!("{{\"Counting\":{{\"count\":{version}}}}}");
+                    let updated = client
+                        .execute(
+                            &statement,
+                            &[&state, &writer.to_string(), &i64::from(version)],
+                        )
+                        .await
+                        .unwrap();
+                    assert_eq!(updated, 1);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    f64::from(CHANGES * writers) / start.elapsed().as_secs_f64()
 }
 
-async fn changes_per_second<S: Store<Counter>>(store: S, writers: u32) -> f64 {
+/// How the store moves each machine.
+#[derive(Clone, Copy, PartialEq)]
+enum Write {
+    /// `update`: the kind stays (PostgreSQL can update the row in place).
+    Update,
+    /// `transition` between `Idle` and `Counting`: the kind changes each
+    /// time, and with it the kind index.
+    Transition,
+}
+
+/// The same through the PostgreSQL store; changes per second. Without the
+/// kind index when `kind_index` is false (to measure what it costs).
+async fn store_pg(server: &str, writers: u32, write: Write, kind_index: bool) -> f64 {
+    let url = pg_database(server, "store").await;
+    let store = PostgresStore::<Counter>::connect(&url).await.unwrap();
+    if !kind_index {
+        pg_client(&url)
+            .await
+            .batch_execute("DROP INDEX statewright_machines_by_kind")
+            .await
+            .unwrap();
+    }
+    changes_per_second(store, writers, write).await
+}
+
+async fn changes_per_second<S: Store<Counter>>(store: S, writers: u32, write: Write) -> f64 {
     for writer in 0..writers {
         store
             .insert(&writer.to_string(), &Counter::Counting { count: 0 })
@@ -200,11 +276,16 @@ async fn changes_per_second<S: Store<Counter>>(store: S, writers: u32) -> f64 {
             let store = store.clone();
             tokio::spawn(async move {
                 let id = writer.to_string();
-                for version in 0..CHANGES {
-                    let next = Counter::Counting {
-                        count: u64::from(version) + 1,
-                    };
-                    store.update(&id, u64::from(version), next).await.unwrap();
+                for version in 0..u64::from(CHANGES) {
+                    if write == Write::Update {
+                        let next = Counter::Counting { count: version + 1 };
+                        store.update(&id, version, next).await.unwrap();
+                    } else if version % 2 == 0 {
+                        store.transition(&id, version, Counter::Idle).await.unwrap();
+                    } else {
+                        let next = Counter::Counting { count: version };
+                        store.transition(&id, version, next).await.unwrap();
+                    }
                 }
             })
         })
@@ -305,19 +386,26 @@ fn main() {
         println!("\nPostgreSQL skipped: run `scripts/postgres cargo bench -p statewright-suite --bench store`");
         return;
     };
-    println!("\nPostgreSQL (scripts/postgres: a local throwaway server), {CHANGES} changes per writer, median of {RUNS}");
-    println!("| writers | raw UPDATE .. WHERE version = $n | store `update` | store / raw |");
-    println!("|---:|---:|---:|---:|");
+    println!("\nPostgreSQL (scripts/postgres: a local throwaway server, fsync off), {CHANGES} changes per writer, median of {RUNS}");
+    println!("| writers | raw autocommit UPDATE .. WHERE version = $n | raw UPDATE + outbox INSERT (one `WITH`) | store `update` | / raw | / raw with outbox | store `transition` | / raw | `transition` without the kind index | / raw |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for writers in [1, WRITERS] {
-        let (mut raws, mut stores) = (Vec::new(), Vec::new());
+        let mut samples: [Vec<f64>; 5] = Default::default();
         for _ in 0..RUNS {
-            raws.push(runtime.block_on(raw_pg(&server, writers)));
-            stores.push(runtime.block_on(store_pg(&server, writers)));
+            samples[0].push(runtime.block_on(raw_pg(&server, writers)));
+            samples[1].push(runtime.block_on(raw_pg_outbox(&server, writers)));
+            let store = |write, index| runtime.block_on(store_pg(&server, writers, write, index));
+            samples[2].push(store(Write::Update, true));
+            samples[3].push(store(Write::Transition, true));
+            samples[4].push(store(Write::Transition, false));
         }
-        let (raw, store) = (median(raws), median(stores));
+        let [raw, outbox, update, transition, unindexed] = samples.map(median);
         println!(
-            "| {writers} | {raw:.0}/s | {store:.0}/s | {:.2}x |",
-            store / raw
+            "| {writers} | {raw:.0}/s | {outbox:.0}/s | {update:.0}/s | {:.2}x | {:.2}x | {transition:.0}/s | {:.2}x | {unindexed:.0}/s | {:.2}x |",
+            update / raw,
+            update / outbox,
+            transition / raw,
+            unindexed / raw,
         );
     }
     let samples = (0..RUNS)

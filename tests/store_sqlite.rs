@@ -209,3 +209,43 @@ async fn a_dropped_write_commits_whole_or_not_at_all() {
     let db = TempDb::new("cancelled");
     store_contract::cancelled_writes(db.store().await).await;
 }
+
+/// Tables and rows as the release before the single-statement
+/// compare-and-set wrote them.
+const SCHEMA_1: &str = "
+CREATE TABLE statewright_schema (version INTEGER NOT NULL);
+CREATE TABLE statewright_machines (
+    machine TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,
+    version INTEGER NOT NULL, fingerprint INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+    PRIMARY KEY (machine, id)
+) WITHOUT ROWID;
+CREATE INDEX statewright_machines_by_kind ON statewright_machines (machine, kind, id);
+CREATE TABLE statewright_outbox (
+    position INTEGER PRIMARY KEY AUTOINCREMENT, machine TEXT NOT NULL, id TEXT NOT NULL,
+    version INTEGER NOT NULL, from_kind TEXT NOT NULL, state TEXT NOT NULL,
+    fingerprint INTEGER NOT NULL, at INTEGER NOT NULL
+);
+CREATE INDEX statewright_outbox_by_machine ON statewright_outbox (machine, position);
+";
+
+#[tokio::test]
+async fn a_database_of_the_previous_schema_is_upgraded_on_open_and_keeps_its_rows() {
+    let db = TempDb::new("upgrade");
+    let old = rusqlite::Connection::open(&db.0).unwrap();
+    old.execute_batch(SCHEMA_1).unwrap();
+    for statement in store_contract::schema_1_rows() {
+        old.execute_batch(&statement).unwrap();
+    }
+    drop(old);
+    store_contract::assert_upgraded_from_1(db.store().await, db.store().await).await;
+}
+
+#[tokio::test]
+async fn a_database_of_a_later_release_is_refused() {
+    let db = TempDb::new("future");
+    drop(db.store().await);
+    let edit = rusqlite::Connection::open(&db.0).unwrap();
+    edit.execute_batch(store_contract::SCHEMA_FROM_THE_FUTURE)
+        .unwrap();
+    store_contract::assert_refused_as_newer(SqliteStore::<Worker>::open(&db.0).await);
+}

@@ -295,6 +295,82 @@ async fn durable_crash_loses_nothing(url: String) {
     durable_contract::after_the_crash(store).await;
 }
 
+/// Tables as the release before the single-statement compare-and-set
+/// wrote them.
+const SCHEMA_1: &str = "
+CREATE TABLE statewright_schema (version BIGINT NOT NULL);
+CREATE TABLE statewright_machines (
+    machine TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL,
+    version BIGINT NOT NULL, fingerprint BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+    PRIMARY KEY (machine, id)
+);
+CREATE INDEX statewright_machines_by_kind ON statewright_machines (machine, kind, id);
+CREATE TABLE statewright_outbox (
+    position BIGSERIAL PRIMARY KEY, machine TEXT NOT NULL, id TEXT NOT NULL,
+    version BIGINT NOT NULL, from_kind TEXT NOT NULL, state TEXT NOT NULL,
+    fingerprint BIGINT NOT NULL, at BIGINT NOT NULL
+);
+CREATE INDEX statewright_outbox_by_machine ON statewright_outbox (machine, position);
+";
+
+async fn upgraded_from_1(url: String) {
+    let old = client(&url).await;
+    old.batch_execute(SCHEMA_1).await.unwrap();
+    for statement in store_contract::schema_1_rows() {
+        old.batch_execute(&statement).await.unwrap();
+    }
+    store_contract::assert_upgraded_from_1(store(&url).await, store(&url).await).await;
+}
+
+async fn later_release_refused(url: String) {
+    drop(store(&url).await);
+    let edit = client(&url).await;
+    edit.batch_execute(store_contract::SCHEMA_FROM_THE_FUTURE)
+        .await
+        .unwrap();
+    store_contract::assert_refused_as_newer(PostgresStore::<Worker>::connect(&url).await);
+}
+
+/// A transaction that holds machine `a` locked (a slow writer, or someone
+/// at a SQL prompt) stops writers of `a`, not writers of `b`; `b`'s change
+/// reaches readers only once that transaction, which began writing first,
+/// has ended, so no reader can pass a position that is filled later.
+async fn independent_machines(url: String) {
+    let store = store(&url).await;
+    for id in ["a", "b"] {
+        store.insert(id, &Worker::Assigned).await.unwrap();
+    }
+    let mut feed = store.subscribe().await.unwrap();
+    let mut admin = client(&url).await;
+    let locked = admin.transaction().await.unwrap();
+    locked
+        .execute(
+            "SELECT 1 FROM statewright_machines WHERE id = 'a' FOR UPDATE",
+            &[],
+        )
+        .await
+        .unwrap();
+    let writer_of_a = tokio::spawn({
+        let store = store.clone();
+        async move { store.transition("a", 0, Worker::Working).await }
+    });
+    let b = within(store.transition("b", 0, Worker::Working))
+        .await
+        .unwrap();
+    assert_eq!(b.version, 1);
+    assert!(!writer_of_a.is_finished(), "a's writer waits for a's lock");
+    let early = tokio::time::timeout(Duration::from_millis(300), feed.next()).await;
+    assert!(early.is_err(), "b's change is held back: {early:?}");
+    locked.commit().await.unwrap();
+    within(writer_of_a).await.unwrap().unwrap();
+    let first = within(feed.next()).await.unwrap();
+    let second = within(feed.next()).await.unwrap();
+    assert!(first.position < second.position);
+    let mut ids = [first.id, second.id];
+    ids.sort();
+    assert_eq!(ids, ["a", "b"]);
+}
+
 async fn child(url: String) {
     let wins = store_contract::cycle_until(store(&url).await, 60).await;
     println!("child wins: {wins}");
@@ -337,7 +413,14 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 15] = [
+    let tests: [(&str, Test); 18] = [
+        ("upgraded_from_1", |url| Box::pin(upgraded_from_1(url))),
+        ("later_release_refused", |url| {
+            Box::pin(later_release_refused(url))
+        }),
+        ("independent_machines", |url| {
+            Box::pin(independent_machines(url))
+        }),
         ("basics", |url| Box::pin(basics(url))),
         ("illegal", |url| Box::pin(illegal(url))),
         ("cycle", |url| Box::pin(cycle(url))),

@@ -263,7 +263,7 @@ pub(crate) async fn cycle<S: Store<Worker>>(store: S) {
 /// After [`insert_rows_to_break`] and [`GARBAGE`]: each broken row is a
 /// decode error, `last` takes no step, and nothing changed.
 pub(crate) async fn assert_decode_errors<S: Store<Worker>>(store: S) {
-    for id in ["state", "kind", "fingerprint", "newer"] {
+    for id in ["state", "kind", "fingerprint", "edited", "newer"] {
         let error = store.get(id).await.unwrap_err();
         assert!(
             matches!(&error, Error::Decode { id: row, .. } if row == id),
@@ -272,6 +272,11 @@ pub(crate) async fn assert_decode_errors<S: Store<Worker>>(store: S) {
         let error = store.transition(id, 0, Worker::InReview).await.unwrap_err();
         assert!(matches!(error, Error::Decode { .. }), "{id}: {error}");
     }
+    let error = store.get("edited").await.unwrap_err();
+    assert!(
+        error.to_string().contains("changed outside the store"),
+        "{error}"
+    );
     let error = store.get("newer").await.unwrap_err();
     assert!(
         error.to_string().contains("written under another table"),
@@ -366,7 +371,11 @@ pub(crate) async fn streams_and_cancelled_reads<S: Store<Worker>>(watcher_store:
         seen.push(change.unwrap().version);
     }
     assert_eq!(seen, [1, 2, 3, 4, 5, 6]);
-    assert_eq!(changes.position(), writer.last_position().await.unwrap());
+    let last = writer.changes_since(0, usize::MAX).await.unwrap();
+    assert_eq!(
+        Some(changes.position()),
+        last.last().map(|change| change.position)
+    );
 }
 
 /// Moves machine `m` along the cycle with compare-and-set until it reached
@@ -396,7 +405,7 @@ where
     S: Store<Worker>,
     N: Store<next_release::Worker>,
 {
-    for id in ["state", "kind", "fingerprint", "fine", "last"] {
+    for id in ["state", "kind", "fingerprint", "edited", "fine", "last"] {
         store.insert(id, &Worker::Working).await.unwrap();
     }
     newer
@@ -405,9 +414,11 @@ where
         .unwrap();
 }
 
-/// Hand edits that break rows `state`, `kind` and `fingerprint`, and put
-/// `last` at the largest version (the same SQL on every backend).
-pub(crate) const GARBAGE: [&str; 4] = [
+/// Hand edits that break rows `state`, `kind` and `fingerprint`, change
+/// `edited` to another state that decodes (but not through a store), and
+/// put `last` at the largest version (the same SQL on every backend).
+pub(crate) const GARBAGE: [&str; 5] = [
+    "UPDATE statewright_machines SET state = '\"Approved\"', kind = 'Approved' WHERE id = 'edited'",
     "UPDATE statewright_machines SET state = '{\"Nope\":1}' WHERE id = 'state'",
     "UPDATE statewright_machines SET kind = 'Completed' WHERE id = 'kind'",
     "UPDATE statewright_machines SET fingerprint = 42 WHERE id = 'fingerprint'",
@@ -529,4 +540,71 @@ pub(crate) async fn cancelled_writes<S: Store<Worker>>(store: S) {
         .zip(1..)
         .all(|(change, version)| change.version == version));
     println!("cancelled writes: {committed} of 60 committed");
+}
+
+/// What a release with schema 1 left behind, after its tables (the same
+/// SQL on every backend): machine `old` at version 2, its two changes at
+/// outbox positions 1 and 2.
+pub(crate) fn schema_1_rows() -> Vec<String> {
+    let fingerprint =
+        i64::from_ne_bytes(<Worker as statewright::StateMachine>::FINGERPRINT.to_ne_bytes());
+    vec![
+        "INSERT INTO statewright_schema (version) VALUES (1)".to_owned(),
+        format!(
+            "INSERT INTO statewright_machines (machine, id, kind, state, version, fingerprint, updated_at)
+             VALUES ('Worker', 'old', 'InReview', '\"InReview\"', 2, {fingerprint}, 0)"
+        ),
+        format!(
+            "INSERT INTO statewright_outbox (machine, id, version, from_kind, state, fingerprint, at)
+             VALUES ('Worker', 'old', 1, 'Assigned', '\"Working\"', {fingerprint}, 0),
+                    ('Worker', 'old', 2, 'Working', '\"InReview\"', {fingerprint}, 0)"
+        ),
+    ]
+}
+
+/// After [`schema_1_rows`], opened by this release: every row reads, the
+/// machine goes on from its version, and new changes come after the old
+/// ones in the outbox.
+pub(crate) async fn assert_upgraded_from_1<S: Store<Worker>>(store: S, again: S) {
+    let old = store.get("old").await.unwrap().unwrap();
+    assert_eq!((old.state, old.version), (Worker::InReview, 2));
+    let history = store.changes_since(0, 10).await.unwrap();
+    let positions: Vec<_> = history.iter().map(|change| change.position).collect();
+    assert_eq!(positions, [1, 2]);
+    assert_eq!(history[1].from, WorkerKind::Working);
+    let mut watch = again.watch("old").await.unwrap();
+    let moved = store.transition("old", 2, Worker::Approved).await.unwrap();
+    assert_eq!(moved.version, 3);
+    let seen = within(watch.next()).await.unwrap();
+    assert_eq!(
+        (seen.version, seen.from, &seen.to),
+        (3, WorkerKind::InReview, &Worker::Approved)
+    );
+    assert!(seen.position > 2, "{}", seen.position);
+    assert_eq!(again.changes_since(2, 10).await.unwrap(), [seen]);
+    // Stale writers and bad edges are still told apart after the upgrade.
+    let stale = store
+        .transition("old", 2, Worker::Completed)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            stale,
+            Error::Stale {
+                expected: 2,
+                actual: 3,
+                ..
+            }
+        ),
+        "{stale}"
+    );
+}
+
+/// The schema version a later release would write.
+pub(crate) const SCHEMA_FROM_THE_FUTURE: &str = "UPDATE statewright_schema SET version = 99";
+
+/// A store refuses a database of a later release, saying so.
+pub(crate) fn assert_refused_as_newer<T: std::fmt::Debug>(opened: Result<T, Error>) {
+    let error = opened.unwrap_err().to_string();
+    assert!(error.contains("schema version 99"), "{error}");
 }

@@ -10,7 +10,8 @@ use crate::StateMachine;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{Change, Store, StoreResult};
+use super::backend::Backend;
+use super::{typed, Change, Store, StoreResult};
 
 /// How many outbox rows one read takes.
 const PAGE: usize = 256;
@@ -23,7 +24,7 @@ enum Fetched<M: StateMachine> {
 
 type InFlight<M> = Pin<Box<dyn Future<Output = Fetched<M>> + Send>>;
 
-/// Committed changes, in commit order, from [`Store::subscribe`] or
+/// Committed changes, in position order, from [`Store::subscribe`] or
 /// [`Store::watch`]. It reads the outbox itself (the backend only wakes it
 /// up), so a reader that falls behind, or a wake-up that is lost, delays
 /// changes but never drops one.
@@ -96,10 +97,14 @@ where
             if let Some(change) = self.ready.pop_front() {
                 return Poll::Ready(Ok(change));
             }
-            let (store, position) = (&self.store, self.position);
+            let (store, position, only) = (&self.store, self.position, &self.only);
             let in_flight = self.in_flight.get_or_insert_with(|| {
-                let store = store.clone();
-                Box::pin(async move { Fetched::Page(store.changes_since(position, PAGE).await) })
+                let (store, only) = (store.clone(), only.clone());
+                Box::pin(async move {
+                    let backend = store.backend();
+                    let page = typed::changes_since(backend, position, only.as_deref(), PAGE);
+                    Fetched::Page(page.await)
+                })
             });
             let fetched = ready!(in_flight.as_mut().poll(cx));
             self.in_flight = None;
@@ -110,17 +115,13 @@ where
             let Some(last) = page.last() else {
                 let store = self.store.clone();
                 self.in_flight = Some(Box::pin(async move {
-                    store.wait_for_changes(position).await;
+                    store.backend().wait_for_changes(M::NAME, position).await;
                     Fetched::Woken
                 }));
                 continue;
             };
             self.position = last.position;
-            let only = self.only.as_deref();
-            self.ready.extend(
-                page.into_iter()
-                    .filter(|change| only.is_none_or(|id| change.id == id)),
-            );
+            self.ready.extend(page);
         }
     }
 }

@@ -7,18 +7,27 @@
 //!
 //! - A new machine has version 0; each committed transition adds one.
 //! - [`Store::transition`] compares the **version**, not only the kind,
-//!   inside one transaction: machines cycle (`Working -> InReview ->
-//!   Working`), so a writer that checked only the kind could overwrite a
+//!   in one statement with the write: machines cycle (`Working -> InReview
+//!   -> Working`), so a writer that checked only the kind could overwrite a
 //!   change it never saw.
 //! - Each committed change is written to the outbox in the same
 //!   transaction: a change is published if and only if it was committed,
-//!   and [`Store::changes_since`] reads it back in commit order.
+//!   and [`Store::changes_since`] reads it back in order (see
+//!   [`Change::position`]).
 //! - Nothing read back is trusted: each row carries the table's
-//!   [`FINGERPRINT`](crate::StateMachine::FINGERPRINT), and a
-//!   row that no longer decodes, or was written under another table, is
-//!   [`StoreError::Decode`], never a wrong state.
+//!   [`FINGERPRINT`](crate::StateMachine::FINGERPRINT) and a checksum of
+//!   its id, kind and state, written by the database with them. A row that
+//!   no longer decodes, was written under another table, or was changed by
+//!   other means than a store is [`StoreError::Decode`], never a wrong
+//!   state, and no write overwrites it.
+//! - Machines are independent: writers of different machines never wait
+//!   for each other (on SQLite, commits to one file take turns, as every
+//!   SQLite write does).
+//!
+//! A database of an earlier release is upgraded when a store opens it, in
+//! one transaction, every row kept; one of a later release is refused.
 
-mod cas;
+mod backend;
 mod changes;
 mod error;
 #[cfg(feature = "postgres")]
@@ -26,13 +35,16 @@ mod postgres;
 mod row;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod typed;
 
 use core::future::Future;
 use std::time::SystemTime;
 
 use crate::{Fire, StateMachine};
+use backend::Backend as _;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use typed::{Expect, Step};
 
 pub use changes::Changes;
 pub use error::{BackendError, StoreError, MAX_ID_BYTES};
@@ -62,7 +74,12 @@ pub struct Stored<M> {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Change<M: StateMachine> {
-    /// Its place in the outbox: strictly rising in commit order.
+    /// Its place in the outbox. Positions rise with the machine's versions,
+    /// and a change that committed before another began has the lower
+    /// one. Two changes that commit at the same moment may be in either
+    /// order: on SQLite it is commit order; on PostgreSQL the order in
+    /// which their transactions began writing. A position is never reused,
+    /// and never appears behind one a reader has already passed.
     pub position: u64,
     /// The machine's id.
     pub id: String,
@@ -79,9 +96,24 @@ pub struct Change<M: StateMachine> {
 /// The result of a store operation.
 pub type StoreResult<T, M> = Result<T, StoreError<KindOf<M>>>;
 
-/// A store of machines of type `M`, kept by id. Every method is async and
+/// Ties a store to its backend. Private, so [`Store`] is sealed: its
+/// methods are written once, over the backend's rows.
+mod sealed {
+    pub trait Backed {
+        /// The database's side of the contract.
+        type Backend: super::backend::Backend;
+        /// The backend this store writes through.
+        fn backend(&self) -> &Self::Backend;
+    }
+}
+
+/// A store of machines of type `M`, kept by id: `SqliteStore` and
+/// `PostgresStore` (each behind its feature). Every method is async and
 /// never blocks the tokio worker; a store is a cheap `Clone` (a pool).
-pub trait Store<M>: Clone + Send + Sync + 'static
+///
+/// The trait is sealed: every method is written once, over the two
+/// backends, so that the contract below holds for both.
+pub trait Store<M>: sealed::Backed + Clone + Send + Sync + 'static
 where
     M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
 {
@@ -99,8 +131,13 @@ where
     /// Not cancel safe. An insert whose future is dropped before it
     /// completes (or that timed out) may still commit, on the blocking pool
     /// or on the server: [`get`](Self::get) the id to find out.
-    fn insert(&self, id: &str, state: &M)
-        -> impl Future<Output = StoreResult<Stored<M>, M>> + Send;
+    fn insert(
+        &self,
+        id: &str,
+        state: &M,
+    ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send {
+        typed::insert(self.backend(), id, state)
+    }
 
     /// The machine stored under `id`, if any.
     ///
@@ -112,7 +149,9 @@ where
     /// # Cancel safety
     ///
     /// Cancel safe: a read changes nothing.
-    fn get(&self, id: &str) -> impl Future<Output = StoreResult<Option<Stored<M>>, M>> + Send;
+    fn get(&self, id: &str) -> impl Future<Output = StoreResult<Option<Stored<M>>, M>> + Send {
+        typed::get(self.backend(), id)
+    }
 
     /// Moves the machine to `next` if it is still at `expected_version` and
     /// the table has the edge; writes the change to the outbox in the same
@@ -137,7 +176,10 @@ where
         id: &str,
         expected_version: u64,
         next: M,
-    ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send;
+    ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send {
+        let expect = Expect::Version(expected_version);
+        typed::compare_and_set(self.backend(), id, expect, Step::Transition, next)
+    }
 
     /// Replaces the machine's data with `next`, of the same kind, if it is
     /// still at `expected_version`: a `Step::update`, not a transition (no
@@ -163,7 +205,10 @@ where
         id: &str,
         expected_version: u64,
         next: M,
-    ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send;
+    ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send {
+        let expect = Expect::Version(expected_version);
+        typed::compare_and_set(self.backend(), id, expect, Step::Update, next)
+    }
 
     /// Moves the machine to `next` if it is still of `expected_kind` (the
     /// seed's form). Prefer [`transition`](Self::transition): a machine
@@ -189,7 +234,10 @@ where
         id: &str,
         expected_kind: KindOf<M>,
         next: M,
-    ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send;
+    ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send {
+        let expect = Expect::Kind(expected_kind);
+        typed::compare_and_set(self.backend(), id, expect, Step::Transition, next)
+    }
 
     /// Fires `event` on the machine if it is still at `expected_version`.
     ///
@@ -212,7 +260,10 @@ where
         event: M::Event,
     ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send
     where
-        M: Fire;
+        M: Fire,
+    {
+        typed::fire(self.backend(), id, expected_version, event)
+    }
 
     /// Every machine of `kind` (an index scan), ordered by id.
     ///
@@ -224,10 +275,15 @@ where
     /// # Cancel safety
     ///
     /// Cancel safe: a read changes nothing.
-    fn list(&self, kind: KindOf<M>) -> impl Future<Output = StoreResult<Vec<Stored<M>>, M>> + Send;
+    fn list(&self, kind: KindOf<M>) -> impl Future<Output = StoreResult<Vec<Stored<M>>, M>> + Send {
+        typed::list(self.backend(), kind)
+    }
 
-    /// Up to `limit` changes from the outbox, in commit order, with
-    /// positions strictly after `position` (0 reads from the start).
+    /// Up to `limit` changes from the outbox, in position order (see
+    /// [`Change::position`]), with positions strictly after `position` (0
+    /// reads from the start). On PostgreSQL a change is returned once every
+    /// transaction that began writing before it has ended, so one that
+    /// comes later never has a lower position.
     ///
     /// # Errors
     ///
@@ -240,10 +296,12 @@ where
         &self,
         position: u64,
         limit: usize,
-    ) -> impl Future<Output = StoreResult<Vec<Change<M>>, M>> + Send;
+    ) -> impl Future<Output = StoreResult<Vec<Change<M>>, M>> + Send {
+        typed::changes_since(self.backend(), position, None, limit)
+    }
 
     /// Every change committed from now on, through this store or any other
-    /// on the same database, in commit order. The stream reads the outbox,
+    /// on the same database, in position order. The stream reads the outbox,
     /// so it misses nothing however late it is read.
     ///
     /// # Errors
@@ -255,7 +313,8 @@ where
     /// Cancel safe: a read changes nothing.
     fn subscribe(&self) -> impl Future<Output = StoreResult<Changes<M, Self>, M>> + Send {
         async move {
-            let position = self.last_position().await?;
+            let position = self.backend().last_position(M::NAME).await;
+            let position = position.map_err(StoreError::Backend)?;
             Ok(Changes::new(self.clone(), position, None))
         }
     }
@@ -273,24 +332,9 @@ where
         let id = id.to_owned();
         async move {
             error::check_id(&id)?;
-            let position = self.last_position().await?;
+            let position = self.backend().last_position(M::NAME).await;
+            let position = position.map_err(StoreError::Backend)?;
             Ok(Changes::new(self.clone(), position, Some(id)))
         }
     }
-
-    /// The last position in the outbox (0 when empty): where a subscriber
-    /// that wants only what comes next starts.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::Backend`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe: a read changes nothing.
-    fn last_position(&self) -> impl Future<Output = StoreResult<u64, M>> + Send;
-
-    /// Waits until a change may have been committed after `position` (or a
-    /// while has passed): what a [`Changes`] stream sleeps on.
-    fn wait_for_changes(&self, position: u64) -> impl Future<Output = ()> + Send;
 }

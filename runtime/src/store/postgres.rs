@@ -1,29 +1,44 @@
 //! [`PostgresStore`]: machines that several processes or hosts share.
 
 use core::fmt;
+use core::future::Future;
 use core::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{AsyncMessage, NoTls, Statement};
 
-use super::cas::{self, Decide, Step};
-use super::error::{backend, check_id};
+use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow};
+use super::error::backend;
 use super::row::{self, Row};
-use super::{Change, KindOf, Store, StoreError, StoreResult, Stored};
-use crate::{Fire, StateMachine};
+use super::sealed::Backed;
+use super::{BackendError, Store, StoreError, StoreResult};
+use crate::StateMachine;
 
-const SCHEMA_VERSION: i64 = 1;
+/// The schema this release writes; an earlier one is upgraded on connect.
+const SCHEMA_VERSION: i64 = 2;
 
+/// The schema of a new database. An outbox row's position is the id of the
+/// transaction that wrote it (one change per transaction), so positions
+/// need no lock to rise: see [`PostgresStore`]. `left_kind` is the kind a
+/// machine left in its last change, kept by the compare-and-set so that the
+/// outbox row can name it without reading the row first. `checksum`, an MD5
+/// of the id, kind and state written with them, lets the compare-and-set
+/// refuse a row changed by other means instead of overwriting it (to seal a
+/// row edited by hand on purpose: `SET checksum =
+/// statewright_checksum(id, kind, state)`).
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS statewright_schema (version BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS statewright_machines (
+CREATE FUNCTION statewright_checksum(id TEXT, kind TEXT, state TEXT) RETURNS TEXT
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT md5(id || chr(31) || kind || chr(31) || state) $$;
+CREATE TABLE statewright_machines (
     machine     TEXT   NOT NULL,
     id          TEXT   NOT NULL,
     kind        TEXT   NOT NULL,
@@ -31,33 +46,61 @@ CREATE TABLE IF NOT EXISTS statewright_machines (
     version     BIGINT NOT NULL,
     fingerprint BIGINT NOT NULL,
     updated_at  BIGINT NOT NULL,
+    left_kind   TEXT,
+    checksum    TEXT   NOT NULL,
     PRIMARY KEY (machine, id)
 );
-CREATE INDEX IF NOT EXISTS statewright_machines_by_kind
+CREATE INDEX statewright_machines_by_kind
     ON statewright_machines (machine, kind, id);
-CREATE TABLE IF NOT EXISTS statewright_outbox (
-    position    BIGSERIAL PRIMARY KEY,
+CREATE TABLE statewright_outbox (
+    position    BIGINT NOT NULL,
     machine     TEXT   NOT NULL,
     id          TEXT   NOT NULL,
     version     BIGINT NOT NULL,
     from_kind   TEXT   NOT NULL,
     state       TEXT   NOT NULL,
     fingerprint BIGINT NOT NULL,
-    at          BIGINT NOT NULL
+    at          BIGINT NOT NULL,
+    PRIMARY KEY (machine, position)
 );
-CREATE INDEX IF NOT EXISTS statewright_outbox_by_machine
-    ON statewright_outbox (machine, position);
+CREATE INDEX statewright_outbox_by_id
+    ON statewright_outbox (machine, id, position);
 ";
 
-/// Advisory lock keys: one serializes schema creation across processes,
-/// the other the outbox's tail (see [`PostgresStore`]).
+/// Schema 1 (a sequence and a global lock ordered the outbox) to 2. The
+/// positions written so far stay below every transaction id to come: each
+/// came from a transaction that took a lower id, one row per transaction.
+const UPGRADE_FROM_1: &str = "
+CREATE FUNCTION statewright_checksum(id TEXT, kind TEXT, state TEXT) RETURNS TEXT
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT md5(id || chr(31) || kind || chr(31) || state) $$;
+ALTER TABLE statewright_machines ADD COLUMN left_kind TEXT;
+ALTER TABLE statewright_machines ADD COLUMN checksum TEXT;
+UPDATE statewright_machines SET checksum = statewright_checksum(id, kind, state);
+ALTER TABLE statewright_machines ALTER COLUMN checksum SET NOT NULL;
+ALTER TABLE statewright_outbox ALTER COLUMN position DROP DEFAULT;
+DROP SEQUENCE IF EXISTS statewright_outbox_position_seq;
+ALTER TABLE statewright_outbox DROP CONSTRAINT statewright_outbox_pkey;
+ALTER TABLE statewright_outbox ADD PRIMARY KEY (machine, position);
+DROP INDEX statewright_outbox_by_machine;
+CREATE INDEX statewright_outbox_by_id
+    ON statewright_outbox (machine, id, position);
+";
+
+/// The advisory lock key that serializes schema changes across processes.
 const SCHEMA_LOCK: i64 = 0x7374_7769_7363_6801;
-const OUTBOX_LOCK: i64 = 0x7374_7769_6f62_7801;
-/// The channel every commit notifies.
+/// The channel a store notifies after its commits.
 const CHANNEL: &str = "statewright_changes";
 /// How long a `Changes` stream waits without a notification before it
 /// looks at the outbox anyway.
 const POLL: Duration = Duration::from_secs(1);
+/// The least time between two notifications a store sends: each is a
+/// transaction of its own, and PostgreSQL serializes the commits of
+/// transactions that notify.
+const NOTIFY_INTERVAL: Duration = Duration::from_millis(2);
+/// How often it looks while a committed change is held back behind a
+/// transaction that began writing before it and is still open.
+const HELD_BACK_POLL: Duration = Duration::from_millis(20);
 /// The builder's defaults, as DESIGN.md fixes them.
 const POOL_SIZE: usize = 16;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -68,29 +111,48 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(15);
 /// Machines of type `M` in PostgreSQL, shared by any number of processes
 /// and hosts.
 ///
-/// Compare-and-set reads the row `FOR UPDATE` inside the transaction: the
-/// row is locked until commit, so concurrent writers of one machine queue
-/// instead of failing, and the one that finds another version gets
-/// [`StoreError::Stale`] with the exact versions (a conditional `UPDATE ..
-/// WHERE version = $n` alone would say only that it missed, and the
-/// legality check needs the current state anyway).
+/// Every compare-and-set is one prepared statement, one round trip: an
+/// `UPDATE .. WHERE` the row was written under this table (its
+/// fingerprint), is at the expected version (or kind), and is of a kind the
+/// table has an edge from, chained to the `INSERT` of its outbox row. Only
+/// when it matches nothing is the row read, to say why ([`StoreError::Stale`]
+/// with both versions, [`StoreError::Illegal`], [`StoreError::Decode`], ..).
+/// Concurrent writers of one machine queue on its row lock; writers of
+/// different machines do not wait for each other.
 ///
-/// Outbox positions come from a sequence, which hands out numbers in
-/// insertion order, not commit order; a reader of "everything after
-/// position p" could then miss a change that commits late with a lower
-/// number. So each writer takes a transaction-level advisory lock right
-/// before it inserts its outbox row: the tail of the outbox is written one
-/// commit at a time, and positions rise in commit order.
+/// The statement trusts a row whose fingerprint, version and kind match
+/// what the writer expects, and replaces its whole state: the writer read
+/// that version whole when it got it, and every write raises the version.
+/// A row edited by hand in place, at the same version, is overwritten, not
+/// reported.
 ///
-/// `subscribe`/`watch` wake on `LISTEN`/`NOTIFY` (the `NOTIFY` is sent in
-/// the writing transaction, so only on commit) and read the outbox; after a
-/// dropped connection the listener reconnects and the streams read what
-/// they missed from the outbox, so a watcher misses nothing. Every
+/// An outbox row's position is the id of the transaction that wrote it
+/// (`pg_current_xact_id()`, PostgreSQL 13 or later). A change that
+/// committed before another began has the lower position, and so do all
+/// changes of one machine in version order; two changes that committed at
+/// the same time are in the order they began writing. A reader takes only
+/// positions below the oldest transaction still writing, so no change can
+/// later appear before what it has read: a change becomes readable once
+/// every transaction that began writing before it has ended (its own
+/// commit included), which is at once unless something else holds a write
+/// transaction open on the server.
+///
+/// `subscribe`/`watch` wake on `LISTEN`/`NOTIFY`: after its commits the
+/// store sends one notification (several commits that finish while one is
+/// sent share the next), outside the writing transaction, because
+/// PostgreSQL serializes the commits of transactions that notify. Watchers
+/// in this process are woken at once; after a dropped connection (or a
+/// notification lost to a crash) the streams read what they missed from
+/// the outbox within a second, so a watcher misses nothing. Every
 /// statement is parameterised.
 pub struct PostgresStore<M> {
-    inner: Arc<Inner>,
+    backend: PostgresBackend,
     machine: PhantomData<fn() -> M>,
 }
+
+/// The pool and listener behind a [`PostgresStore`] and its clones.
+#[derive(Clone)]
+pub struct PostgresBackend(Arc<Inner>);
 
 struct Inner {
     pool: Pool,
@@ -100,17 +162,22 @@ struct Inner {
     /// Woken by every notification, and after each (re)connection.
     changed: Notify,
     listener: Mutex<Option<AbortHandle>>,
+    /// Woken after each commit through this store; its task sends the
+    /// notification.
+    committed: Arc<Notify>,
+    notifier: Mutex<Option<AbortHandle>>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some(listener) = self
-            .listener
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            listener.abort();
+        for task in [&mut self.listener, &mut self.notifier] {
+            if let Some(task) = task
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+            {
+                task.abort();
+            }
         }
     }
 }
@@ -118,7 +185,7 @@ impl Drop for Inner {
 impl<M> Clone for PostgresStore<M> {
     fn clone(&self) -> Self {
         Self {
-            inner: Arc::clone(&self.inner),
+            backend: self.backend.clone(),
             machine: PhantomData,
         }
     }
@@ -127,7 +194,7 @@ impl<M> Clone for PostgresStore<M> {
 impl<M> fmt::Debug for PostgresStore<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresStore")
-            .field("hosts", &self.inner.config.get_hosts())
+            .field("hosts", &self.backend.0.config.get_hosts())
             .finish_non_exhaustive()
     }
 }
@@ -223,18 +290,23 @@ where
             .max_size(self.pool_size)
             .build()
             .map_err(backend)?;
-        let store = PostgresStore {
-            inner: Arc::new(Inner {
-                pool,
-                config,
-                timeout: self.timeout,
-                changed: Notify::new(),
-                listener: Mutex::new(None),
-            }),
+        let backend = PostgresBackend(Arc::new(Inner {
+            pool,
+            config,
+            timeout: self.timeout,
+            changed: Notify::new(),
+            listener: Mutex::new(None),
+            committed: Arc::new(Notify::new()),
+            notifier: Mutex::new(None),
+        }));
+        backend
+            .deadline(backend.create_schema())
+            .await
+            .map_err(StoreError::Backend)?;
+        Ok(PostgresStore {
+            backend,
             machine: PhantomData,
-        };
-        store.deadline(store.create_schema()).await?;
-        Ok(store)
+        })
     }
 }
 
@@ -307,179 +379,171 @@ where
             machine: PhantomData,
         }
     }
+}
 
+impl<M> Backed for PostgresStore<M> {
+    type Backend = PostgresBackend;
+
+    fn backend(&self) -> &PostgresBackend {
+        &self.backend
+    }
+}
+
+impl<M> Store<M> for PostgresStore<M> where
+    M: StateMachine + Serialize + DeserializeOwned + Clone + Sync
+{
+}
+
+impl fmt::Debug for PostgresBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresBackend")
+            .field("hosts", &self.0.config.get_hosts())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresBackend {
     /// Runs `call` within the store's deadline; past it, the call fails
-    /// with [`StoreError::Backend`] and its connection is dropped.
+    /// and its connection is dropped.
     async fn deadline<T>(
         &self,
-        call: impl core::future::Future<Output = StoreResult<T, M>>,
-    ) -> StoreResult<T, M> {
-        tokio::time::timeout(self.inner.timeout, call)
+        call: impl Future<Output = Result<T, BackendError>>,
+    ) -> Result<T, BackendError> {
+        tokio::time::timeout(self.0.timeout, call)
             .await
-            .unwrap_or_else(|_| Err(backend(TimedOut(self.inner.timeout))))
+            .unwrap_or_else(|_| Err(Box::new(TimedOut(self.0.timeout))))
     }
 
-    /// Creates the schema if it is missing. When it exists, no DDL runs:
-    /// `CREATE INDEX IF NOT EXISTS` takes a share lock on its table even
-    /// when the index is there, and that lock deadlocks with a writer that
-    /// holds the outbox and wants the machines table.
-    async fn create_schema(&self) -> StoreResult<(), M> {
-        let mut client = self.inner.pool.get().await.map_err(backend)?;
-        if let Some(version) = schema_version(&client).await? {
-            return check_schema_version(version);
+    /// A pooled connection, and `statement` prepared on it (once per
+    /// connection).
+    async fn prepared(&self, statement: &str) -> Result<(Object, Statement), BackendError> {
+        let client = self.0.pool.get().await?;
+        let statement = client.prepare_cached(statement).await?;
+        Ok((client, statement))
+    }
+
+    /// Creates the schema if it is missing, or upgrades an earlier one, in
+    /// one transaction under an advisory lock; refuses a newer one. When it
+    /// is current, no DDL runs: `CREATE INDEX IF NOT EXISTS` takes a share
+    /// lock on its table even when the index is there.
+    async fn create_schema(&self) -> Result<(), BackendError> {
+        let mut client = self.0.pool.get().await?;
+        if schema_version(&client).await? == Some(SCHEMA_VERSION) {
+            return Ok(());
         }
-        let transaction = client.transaction().await.map_err(backend)?;
+        let transaction = client.transaction().await?;
         transaction
             .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
-            .await
-            .map_err(backend)?;
-        // Another process may have created it while this one waited.
-        if let Some(version) = schema_version(&transaction).await? {
-            return check_schema_version(version);
+            .await?;
+        // Another process may have created or upgraded it while this one
+        // waited.
+        match schema_version(&transaction).await? {
+            None => {
+                transaction
+                    .batch_execute("CREATE TABLE statewright_schema (version BIGINT NOT NULL)")
+                    .await?;
+                transaction.batch_execute(SCHEMA).await?;
+            }
+            Some(SCHEMA_VERSION) => return Ok(()),
+            Some(1) => transaction.batch_execute(UPGRADE_FROM_1).await?,
+            Some(version) => return Err(Box::new(NewerSchema(version))),
         }
-        transaction.batch_execute(SCHEMA).await.map_err(backend)?;
+        transaction
+            .batch_execute("DELETE FROM statewright_schema")
+            .await?;
         transaction
             .execute(
                 "INSERT INTO statewright_schema (version) VALUES ($1)",
                 &[&SCHEMA_VERSION],
             )
-            .await
-            .map_err(backend)?;
-        transaction.commit().await.map_err(backend)
+            .await?;
+        Ok(transaction.commit().await?)
     }
 
-    /// The compare-and-set every change goes through (see the type's docs).
-    ///
-    /// Two round trips, pipelined: `BEGIN` with the locking read, then the
-    /// write with `COMMIT` (a failed write turns the `COMMIT` into a
-    /// rollback, so nothing half-done is kept).
-    async fn change(&self, id: &str, step: Step, decide: Decide<M>) -> StoreResult<Stored<M>, M> {
-        check_id(id)?;
-        self.deadline(self.change_now(id, step, decide)).await
-    }
-
-    /// [`change`](Self::change) without the deadline.
-    async fn change_now(
-        &self,
-        id: &str,
-        step: Step,
-        decide: Decide<M>,
-    ) -> StoreResult<Stored<M>, M> {
-        let pooled = self.inner.pool.get().await.map_err(backend)?;
-        let mut open = OpenTransaction(Some(pooled));
-        let client = open.client();
-        let read = client
-            .prepare_cached(READ_FOR_UPDATE)
-            .await
-            .map_err(backend)?;
-        let write = client.prepare_cached(WRITE).await.map_err(backend)?;
-        let key: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&M::NAME, &id];
-        let (begun, found) =
-            tokio::join!(client.batch_execute("BEGIN"), client.query_opt(&read, &key));
-        begun.map_err(backend)?;
-        let decided = found
-            .map_err(backend)
-            .and_then(|found| {
-                found
-                    .map(|found| row::decode_machine::<M>(machine_row(&found)))
-                    .transpose()
-            })
-            .and_then(|current| {
-                let current = current.ok_or_else(|| StoreError::NotFound { id: id.to_owned() })?;
-                let next = decide(&current.state, current.version)?;
-                cas::check(step, &current.state, &next)?;
-                let version = row::next_version::<M>(id, current.version)?;
-                Ok((current, next, version))
-            });
-        let (current, next, version) = match decided {
-            Ok(decided) => decided,
-            Err(error) => {
-                client.batch_execute("ROLLBACK").await.map_err(backend)?;
-                open.release();
-                return Err(error);
-            }
-        };
-        let encoded = row::encode(&next, id)?;
-        let now = SystemTime::now();
-        let (from_name, to_name) = (current.state.kind().to_string(), next.kind().to_string());
-        let (version_sql, fingerprint, at) = (
-            row::to_i64(version),
-            row::fingerprint::<M>(),
-            row::nanos(now),
-        );
-        let parameters: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
-            &to_name,
-            &encoded,
-            &version_sql,
-            &fingerprint,
-            &at,
-            &M::NAME,
-            &id,
-            &OUTBOX_LOCK,
-            &CHANNEL,
-            &from_name,
-        ];
-        let (written, committed) = tokio::join!(
-            client.execute(&write, &parameters),
-            client.batch_execute("COMMIT")
-        );
-        written.map_err(backend)?;
-        committed.map_err(backend)?;
-        open.release();
-        Ok(Stored {
-            id: id.to_owned(),
-            state: next,
-            version,
-            updated_at: now,
-        })
+    /// Wakes this process's watchers at once, and the notifier task, which
+    /// tells the other processes.
+    fn committed(&self) {
+        self.0.changed.notify_waiters();
+        let mut notifier = self
+            .0
+            .notifier
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if notifier.is_none() {
+            let (inner, committed) = (Arc::downgrade(&self.0), Arc::clone(&self.0.committed));
+            *notifier = Some(tokio::spawn(notify(inner, committed)).abort_handle());
+        }
+        self.0.committed.notify_one();
     }
 
     /// Starts the listener once: it wakes the streams on every
     /// notification and after every (re)connection.
     fn ensure_listener(&self) {
         let mut listener = self
-            .inner
+            .0
             .listener
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if listener.is_none() {
-            let inner = Arc::downgrade(&self.inner);
-            let config = self.inner.config.clone();
+            let inner = Arc::downgrade(&self.0);
+            let config = self.0.config.clone();
             *listener = Some(tokio::spawn(listen(inner, config)).abort_handle());
         }
     }
 }
 
 /// The recorded schema version, or `None` if there is no schema yet.
-async fn schema_version<K: 'static>(
+async fn schema_version(
     client: &impl deadpool_postgres::GenericClient,
-) -> Result<Option<i64>, StoreError<K>> {
+) -> Result<Option<i64>, BackendError> {
     let exists: Option<String> = client
         .query_one("SELECT to_regclass('statewright_schema')::text", &[])
-        .await
-        .map_err(backend)?
+        .await?
         .get(0);
     if exists.is_none() {
         return Ok(None);
     }
     let version: Option<i64> = client
         .query_one("SELECT MAX(version) FROM statewright_schema", &[])
-        .await
-        .map_err(backend)?
+        .await?
         .get(0);
     Ok(version)
 }
 
-fn check_schema_version<K: 'static>(version: i64) -> Result<(), StoreError<K>> {
-    if version <= SCHEMA_VERSION {
-        Ok(())
-    } else {
-        Err(StoreError::Backend(
-            format!(
-                "the database has schema version {version}; this release knows {SCHEMA_VERSION}"
-            )
-            .into(),
-        ))
+/// A database written by a newer release.
+#[derive(Debug)]
+struct NewerSchema(i64);
+
+impl fmt::Display for NewerSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the database has schema version {}; this release knows {SCHEMA_VERSION}",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for NewerSchema {}
+
+/// Sends one notification per wake-up, at most one per
+/// [`NOTIFY_INTERVAL`]: commits that finish in between share the next.
+async fn notify(inner: Weak<Inner>, committed: Arc<Notify>) {
+    loop {
+        committed.notified().await;
+        let Some(inner) = inner.upgrade() else { return };
+        let backend = PostgresBackend(inner);
+        let sent = backend.deadline(async {
+            let client = backend.0.pool.get().await?;
+            client
+                .execute("SELECT pg_notify($1, '')", &[&CHANNEL])
+                .await?;
+            Ok(())
+        });
+        // A lost notification delays other processes' watchers by at most
+        // their poll; it loses nothing.
+        let _ = sent.await;
+        tokio::time::sleep(NOTIFY_INTERVAL).await;
     }
 }
 
@@ -522,68 +586,40 @@ async fn listen(inner: Weak<Inner>, config: tokio_postgres::Config) {
     }
 }
 
-const READ: &str = "SELECT id, kind, state, version, fingerprint, updated_at AS at
+const SELECT_MACHINE: &str = "SELECT id, kind, state, version, fingerprint, updated_at AS at,
+                    checksum = statewright_checksum(id, kind, state) AS intact
    FROM statewright_machines WHERE machine = $1 AND id = $2";
-const READ_FOR_UPDATE: &str = "SELECT id, kind, state, version, fingerprint, updated_at AS at
-   FROM statewright_machines WHERE machine = $1 AND id = $2 FOR UPDATE";
 
-/// The row, then (under the outbox lock, so positions rise in commit
-/// order) the outbox row and the notification, which is delivered only if
-/// the transaction commits: one statement, one round trip.
-const WRITE: &str = "WITH updated AS (
+/// The row moves if it matches (see [`Cas`]), and its outbox row is
+/// written with the transaction's id as its position: one statement.
+const COMPARE_AND_SET: &str = "WITH moved AS (
      UPDATE statewright_machines
-        SET kind = $1, state = $2, version = $3, fingerprint = $4, updated_at = $5
-      WHERE machine = $6 AND id = $7
- ),
- locked AS (
-     SELECT pg_advisory_xact_lock($8), pg_notify($9, $6)
+        SET left_kind = kind, kind = $3, state = $4, version = version + 1, updated_at = $6,
+            checksum = statewright_checksum(id, $3, $4)
+      WHERE machine = $1 AND id = $2 AND fingerprint = $5
+        AND checksum = statewright_checksum(id, kind, state)
+        AND version = COALESCE($7, version) AND version < 9223372036854775807
+        AND kind = ANY($8)
+  RETURNING version, left_kind
  )
- INSERT INTO statewright_outbox (machine, id, version, from_kind, state, fingerprint, at)
- SELECT $6, $7, $3, $10, $2, $4, $5 FROM locked";
+ INSERT INTO statewright_outbox (position, machine, id, version, from_kind, state, fingerprint, at)
+ SELECT pg_current_xact_id()::text::bigint, $1, $2, version, left_kind, $4, $5, $6 FROM moved
+ RETURNING version";
 
-/// A pooled connection inside a transaction this code opened by hand. If
-/// it is dropped before `release` (the caller's future was cancelled, say),
-/// the connection is taken out of the pool and closed, so no one else ever
-/// runs inside the abandoned transaction.
-struct OpenTransaction(Option<deadpool_postgres::Object>);
+/// Outbox rows no later commit can precede: below the oldest transaction
+/// still writing (`$4`: one machine's, or every machine's when null).
+const CHANGES: &str = "SELECT position, id, from_kind AS kind, state, version, fingerprint, at,
+                    TRUE AS intact
+   FROM statewright_outbox
+  WHERE machine = $1 AND position > $2 AND ($4::text IS NULL OR id = $4)
+    AND position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+  ORDER BY position LIMIT $3";
 
-impl OpenTransaction {
-    fn client(&self) -> &deadpool_postgres::Object {
-        self.0.as_ref().expect("present until released or dropped")
-    }
-
-    /// The transaction is over: the connection goes back to the pool.
-    fn release(&mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for OpenTransaction {
-    fn drop(&mut self) {
-        if let Some(connection) = self.0.take() {
-            drop(deadpool_postgres::Object::take(connection));
-        }
-    }
-}
-
-/// One machine, read outside any transaction: a single statement is
-/// atomic on its own, and `BEGIN`/`ROLLBACK` would add two round trips.
-async fn read_machine<M>(
-    client: &deadpool_postgres::Object,
-    id: &str,
-) -> StoreResult<Option<Stored<M>>, M>
-where
-    M: StateMachine + DeserializeOwned,
-{
-    let statement = client.prepare_cached(READ).await.map_err(backend)?;
-    let found = client
-        .query_opt(&statement, &[&M::NAME, &id])
-        .await
-        .map_err(backend)?;
-    found
-        .map(|found| row::decode_machine(machine_row(&found)))
-        .transpose()
-}
+/// The newest position after `$2`, if any, and the position below which
+/// every row is readable.
+const NEWEST: &str = "SELECT (SELECT MAX(position) FROM statewright_outbox
+                     WHERE machine = $1 AND position > $2) AS newest,
+        pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon";
 
 /// A [`Row`] from the columns named `id, kind, state, version,
 /// fingerprint, at`: a machine row, or an outbox row (whose `kind` is the
@@ -596,131 +632,155 @@ fn machine_row(found: &tokio_postgres::Row) -> Row {
         version: found.get("version"),
         fingerprint: found.get("fingerprint"),
         at: found.get("at"),
+        intact: found.get("intact"),
     }
 }
 
-impl<M> Store<M> for PostgresStore<M>
-where
-    M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
-{
-    async fn insert(&self, id: &str, state: &M) -> StoreResult<Stored<M>, M> {
+impl Backend for PostgresBackend {
+    async fn insert(&self, row: NewRow<'_>) -> Result<bool, BackendError> {
         self.deadline(async {
-            check_id(id)?;
-            let encoded = row::encode(state, id)?;
-            let now = SystemTime::now();
-            let client = self.inner.pool.get().await.map_err(backend)?;
-            let (kind, fingerprint, at) = (
-                state.kind().to_string(),
-                row::fingerprint::<M>(),
-                row::nanos(now),
-            );
-            let inserted = client
-                .execute(
-                    "INSERT INTO statewright_machines (machine, id, kind, state, version, fingerprint, updated_at)
-                     VALUES ($1, $2, $3, $4, 0, $5, $6)",
-                    &[&M::NAME, &id, &kind, &encoded, &fingerprint, &at],
+            let (client, statement) = self
+                .prepared(
+                    "INSERT INTO statewright_machines
+                         (machine, id, kind, state, version, fingerprint, updated_at, checksum)
+                     VALUES ($1, $2, $3, $4, 0, $5, $6, statewright_checksum($2, $3, $4))",
                 )
-                .await;
-            match inserted {
-                Ok(_) => Ok(Stored {
-                    id: id.to_owned(),
-                    state: state.clone(),
-                    version: 0,
-                    updated_at: now,
-                }),
-                Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                    Err(StoreError::AlreadyExists { id: id.to_owned() })
-                }
-                Err(error) => Err(backend(error)),
+                .await?;
+            let parameters: [&(dyn ToSql + Sync); 6] = [
+                &row.machine,
+                &row.id,
+                &row.kind,
+                &row.state,
+                &row.fingerprint,
+                &row.at,
+            ];
+            match client.execute(&statement, &parameters).await {
+                Ok(_) => Ok(true),
+                Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => Ok(false),
+                Err(error) => Err(error.into()),
             }
         })
         .await
     }
 
-    async fn get(&self, id: &str) -> StoreResult<Option<Stored<M>>, M> {
+    async fn get(&self, machine: &'static str, id: &str) -> Result<Option<Row>, BackendError> {
         self.deadline(async {
-            check_id(id)?;
-            let client = self.inner.pool.get().await.map_err(backend)?;
-            read_machine(&client, id).await
+            let (client, statement) = self.prepared(SELECT_MACHINE).await?;
+            let found = client.query_opt(&statement, &[&machine, &id]).await?;
+            Ok(found.as_ref().map(machine_row))
         })
         .await
     }
 
-    cas::compare_and_set_methods!();
+    async fn compare_and_set(&self, cas: Cas<'_>) -> Result<CasOutcome, BackendError> {
+        let outcome = self
+            .deadline(async {
+                let (client, statement) = self.prepared(COMPARE_AND_SET).await?;
+                let parameters: [&(dyn ToSql + Sync); 8] = [
+                    &cas.machine,
+                    &cas.id,
+                    &cas.kind,
+                    &cas.state,
+                    &cas.fingerprint,
+                    &cas.at,
+                    &cas.expected_version,
+                    &cas.from_kinds,
+                ];
+                let moved = client.query_opt(&statement, &parameters).await?;
+                Ok(moved.map(|moved| moved.get::<_, i64>("version")))
+            })
+            .await?;
+        match outcome {
+            Some(version) => {
+                self.committed();
+                Ok(CasOutcome::Committed(version))
+            }
+            None => Ok(CasOutcome::Missed(self.get(cas.machine, cas.id).await?)),
+        }
+    }
 
-    async fn list(&self, kind: KindOf<M>) -> StoreResult<Vec<Stored<M>>, M> {
+    async fn list(&self, machine: &'static str, kind: &str) -> Result<Vec<Row>, BackendError> {
         self.deadline(async {
-            let client = self.inner.pool.get().await.map_err(backend)?;
-            let kind = kind.to_string();
-            let statement = client
-                .prepare_cached(
-                    "SELECT id, kind, state, version, fingerprint, updated_at AS at
+            let (client, statement) = self
+                .prepared(
+                    "SELECT id, kind, state, version, fingerprint, updated_at AS at,
+                    checksum = statewright_checksum(id, kind, state) AS intact
                        FROM statewright_machines WHERE machine = $1 AND kind = $2 ORDER BY id",
                 )
-                .await
-                .map_err(backend)?;
-            let rows = client
-                .query(&statement, &[&M::NAME, &kind])
-                .await
-                .map_err(backend)?;
-            rows.iter()
-                .map(|found| row::decode_machine(machine_row(found)))
-                .collect()
+                .await?;
+            let rows = client.query(&statement, &[&machine, &kind]).await?;
+            Ok(rows.iter().map(machine_row).collect())
         })
         .await
     }
 
-    async fn changes_since(&self, position: u64, limit: usize) -> StoreResult<Vec<Change<M>>, M> {
+    async fn changes(
+        &self,
+        machine: &'static str,
+        position: u64,
+        only: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>, BackendError> {
         self.deadline(async {
-            let client = self.inner.pool.get().await.map_err(backend)?;
-            let statement = client
-                .prepare_cached(
-                    "SELECT position, id, from_kind AS kind, state, version, fingerprint, at
-                       FROM statewright_outbox WHERE machine = $1 AND position > $2
-                      ORDER BY position LIMIT $3",
-                )
-                .await
-                .map_err(backend)?;
+            let (client, statement) = self.prepared(CHANGES).await?;
             let (after, limit) = (
                 row::to_i64(position),
                 i64::try_from(limit).unwrap_or(i64::MAX),
             );
             let rows = client
-                .query(&statement, &[&M::NAME, &after, &limit])
-                .await
-                .map_err(backend)?;
-            rows.iter()
-                .map(|found| row::decode_change(found.get("position"), machine_row(found)))
-                .collect()
+                .query(&statement, &[&machine, &after, &limit, &only])
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|found| OutboxRow {
+                    position: found.get("position"),
+                    row: machine_row(found),
+                })
+                .collect())
         })
         .await
     }
 
-    async fn last_position(&self) -> StoreResult<u64, M> {
+    async fn last_position(&self, _machine: &'static str) -> Result<u64, BackendError> {
         self.deadline(async {
-            let client = self.inner.pool.get().await.map_err(backend)?;
-            let last: i64 = client
+            let client = self.0.pool.get().await?;
+            let horizon: i64 = client
                 .query_one(
-                    "SELECT COALESCE(MAX(position), 0) FROM statewright_outbox WHERE machine = $1",
-                    &[&M::NAME],
+                    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+                    &[],
                 )
-                .await
-                .map_err(backend)?
+                .await?
                 .get(0);
-            Ok(row::to_u64(last))
+            // Every change to come will be at the horizon or after it.
+            Ok(row::to_u64(horizon.saturating_sub(1)))
         })
         .await
     }
 
-    async fn wait_for_changes(&self, position: u64) {
+    async fn wait_for_changes(&self, machine: &'static str, position: u64) {
         self.ensure_listener();
-        let notified = self.inner.changed.notified();
+        let notified = self.0.changed.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        // A commit between the caller's read and the line above woke no one.
-        if self.last_position().await.is_ok_and(|last| last > position) {
-            return;
+        // A commit between the caller's read and the line above woke no
+        // one; a change held back is read again soon, since the end of the
+        // transaction holding it back sends no notification.
+        let newest = self.deadline(async {
+            let (client, statement) = self.prepared(NEWEST).await?;
+            let found = client
+                .query_one(&statement, &[&machine, &row::to_i64(position)])
+                .await?;
+            Ok((
+                found.get::<_, Option<i64>>("newest"),
+                found.get::<_, i64>("horizon"),
+            ))
+        });
+        match newest.await {
+            Ok((Some(newest), horizon)) if newest < horizon => {}
+            Ok((Some(_), _)) => tokio::time::sleep(HELD_BACK_POLL).await,
+            _ => {
+                let _ = tokio::time::timeout(POLL, notified).await;
+            }
         }
-        let _ = tokio::time::timeout(POLL, notified).await;
     }
 }

@@ -10,13 +10,17 @@ use serde::Serialize;
 use super::{Change, StoreError, StoreResult, Stored};
 
 /// A machine row, or an outbox row (`kind` is then the kind it left).
-pub(crate) struct Row {
+#[derive(Debug)]
+pub struct Row {
     pub(crate) id: String,
     pub(crate) kind: String,
     pub(crate) state: String,
     pub(crate) version: i64,
     pub(crate) fingerprint: i64,
     pub(crate) at: i64,
+    /// Whether the row's checksum (over its id, kind and state, computed by
+    /// the database on every write through a store) still matches.
+    pub(crate) intact: bool,
 }
 
 /// The state as the backends store it: JSON text.
@@ -89,6 +93,12 @@ where
             u64::from_ne_bytes(row.fingerprint.to_ne_bytes()),
             M::FINGERPRINT
         )));
+    }
+    if !row.intact {
+        return Err(fail(
+            "it was changed outside the store: its checksum no longer matches its id, kind and state"
+                .to_owned(),
+        ));
     }
     if row.version < 0 {
         return Err(fail(format!("negative version {}", row.version)));

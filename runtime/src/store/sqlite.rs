@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::{Fire, StateMachine};
+use crate::StateMachine;
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{
     params, Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior,
 };
@@ -14,18 +15,23 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::{Notify, Semaphore};
 
-use super::cas::{self, Decide, Step};
-use super::error::{backend, check_id};
+use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow};
 use super::row::{self, Row};
-use super::{BackendError, Change, KindOf, Store, StoreError, StoreResult, Stored};
+use super::sealed::Backed;
+use super::{BackendError, Store, StoreError, StoreResult};
 
-/// The schema this release writes; `statewright_schema` records it so a
-/// later release can migrate.
-const SCHEMA_VERSION: i64 = 1;
+/// The schema this release writes; `statewright_schema` records it, and
+/// an earlier one is upgraded on open.
+const SCHEMA_VERSION: i64 = 2;
 
+/// The schema of a new database. `left_kind` is the kind a machine left in
+/// its last change: the compare-and-set keeps it so that the outbox row
+/// can name it without reading the row first. `checksum` is
+/// [`checksum`] of the id, kind and state, written with them: a row changed
+/// by other means no longer matches it, and is refused instead of read or
+/// overwritten.
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS statewright_schema (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS statewright_machines (
+CREATE TABLE statewright_machines (
     machine     TEXT    NOT NULL,
     id          TEXT    NOT NULL,
     kind        TEXT    NOT NULL,
@@ -33,11 +39,13 @@ CREATE TABLE IF NOT EXISTS statewright_machines (
     version     INTEGER NOT NULL,
     fingerprint INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL,
+    left_kind   TEXT,
+    checksum    INTEGER NOT NULL,
     PRIMARY KEY (machine, id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS statewright_machines_by_kind
+CREATE INDEX statewright_machines_by_kind
     ON statewright_machines (machine, kind, id);
-CREATE TABLE IF NOT EXISTS statewright_outbox (
+CREATE TABLE statewright_outbox (
     position    INTEGER PRIMARY KEY AUTOINCREMENT,
     machine     TEXT    NOT NULL,
     id          TEXT    NOT NULL,
@@ -47,12 +55,26 @@ CREATE TABLE IF NOT EXISTS statewright_outbox (
     fingerprint INTEGER NOT NULL,
     at          INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS statewright_outbox_by_machine
+CREATE INDEX statewright_outbox_by_machine
     ON statewright_outbox (machine, position);
+CREATE INDEX statewright_outbox_by_id
+    ON statewright_outbox (machine, id, position);
+";
+
+/// Schema 1 (releases before the single-statement compare-and-set) to 2.
+const UPGRADE_FROM_1: &str = "
+ALTER TABLE statewright_machines ADD COLUMN left_kind TEXT;
+ALTER TABLE statewright_machines ADD COLUMN checksum INTEGER NOT NULL DEFAULT 0;
+UPDATE statewright_machines SET checksum = statewright_checksum(id, kind, state);
+CREATE INDEX statewright_outbox_by_id
+    ON statewright_outbox (machine, id, position);
 ";
 
 /// Connections a file store keeps open: readers run side by side (WAL),
-/// writers take turns.
+/// writers take turns. The pool is a semaphore and a stack of idle
+/// connections, not deadpool-sqlite: that would add three crates and a
+/// rusqlite version to track for what is forty lines here, and an
+/// in-memory store must share one connection, which it cannot express.
 const FILE_POOL: usize = 4;
 /// How long a writer waits for another one (here or in another process)
 /// before it reports the database as busy.
@@ -73,11 +95,16 @@ const POLL: Duration = Duration::from_millis(50);
 ///
 /// Several machine types may share one database; each row names its machine.
 pub struct SqliteStore<M> {
-    inner: Arc<Inner>,
+    backend: SqliteBackend,
     machine: PhantomData<fn() -> M>,
 }
 
-struct Inner {
+/// The pool of connections behind a [`SqliteStore`] and its clones.
+#[derive(Debug, Clone)]
+pub struct SqliteBackend(Arc<Pool>);
+
+#[derive(Debug)]
+struct Pool {
     location: Location,
     idle: Mutex<Vec<Connection>>,
     permits: Semaphore,
@@ -94,7 +121,7 @@ enum Location {
 impl<M> Clone for SqliteStore<M> {
     fn clone(&self) -> Self {
         Self {
-            inner: Arc::clone(&self.inner),
+            backend: self.backend.clone(),
             machine: PhantomData,
         }
     }
@@ -103,7 +130,7 @@ impl<M> Clone for SqliteStore<M> {
 impl<M> fmt::Debug for SqliteStore<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqliteStore")
-            .field("location", &self.inner.location)
+            .field("location", &self.backend.0.location)
             .finish_non_exhaustive()
     }
 }
@@ -112,7 +139,9 @@ impl<M> SqliteStore<M>
 where
     M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
 {
-    /// Opens (or creates) the database file at `path` and its schema.
+    /// Opens (or creates) the database file at `path` and its schema; a
+    /// database of an earlier release is upgraded in one transaction, its
+    /// rows kept.
     ///
     /// # Errors
     ///
@@ -133,38 +162,51 @@ where
     }
 
     async fn start(location: Location, pool: usize) -> StoreResult<Self, M> {
-        let inner = Arc::new(Inner {
+        let backend = SqliteBackend(Arc::new(Pool {
             location,
             idle: Mutex::new(Vec::new()),
             permits: Semaphore::new(pool),
             committed: Notify::new(),
-        });
-        let store = Self {
-            inner,
+        }));
+        backend.run(|_| Ok(())).await.map_err(StoreError::Backend)?;
+        Ok(Self {
+            backend,
             machine: PhantomData,
-        };
-        store.run(|_| Ok(())).await?;
-        Ok(store)
+        })
     }
+}
 
+impl<M> Backed for SqliteStore<M> {
+    type Backend = SqliteBackend;
+
+    fn backend(&self) -> &SqliteBackend {
+        &self.backend
+    }
+}
+
+impl<M> Store<M> for SqliteStore<M> where
+    M: StateMachine + Serialize + DeserializeOwned + Clone + Sync
+{
+}
+
+impl SqliteBackend {
     /// Runs `work` on a pooled connection, on the blocking pool.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Connection) -> StoreResult<T, M> + Send + 'static,
-    ) -> StoreResult<T, M> {
-        let permit = self.inner.permits.acquire().await.map_err(backend)?;
-        let inner = Arc::clone(&self.inner);
+        work: impl FnOnce(&mut Connection) -> Result<T, BackendError> + Send + 'static,
+    ) -> Result<T, BackendError> {
+        let permit = self.0.permits.acquire().await?;
+        let inner = Arc::clone(&self.0);
         let result = tokio::task::spawn_blocking(move || {
             let mut connection = match inner.take() {
                 Some(connection) => connection,
-                None => inner.connect().map_err(StoreError::Backend)?,
+                None => inner.connect()?,
             };
             let result = work(&mut connection);
             inner.give_back(connection);
             result
         })
-        .await
-        .map_err(backend)?;
+        .await?;
         drop(permit);
         result
     }
@@ -173,89 +215,23 @@ where
     /// succeeds; wakes local subscribers after a commit.
     async fn write<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&Transaction<'_>) -> StoreResult<T, M> + Send + 'static,
-    ) -> StoreResult<T, M> {
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, BackendError> + Send + 'static,
+    ) -> Result<T, BackendError> {
         let result = self
             .run(|connection| {
-                let transaction = connection
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(backend)?;
+                let transaction =
+                    connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let value = work(&transaction)?;
-                transaction.commit().map_err(backend)?;
+                transaction.commit()?;
                 Ok(value)
             })
             .await?;
-        self.inner.committed.notify_waiters();
+        self.0.committed.notify_waiters();
         Ok(result)
-    }
-
-    /// The compare-and-set every transition goes through: reads the row,
-    /// lets `decide` pick the next state, checks the edge, writes the row
-    /// and the outbox entry.
-    async fn change(&self, id: &str, step: Step, decide: Decide<M>) -> StoreResult<Stored<M>, M> {
-        check_id(id)?;
-        let id = id.to_owned();
-        self.write(move |transaction| {
-            let current = read_machine::<M>(transaction, &id)?.ok_or_else(|| StoreError::NotFound {
-                id: id.clone(),
-            })?;
-            let next = decide(&current.state, current.version)?;
-            cas::check(step, &current.state, &next)?;
-            let (from, to) = (current.state.kind(), next.kind());
-            let version = row::next_version::<M>(&id, current.version)?;
-            let encoded = row::encode(&next, &id)?;
-            let now = std::time::SystemTime::now();
-            let updated = transaction
-                .execute(
-                    "UPDATE statewright_machines
-                        SET kind = ?1, state = ?2, version = ?3, fingerprint = ?4, updated_at = ?5
-                      WHERE machine = ?6 AND id = ?7 AND version = ?8",
-                    params![
-                        to.to_string(),
-                        encoded,
-                        row::to_i64(version),
-                        row::fingerprint::<M>(),
-                        row::nanos(now),
-                        M::NAME,
-                        id,
-                        row::to_i64(current.version),
-                    ],
-                )
-                .map_err(backend)?;
-            if updated != 1 {
-                return Err(StoreError::Stale {
-                    id,
-                    expected: current.version,
-                    actual: version,
-                });
-            }
-            transaction
-                .execute(
-                    "INSERT INTO statewright_outbox (machine, id, version, from_kind, state, fingerprint, at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![
-                        M::NAME,
-                        id,
-                        row::to_i64(version),
-                        from.to_string(),
-                        encoded,
-                        row::fingerprint::<M>(),
-                        row::nanos(now),
-                    ],
-                )
-                .map_err(backend)?;
-            Ok(Stored {
-                id,
-                state: next,
-                version,
-                updated_at: now,
-            })
-        })
-        .await
     }
 }
 
-impl Inner {
+impl Pool {
     fn take(&self) -> Option<Connection> {
         self.idle
             .lock()
@@ -282,9 +258,27 @@ impl Inner {
             retry_while_busy(|| connection.pragma_update(None, "journal_mode", "WAL"))?;
         }
         connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.create_scalar_function(
+            "statewright_checksum",
+            3,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |context| {
+                let text = |index| context.get_raw(index).as_str().unwrap_or_default();
+                Ok(checksum(text(0), text(1), text(2)))
+            },
+        )?;
         create_schema(&connection)?;
         Ok(connection)
     }
+}
+
+/// A CRC-32 of a row's id, kind and state (SQL's `statewright_checksum`).
+fn checksum(id: &str, kind: &str, state: &str) -> i64 {
+    let mut hasher = crc32fast::Hasher::new();
+    for part in [id, "\u{1f}", kind, "\u{1f}", state] {
+        hasher.update(part.as_bytes());
+    }
+    i64::from(hasher.finalize())
 }
 
 /// Runs `attempt` until it is not refused as busy, for up to
@@ -320,26 +314,30 @@ impl fmt::Display for NewerSchema {
 
 impl std::error::Error for NewerSchema {}
 
-/// Creates the schema if it is missing (idempotent) and checks its version.
+/// Creates the schema if it is missing, or upgrades an earlier one, in
+/// one transaction; refuses a newer one.
 fn create_schema(connection: &Connection) -> Result<(), BackendError> {
     connection.execute_batch("BEGIN IMMEDIATE")?;
     let created = (|| -> Result<(), BackendError> {
-        connection.execute_batch(SCHEMA)?;
+        connection.execute_batch(
+            "CREATE TABLE IF NOT EXISTS statewright_schema (version INTEGER NOT NULL)",
+        )?;
         let version: Option<i64> =
             connection.query_row("SELECT MAX(version) FROM statewright_schema", [], |row| {
                 row.get(0)
             })?;
         match version {
-            None => {
-                connection.execute(
-                    "INSERT INTO statewright_schema (version) VALUES (?1)",
-                    [SCHEMA_VERSION],
-                )?;
-                Ok(())
-            }
-            Some(version) if version <= SCHEMA_VERSION => Ok(()),
-            Some(version) => Err(Box::new(NewerSchema(version))),
+            None => connection.execute_batch(SCHEMA)?,
+            Some(SCHEMA_VERSION) => return Ok(()),
+            Some(1) => connection.execute_batch(UPGRADE_FROM_1)?,
+            Some(version) => return Err(Box::new(NewerSchema(version))),
         }
+        connection.execute("DELETE FROM statewright_schema", [])?;
+        connection.execute(
+            "INSERT INTO statewright_schema (version) VALUES (?1)",
+            [SCHEMA_VERSION],
+        )?;
+        Ok(())
     })();
     match created {
         Ok(()) => Ok(connection.execute_batch("COMMIT")?),
@@ -348,22 +346,6 @@ fn create_schema(connection: &Connection) -> Result<(), BackendError> {
             Err(error)
         }
     }
-}
-
-fn read_machine<M>(connection: &Connection, id: &str) -> StoreResult<Option<Stored<M>>, M>
-where
-    M: StateMachine + DeserializeOwned,
-{
-    let row = connection
-        .query_row(
-            "SELECT id, kind, state, version, fingerprint, updated_at AS at
-               FROM statewright_machines WHERE machine = ?1 AND id = ?2",
-            params![M::NAME, id],
-            machine_row,
-        )
-        .optional()
-        .map_err(backend)?;
-    row.map(row::decode_machine).transpose()
 }
 
 /// A [`Row`] from the columns named `id, kind, state, version,
@@ -377,109 +359,161 @@ fn machine_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         version: row.get("version")?,
         fingerprint: row.get("fingerprint")?,
         at: row.get("at")?,
+        intact: row.get("intact")?,
     })
 }
 
-impl<M> Store<M> for SqliteStore<M>
-where
-    M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
-{
-    async fn insert(&self, id: &str, state: &M) -> StoreResult<Stored<M>, M> {
-        check_id(id)?;
-        let id = id.to_owned();
-        let encoded = row::encode(state, &id)?;
-        let (kind, state) = (state.kind().to_string(), state.clone());
+fn read_row(connection: &Connection, machine: &str, id: &str) -> rusqlite::Result<Option<Row>> {
+    connection
+        .prepare_cached(
+            "SELECT id, kind, state, version, fingerprint, updated_at AS at,
+                    checksum = statewright_checksum(id, kind, state) AS intact
+               FROM statewright_machines WHERE machine = ?1 AND id = ?2",
+        )?
+        .query_row(params![machine, id], machine_row)
+        .optional()
+}
+
+/// The row moves if it matches (see [`Cas`]); the old kind is kept in
+/// `left_kind` so the outbox row can name it.
+const COMPARE_AND_SET: &str = "UPDATE statewright_machines
+    SET left_kind = kind, kind = ?3, state = ?4, version = version + 1, updated_at = ?6,
+        checksum = statewright_checksum(id, ?3, ?4)
+  WHERE machine = ?1 AND id = ?2 AND fingerprint = ?5
+    AND checksum = statewright_checksum(id, kind, state)
+    AND version = COALESCE(?7, version) AND version < 9223372036854775807
+    AND kind IN (SELECT value FROM json_each(?8))
+  RETURNING version, left_kind";
+
+impl Backend for SqliteBackend {
+    async fn insert(&self, row: NewRow<'_>) -> Result<bool, BackendError> {
+        let (machine, id, kind, state) = (
+            row.machine,
+            row.id.to_owned(),
+            row.kind.to_owned(),
+            row.state.to_owned(),
+        );
+        let (fingerprint, at) = (row.fingerprint, row.at);
         self.write(move |transaction| {
-            let now = std::time::SystemTime::now();
             let inserted = transaction.execute(
-                "INSERT INTO statewright_machines (machine, id, kind, state, version, fingerprint, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
-                params![M::NAME, id, kind, encoded, row::fingerprint::<M>(), row::nanos(now)],
+                "INSERT INTO statewright_machines
+                     (machine, id, kind, state, version, fingerprint, updated_at, checksum)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, statewright_checksum(?2, ?3, ?4))",
+                params![machine, id, kind, state, fingerprint, at],
             );
             match inserted {
-                Ok(_) => Ok(Stored {
-                    id,
-                    state,
-                    version: 0,
-                    updated_at: now,
-                }),
+                Ok(_) => Ok(true),
                 Err(rusqlite::Error::SqliteFailure(error, _))
                     if error.code == ErrorCode::ConstraintViolation =>
                 {
-                    Err(StoreError::AlreadyExists { id })
+                    Ok(false)
                 }
-                Err(error) => Err(backend(error)),
+                Err(error) => Err(error.into()),
             }
         })
         .await
     }
 
-    async fn get(&self, id: &str) -> StoreResult<Option<Stored<M>>, M> {
-        check_id(id)?;
+    async fn get(&self, machine: &'static str, id: &str) -> Result<Option<Row>, BackendError> {
         let id = id.to_owned();
-        self.run(move |connection| read_machine(connection, &id))
+        self.run(move |connection| Ok(read_row(connection, machine, &id)?))
             .await
     }
 
-    cas::compare_and_set_methods!();
-
-    async fn list(&self, kind: KindOf<M>) -> StoreResult<Vec<Stored<M>>, M> {
-        let kind = kind.to_string();
-        self.run(move |connection| {
-            let mut statement = connection
-                .prepare_cached(
-                    "SELECT id, kind, state, version, fingerprint, updated_at AS at
-                       FROM statewright_machines WHERE machine = ?1 AND kind = ?2 ORDER BY id",
-                )
-                .map_err(backend)?;
-            let rows = statement
-                .query_map(params![M::NAME, kind], machine_row)
-                .map_err(backend)?;
-            rows.map(|row| row::decode_machine(row.map_err(backend)?))
-                .collect()
-        })
-        .await
-    }
-
-    async fn changes_since(&self, position: u64, limit: usize) -> StoreResult<Vec<Change<M>>, M> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.run(move |connection| {
-            let mut statement = connection
-                .prepare_cached(
-                    "SELECT position, id, from_kind AS kind, state, version, fingerprint, at
-                       FROM statewright_outbox WHERE machine = ?1 AND position > ?2
-                      ORDER BY position LIMIT ?3",
-                )
-                .map_err(backend)?;
-            let rows = statement
-                .query_map(params![M::NAME, row::to_i64(position), limit], |row| {
-                    Ok((row.get::<_, i64>("position")?, machine_row(row)?))
-                })
-                .map_err(backend)?;
-            rows.map(|row| {
-                let (position, row) = row.map_err(backend)?;
-                row::decode_change(position, row)
-            })
-            .collect()
-        })
-        .await
-    }
-
-    async fn last_position(&self) -> StoreResult<u64, M> {
-        self.run(|connection| {
-            let last: i64 = connection
+    async fn compare_and_set(&self, cas: Cas<'_>) -> Result<CasOutcome, BackendError> {
+        let from_kinds = serde_json::to_string(cas.from_kinds)?;
+        let (machine, id, kind, state) = (
+            cas.machine,
+            cas.id.to_owned(),
+            cas.kind.to_owned(),
+            cas.state.to_owned(),
+        );
+        let (fingerprint, at, expected) = (cas.fingerprint, cas.at, cas.expected_version);
+        self.write(move |transaction| {
+            let moved = transaction
+                .prepare_cached(COMPARE_AND_SET)?
                 .query_row(
-                    "SELECT COALESCE(MAX(position), 0) FROM statewright_outbox WHERE machine = ?1",
-                    [M::NAME],
-                    |row| row.get(0),
+                    params![machine, id, kind, state, fingerprint, at, expected, from_kinds],
+                    |row| Ok((row.get::<_, i64>("version")?, row.get::<_, String>("left_kind")?)),
                 )
-                .map_err(backend)?;
+                .optional()?;
+            let Some((version, from_kind)) = moved else {
+                return Ok(CasOutcome::Missed(read_row(transaction, machine, &id)?));
+            };
+            transaction
+                .prepare_cached(
+                    "INSERT INTO statewright_outbox (machine, id, version, from_kind, state, fingerprint, at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![machine, id, version, from_kind, state, fingerprint, at])?;
+            Ok(CasOutcome::Committed(version))
+        })
+        .await
+    }
+
+    async fn list(&self, machine: &'static str, kind: &str) -> Result<Vec<Row>, BackendError> {
+        let kind = kind.to_owned();
+        self.run(move |connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT id, kind, state, version, fingerprint, updated_at AS at,
+                    checksum = statewright_checksum(id, kind, state) AS intact
+                       FROM statewright_machines WHERE machine = ?1 AND kind = ?2 ORDER BY id",
+            )?;
+            let rows = statement.query_map(params![machine, kind], machine_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn changes(
+        &self,
+        machine: &'static str,
+        position: u64,
+        only: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>, BackendError> {
+        let (after, limit) = (
+            row::to_i64(position),
+            i64::try_from(limit).unwrap_or(i64::MAX),
+        );
+        let only = only.map(str::to_owned);
+        self.run(move |connection| {
+            // Two statements, so that each has its index.
+            let mut statement = connection.prepare_cached(if only.is_some() {
+                "SELECT position, id, from_kind AS kind, state, version, fingerprint, at,
+                    TRUE AS intact
+                       FROM statewright_outbox WHERE machine = ?1 AND id = ?4 AND position > ?2
+                      ORDER BY position LIMIT ?3"
+            } else {
+                "SELECT position, id, from_kind AS kind, state, version, fingerprint, at,
+                    TRUE AS intact
+                       FROM statewright_outbox WHERE machine = ?1 AND position > ?2 AND ?4 IS NULL
+                      ORDER BY position LIMIT ?3"
+            })?;
+            let rows = statement.query_map(params![machine, after, limit, only], |row| {
+                Ok(OutboxRow {
+                    position: row.get("position")?,
+                    row: machine_row(row)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn last_position(&self, machine: &'static str) -> Result<u64, BackendError> {
+        self.run(move |connection| {
+            let last: i64 = connection.query_row(
+                "SELECT COALESCE(MAX(position), 0) FROM statewright_outbox WHERE machine = ?1",
+                [machine],
+                |row| row.get(0),
+            )?;
             Ok(row::to_u64(last))
         })
         .await
     }
 
-    async fn wait_for_changes(&self, _position: u64) {
-        let _ = tokio::time::timeout(POLL, self.inner.committed.notified()).await;
+    async fn wait_for_changes(&self, _machine: &'static str, _position: u64) {
+        let _ = tokio::time::timeout(POLL, self.0.committed.notified()).await;
     }
 }

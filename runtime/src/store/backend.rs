@@ -1,0 +1,115 @@
+//! The private contract between the typed store methods and a database:
+//! rows in, rows out, one statement (or one short transaction) each. The
+//! backends know nothing of machines; [`typed`](super::typed) encodes,
+//! decodes and decides.
+//!
+//! The items are `pub` only so that the sealed [`Store`](super::Store)
+//! can name them; this module is private, so no user can.
+
+use core::future::Future;
+
+use super::row::Row;
+use super::BackendError;
+
+/// A machine row to insert at version 0.
+#[derive(Debug)]
+pub struct NewRow<'a> {
+    pub(crate) machine: &'static str,
+    pub(crate) id: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) state: &'a str,
+    pub(crate) fingerprint: i64,
+    pub(crate) at: i64,
+}
+
+/// A compare-and-set: the row moves to `kind`/`state` and its version rises
+/// by one, if (and only if) it was written under `fingerprint`, is at
+/// `expected_version` (when given), is of one of `from_kinds`, and has a
+/// version left to take. The outbox row is written with it.
+#[derive(Debug)]
+pub struct Cas<'a> {
+    pub(crate) machine: &'static str,
+    pub(crate) id: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) state: &'a str,
+    pub(crate) fingerprint: i64,
+    pub(crate) at: i64,
+    pub(crate) expected_version: Option<i64>,
+    pub(crate) from_kinds: &'a [String],
+}
+
+/// What a compare-and-set did.
+#[derive(Debug)]
+pub enum CasOutcome {
+    /// Written, at this version.
+    Committed(i64),
+    /// Nothing matched; the row as it is now (read after the statement,
+    /// so it only explains the miss), or `None` if there is none.
+    Missed(Option<Row>),
+}
+
+/// An outbox row: a [`Row`] whose `kind` is the kind it left.
+#[derive(Debug)]
+pub struct OutboxRow {
+    pub(crate) position: i64,
+    pub(crate) row: Row,
+}
+
+/// What SQLite and PostgreSQL each implement. Every method is one
+/// statement, or one short transaction, on the database.
+pub trait Backend: Send + Sync + 'static {
+    /// Inserts the row; `false` if the id is taken.
+    #[doc(hidden)]
+    fn insert(&self, row: NewRow<'_>) -> impl Future<Output = Result<bool, BackendError>> + Send;
+
+    /// The row of `machine` under `id`.
+    #[doc(hidden)]
+    fn get(
+        &self,
+        machine: &'static str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Row>, BackendError>> + Send;
+
+    /// The compare-and-set and its outbox row, atomically.
+    #[doc(hidden)]
+    fn compare_and_set(
+        &self,
+        cas: Cas<'_>,
+    ) -> impl Future<Output = Result<CasOutcome, BackendError>> + Send;
+
+    /// The rows of `machine` of `kind`, ordered by id.
+    #[doc(hidden)]
+    fn list(
+        &self,
+        machine: &'static str,
+        kind: &str,
+    ) -> impl Future<Output = Result<Vec<Row>, BackendError>> + Send;
+
+    /// Up to `limit` outbox rows of `machine` (of id `only`, if given)
+    /// after `position`, in position order, none of which a later commit
+    /// can precede.
+    #[doc(hidden)]
+    fn changes(
+        &self,
+        machine: &'static str,
+        position: u64,
+        only: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, BackendError>> + Send;
+
+    /// The position after which every change not yet readable will come.
+    #[doc(hidden)]
+    fn last_position(
+        &self,
+        machine: &'static str,
+    ) -> impl Future<Output = Result<u64, BackendError>> + Send;
+
+    /// Returns when a change after `position` may be readable (or after a
+    /// while): what a [`Changes`](super::Changes) stream sleeps on.
+    #[doc(hidden)]
+    fn wait_for_changes(
+        &self,
+        machine: &'static str,
+        position: u64,
+    ) -> impl Future<Output = ()> + Send;
+}

@@ -1,0 +1,252 @@
+//! The [`Store`](super::Store) methods over any [`Backend`]: encode,
+//! decide, write with one compare-and-set, and, only when it matched
+//! nothing, read the row to say why.
+
+use std::time::SystemTime;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::backend::{Backend, Cas, CasOutcome, NewRow};
+use super::error::check_id;
+use super::row::{self, Row};
+use super::{Change, KindOf, StoreError, StoreResult, Stored};
+use crate::{Fire, StateMachine, TransitionError};
+
+/// How often a compare-and-set on the kind is tried again when the row
+/// matched when read but not when written (another writer left the kind
+/// and came back in between).
+const KIND_RETRIES: usize = 8;
+
+/// What the caller knows of the row it changes.
+#[derive(Clone, Copy)]
+pub(crate) enum Expect<K> {
+    /// Its version (`transition`, `update`, `fire`).
+    Version(u64),
+    /// Its kind (`transition_from`).
+    Kind(K),
+}
+
+/// A transition needs an edge of the table; an update keeps the kind.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    Transition,
+    Update,
+}
+
+pub(crate) async fn insert<B, M>(backend: &B, id: &str, state: &M) -> StoreResult<Stored<M>, M>
+where
+    B: Backend,
+    M: StateMachine + Serialize + Clone,
+{
+    check_id(id)?;
+    let encoded = row::encode(state, id)?;
+    let now = SystemTime::now();
+    let kind = state.kind().to_string();
+    let inserted = backend
+        .insert(NewRow {
+            machine: M::NAME,
+            id,
+            kind: &kind,
+            state: &encoded,
+            fingerprint: row::fingerprint::<M>(),
+            at: row::nanos(now),
+        })
+        .await
+        .map_err(StoreError::Backend)?;
+    if !inserted {
+        return Err(StoreError::AlreadyExists { id: id.to_owned() });
+    }
+    Ok(Stored {
+        id: id.to_owned(),
+        state: state.clone(),
+        version: 0,
+        updated_at: now,
+    })
+}
+
+pub(crate) async fn get<B, M>(backend: &B, id: &str) -> StoreResult<Option<Stored<M>>, M>
+where
+    B: Backend,
+    M: StateMachine + DeserializeOwned,
+{
+    check_id(id)?;
+    let found = backend
+        .get(M::NAME, id)
+        .await
+        .map_err(StoreError::Backend)?;
+    found.map(row::decode_machine).transpose()
+}
+
+/// `fire`: the state is read, the event fired on it, and the result
+/// written if the row is still at the version read.
+pub(crate) async fn fire<B, M>(
+    backend: &B,
+    id: &str,
+    expected_version: u64,
+    event: M::Event,
+) -> StoreResult<Stored<M>, M>
+where
+    B: Backend,
+    M: Fire + Serialize + DeserializeOwned,
+{
+    let current = get::<B, M>(backend, id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound { id: id.to_owned() })?;
+    if current.version != expected_version {
+        return Err(StoreError::Stale {
+            id: id.to_owned(),
+            expected: expected_version,
+            actual: current.version,
+        });
+    }
+    let mut next = current.state;
+    next.fire(event).map_err(StoreError::NotAccepted)?;
+    let expect = Expect::Version(expected_version);
+    compare_and_set(backend, id, expect, Step::Transition, next).await
+}
+
+/// Every compare-and-set: one statement that checks the fingerprint, the
+/// expectation and the edge, and writes the row and the outbox.
+pub(crate) async fn compare_and_set<B, M>(
+    backend: &B,
+    id: &str,
+    expect: Expect<KindOf<M>>,
+    step: Step,
+    next: M,
+) -> StoreResult<Stored<M>, M>
+where
+    B: Backend,
+    M: StateMachine + Serialize + DeserializeOwned,
+{
+    check_id(id)?;
+    let to = next.kind();
+    let from_kinds = match (expect, step) {
+        (Expect::Kind(expected), _) => {
+            legal::<M>(step, expected, to)?;
+            vec![expected.to_string()]
+        }
+        (Expect::Version(_), Step::Update) => vec![to.to_string()],
+        (Expect::Version(_), Step::Transition) => M::STATES
+            .iter()
+            .filter(|&&from| M::can_transition(from, to))
+            .map(ToString::to_string)
+            .collect(),
+    };
+    let encoded = row::encode(&next, id)?;
+    let kind = to.to_string();
+    let now = SystemTime::now();
+    for _ in 0..KIND_RETRIES {
+        let cas = Cas {
+            machine: M::NAME,
+            id,
+            kind: &kind,
+            state: &encoded,
+            fingerprint: row::fingerprint::<M>(),
+            at: row::nanos(now),
+            expected_version: match expect {
+                Expect::Version(version) => Some(row::to_i64(version)),
+                Expect::Kind(_) => None,
+            },
+            from_kinds: &from_kinds,
+        };
+        match backend
+            .compare_and_set(cas)
+            .await
+            .map_err(StoreError::Backend)?
+        {
+            CasOutcome::Committed(version) => {
+                return Ok(Stored {
+                    id: id.to_owned(),
+                    state: next,
+                    version: row::to_u64(version),
+                    updated_at: now,
+                })
+            }
+            CasOutcome::Missed(current) => explain_miss::<M>(id, expect, step, to, current)?,
+        }
+    }
+    Err(StoreError::Backend(
+        format!("`{id}` changed under every one of {KIND_RETRIES} tries").into(),
+    ))
+}
+
+/// Whether `step` may take a machine of kind `from` to kind `to`.
+fn legal<M: StateMachine>(step: Step, from: KindOf<M>, to: KindOf<M>) -> StoreResult<(), M> {
+    let allowed = match step {
+        Step::Transition => M::can_transition(from, to),
+        Step::Update => from == to,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(StoreError::Illegal(TransitionError::new(from, to)))
+    }
+}
+
+/// Why a compare-and-set matched nothing, from the row as it is now; `Ok`
+/// if the row now matches (it changed between the write and the read).
+fn explain_miss<M>(
+    id: &str,
+    expect: Expect<KindOf<M>>,
+    step: Step,
+    to: KindOf<M>,
+    current: Option<Row>,
+) -> StoreResult<(), M>
+where
+    M: StateMachine + DeserializeOwned,
+{
+    let current = current.ok_or_else(|| StoreError::NotFound { id: id.to_owned() })?;
+    let current = row::decode_machine::<M>(current)?;
+    let from = current.state.kind();
+    match expect {
+        Expect::Version(expected) if current.version != expected => {
+            return Err(StoreError::Stale {
+                id: id.to_owned(),
+                expected,
+                actual: current.version,
+            })
+        }
+        Expect::Kind(expected) if from != expected => {
+            return Err(StoreError::WrongState {
+                id: id.to_owned(),
+                expected,
+                actual: from,
+            })
+        }
+        _ => {}
+    }
+    row::next_version::<M>(id, current.version)?;
+    legal::<M>(step, from, to)
+}
+
+pub(crate) async fn list<B, M>(backend: &B, kind: KindOf<M>) -> StoreResult<Vec<Stored<M>>, M>
+where
+    B: Backend,
+    M: StateMachine + DeserializeOwned,
+{
+    let rows = backend
+        .list(M::NAME, &kind.to_string())
+        .await
+        .map_err(StoreError::Backend)?;
+    rows.into_iter().map(row::decode_machine).collect()
+}
+
+pub(crate) async fn changes_since<B, M>(
+    backend: &B,
+    position: u64,
+    only: Option<&str>,
+    limit: usize,
+) -> StoreResult<Vec<Change<M>>, M>
+where
+    B: Backend,
+    M: StateMachine + DeserializeOwned,
+{
+    let rows = backend
+        .changes(M::NAME, position, only, limit)
+        .await
+        .map_err(StoreError::Backend)?;
+    rows.into_iter()
+        .map(|change| row::decode_change(change.position, change.row))
+        .collect()
+}
