@@ -35,6 +35,27 @@ async fn round_trips(handle: RunnerHandle<Adder>) {
     }
 }
 
+/// How many senders wait for replies at once in the group-commit runs.
+const SENDERS: u64 = 32;
+
+/// `BATCH` round trips from `SENDERS` tasks at once: the runner finds
+/// several events queued, and the journal writes their lines together.
+async fn concurrent_round_trips(handle: RunnerHandle<Adder>) {
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|_| {
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                for _ in 0..BATCH / SENDERS {
+                    let _ = black_box(handle.send(Tick::Add).await);
+                }
+            })
+        })
+        .collect();
+    for sender in senders {
+        sender.await.unwrap();
+    }
+}
+
 fn journal_overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("journal");
     group.throughput(Throughput::Elements(BATCH));
@@ -65,6 +86,14 @@ fn journal_overhead(c: &mut Criterion) {
     });
     group.bench_function("round trip, journal on a file", |b| {
         b.iter(|| runtime.block_on(runtime.spawn(round_trips(journaled.clone()))));
+    });
+    // The element count is rounded down to whole batches per sender.
+    group.throughput(Throughput::Elements(BATCH / SENDERS * SENDERS));
+    group.bench_function("32 senders, no journal", |b| {
+        b.iter(|| runtime.block_on(concurrent_round_trips(plain.clone())));
+    });
+    group.bench_function("32 senders, journal on a file", |b| {
+        b.iter(|| runtime.block_on(concurrent_round_trips(journaled.clone())));
     });
     group.finish();
     let _ = std::fs::remove_file(path);

@@ -1,6 +1,7 @@
 //! The journal: what it writes, and replay refusing every bad line.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use statewright::persist::ReplayErrorKind;
@@ -86,13 +87,15 @@ impl Handler for Attendant {
     }
 }
 
-/// A writer the test can read while the runner writes.
+/// A writer the test can read while the runner writes; it counts the
+/// writes it was handed.
 #[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
+struct Shared(Arc<Mutex<Vec<u8>>>, Arc<AtomicUsize>);
 
 impl Write for Shared {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(bytes);
+        self.1.fetch_add(1, Ordering::Relaxed);
         Ok(bytes.len())
     }
 
@@ -104,6 +107,10 @@ impl Write for Shared {
 impl Shared {
     fn bytes(&self) -> Vec<u8> {
         self.0.lock().unwrap().clone()
+    }
+
+    fn writes(&self) -> usize {
+        self.1.load(Ordering::Relaxed)
     }
 }
 
@@ -520,4 +527,47 @@ fn appending_to_a_journal_cut_short_is_refused() {
     let error = Journal::append(&path).unwrap_err();
     assert!(error.to_string().contains("no checksum"), "{error}");
     std::fs::remove_file(&path).unwrap();
+}
+
+/// Group commit: events queued together are written together (one write
+/// for the batch), and still no sender hears back before its line is
+/// written.
+#[tokio::test(start_paused = true)]
+async fn queued_events_share_one_write_and_every_reply_follows_its_line() {
+    const SENDERS: u64 = 20;
+    let buffer = Shared::default();
+    let handle = Runner::new(Attendant, Turnstile::Locked)
+        .recorder(Journal::new(buffer.clone()))
+        .spawn();
+    within(handle.send(Push::Coin("first"))).await.unwrap();
+    let writes_before = buffer.writes();
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|_| {
+            let (handle, buffer) = (handle.clone(), buffer.clone());
+            tokio::spawn(async move {
+                let applied = handle.send(Push::Coin("more")).await.unwrap();
+                let statewright::Applied::Transitioned { seq, .. } = applied else {
+                    panic!("{applied:?}");
+                };
+                let written = lines(&buffer.bytes());
+                let needle = format!("{{\"seq\":{seq},");
+                assert!(
+                    written.iter().any(|line| line.starts_with(&needle)),
+                    "seq {seq} answered before its line was written"
+                );
+            })
+        })
+        .collect();
+    for sender in senders {
+        within(sender).await.unwrap();
+    }
+    let writes = buffer.writes() - writes_before;
+    assert!(
+        writes < usize::try_from(SENDERS).unwrap() / 2,
+        "{SENDERS} queued events took {writes} writes"
+    );
+    handle.stop().unwrap();
+    within(handle.join()).await;
+    let replayed = replay(&buffer.bytes()).unwrap();
+    assert_eq!(replayed.seq, SENDERS + 1);
 }

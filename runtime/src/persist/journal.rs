@@ -67,10 +67,15 @@ fn new_run_id() -> u128 {
 /// {"finished":"Stopped(Open)","seq":1,"at":{..},"crc":2087215133}
 /// ```
 ///
-/// Each line is written whole (one `write_all` of a buffered line) and
-/// flushed to the writer when its transition is recorded. It is not
-/// `fsync`ed unless you ask with [`sync_each_line`](Self::sync_each_line),
-/// which blocks the tokio worker for the disk's flush on every transition.
+/// In a runner, the lines of the events handled in one batch (the events
+/// queued when the runner looked, up to 32) are written together (group
+/// commit): one `write(2)` for a file, after the batch and before any of
+/// its senders gets a reply. So a reply means the line has reached the
+/// operating system: it survives the process crashing, and survives a
+/// power cut only with [`sync_each_line`](Self::sync_each_line), which
+/// `fsync`s each batch. Subscribers and the snapshot may see a transition
+/// a moment before its line is written. The `write_*` methods write (and
+/// sync) each line at once.
 ///
 /// If a write fails, the error is logged with `tracing` and the journal
 /// writes nothing more: a line after a missing one would only make the
@@ -169,18 +174,26 @@ impl Journal {
         Ok(journal)
     }
 
-    /// `fsync`s the file (`File::sync_data`) after every line, so a line is
-    /// on disk before the sender of its event gets the reply. This blocks
-    /// the tokio worker thread for the disk's flush on each transition; off
-    /// by default. No effect on a journal made with [`Journal::new`].
+    /// `fsync`s the file (`File::sync_data`) after every write, so a line is
+    /// on disk before the sender of its event gets the reply. In a runner
+    /// that is once per batch of queued events, not per line; it blocks the
+    /// tokio worker thread for the disk's flush. Off by default. No effect
+    /// on a journal made with [`Journal::new`].
     #[must_use]
     pub fn sync_each_line(mut self, sync: bool) -> Self {
         self.sync_each_line = sync;
         self
     }
 
-    /// Serializes `record` as one line with its checksum and writes it.
+    /// Serializes `record` as one line with its checksum and writes it out
+    /// (and `fsync`s it, if asked).
     fn try_write_line(&mut self, record: &impl Serialize) -> io::Result<()> {
+        self.buffer_line(record)?;
+        self.write_out()
+    }
+
+    /// Serializes `record` as one line with its checksum into the buffer.
+    fn buffer_line(&mut self, record: &impl Serialize) -> io::Result<()> {
         self.line.clear();
         serde_json::to_writer(&mut self.line, record)?;
         // The record is a JSON object: its checksum goes in before the `}`.
@@ -189,8 +202,14 @@ impl Journal {
         self.line.extend_from_slice(CRC_KEY);
         writeln!(self.line, "{crc}}}")?;
         self.writer.write_all(&self.line)?;
-        self.writer.flush()?;
         self.previous = crc;
+        Ok(())
+    }
+
+    /// Hands the buffered lines to the writer (one `write(2)` for a file)
+    /// and `fsync`s them if asked.
+    fn write_out(&mut self) -> io::Result<()> {
+        self.writer.flush()?;
         if self.sync_each_line {
             if let Some(file) = &self.file {
                 file.sync_data()?;
@@ -258,6 +277,16 @@ impl Journal {
     fn write_line<S: Serialize, K: Serialize>(&mut self, line: &Line<'_, S, K>) -> io::Result<()> {
         self.seq = line.seq;
         self.try_write_line(line)
+    }
+
+    /// A runner's transition line: buffered until the runner asks for the
+    /// batch to be written ([`Recorder::flush`]), before its replies.
+    fn buffer_transition<S: Serialize, K: Serialize>(
+        &mut self,
+        line: &Line<'_, S, K>,
+    ) -> io::Result<()> {
+        self.seq = line.seq;
+        self.buffer_line(line)
     }
 
     /// Writes the line that ends a run: its outcome (as text) after the
@@ -357,7 +386,16 @@ where
             update: transition.update,
             at: transition.at,
         };
-        if let Err(error) = self.write_line(&line) {
+        if let Err(error) = self.buffer_transition(&line) {
+            self.fail(&error);
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.failed {
+            return;
+        }
+        if let Err(error) = self.write_out() {
             self.fail(&error);
         }
     }

@@ -57,6 +57,12 @@ pub trait Recorder<H: Handler>: Send + 'static {
         let _ = message;
     }
 
+    /// The runner is about to answer the senders of the events it handled
+    /// since the last call (or to wait for more): a recorder that buffers
+    /// what it writes makes it durable here, once per batch instead of
+    /// once per event (group commit). Called with nothing new too.
+    fn flush(&mut self) {}
+
     /// The run ended; called **exactly once**.
     fn on_finish(&mut self, outcome: &Outcome<H::State>) {
         let _ = outcome;

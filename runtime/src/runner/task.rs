@@ -74,6 +74,9 @@ struct PendingWrite<H: Handler> {
     reply: Option<Reply<H>>,
 }
 
+/// What a sender is told.
+type Answer<H> = Result<Applied<<H as Handler>::State>, RunnerError<Kind<H>>>;
+
 struct Timer<E> {
     deadline: Instant,
     event: E,
@@ -146,6 +149,7 @@ pub(crate) fn start<H: Handler>(
                 pending: None,
             })
         }),
+        unanswered: Vec::new(),
     };
     (handle, run)
 }
@@ -185,6 +189,8 @@ struct Run<H: Handler> {
     broadcast: Option<broadcast::Sender<Arc<Transition<H::State>>>>,
     /// A durable run's store, and the write in flight.
     durable: Option<Box<Durable<H>>>,
+    /// Replies held until the recorders have written their batch.
+    unanswered: Vec<(Reply<H>, Answer<H>)>,
 }
 
 impl<H: Handler> Run<H> {
@@ -237,6 +243,7 @@ impl<H: Handler> Run<H> {
                     let (event, reply) = envelope.into_parts();
                     self.handle(event, reply);
                     self.drain_queue();
+                    self.answer();
                 }
                 Poll::Ready(None) => self.stop(),
                 Poll::Pending => return Poll::Pending,
@@ -486,7 +493,26 @@ impl<H: Handler> Run<H> {
         // state, for a transition) only for a `send`.
         if let Some(reply) = reply {
             self.sync_snapshot();
-            let _ = reply.send(result.and_then(|handled| self.reply(handled)));
+            let answer = result.and_then(|handled| self.reply(handled));
+            if self.recorders.is_empty() {
+                let _ = reply.send(answer);
+            } else {
+                // Sent once the recorders have written the batch.
+                self.unanswered.push((reply, answer));
+            }
+        }
+    }
+
+    /// Group commit: the recorders write what the events handled since the
+    /// last call recorded (one write for the batch), then those events'
+    /// senders get their replies.
+    fn answer(&mut self) {
+        if self.recorders.is_empty() {
+            return;
+        }
+        record(&mut self.recorders, Recorder::flush);
+        for (reply, answer) in self.unanswered.drain(..) {
+            let _ = reply.send(answer);
         }
     }
 
@@ -791,7 +817,12 @@ impl<H: Handler> Future for Run<H> {
     type Output = Outcome<H::State>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.get_mut().poll_run(cx)
+        let run = self.get_mut();
+        let poll = run.poll_run(cx);
+        // Whatever the run does next (waits, or ends), nobody waits for a
+        // reply it already has.
+        run.answer();
+        poll
     }
 }
 
