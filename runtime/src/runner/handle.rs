@@ -1,6 +1,5 @@
 //! [`RunnerHandle`]: the cheap, cloneable way in and out of a running machine.
 
-use core::any::Any;
 use core::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
@@ -21,7 +20,7 @@ pub(crate) type Reply<H> =
 
 /// What handles and the run share besides the queue and the snapshot. Kept
 /// in one allocation: an idle runner should cost little more than a raw actor.
-pub(crate) struct Shared<S: StateMachine> {
+pub(crate) struct Shared<S: StateMachine, E> {
     /// The current snapshot; written only by the run.
     snapshot: RwLock<Snapshot<S>>,
     /// The watch channel, created by the first `watch`; fed under the
@@ -34,7 +33,7 @@ pub(crate) struct Shared<S: StateMachine> {
     /// when the run ends so receivers see `Closed`; and the checkpoint
     /// requests waiting for the run, under the same lock so that none is
     /// left behind when it closes.
-    requests: Mutex<Requests<S>>,
+    requests: Mutex<Requests<S, E>>,
     /// Set once the channel is open, so the run looks at the mutex only once.
     pub(crate) subscribed: AtomicBool,
     /// Set once, after every `on_finish` and before the snapshot shows a
@@ -57,22 +56,37 @@ pub(crate) struct Shared<S: StateMachine> {
 
 type Broadcast<S> = broadcast::Sender<Arc<Transition<S>>>;
 
-/// A checkpoint request: called by the run, between events, with a view of it.
-pub(crate) type CheckpointRequest<S> = Box<dyn FnOnce(RunView<'_, S>) + Send>;
-
-/// What a checkpoint is made of. The timer's event is type-erased because
-/// `Shared` knows the state's type, not the event's; the request that
-/// reads it was built where both are known.
-pub(crate) struct RunView<'a, S> {
-    pub(crate) state: &'a S,
-    pub(crate) seq: u64,
-    pub(crate) entered_at: SystemTime,
-    pub(crate) timer: Option<(SystemTime, &'a (dyn Any + Send))>,
+/// A checkpoint request, answered by the run between events.
+pub(crate) struct CheckpointRequest<S, E> {
+    /// Clones the timer's event: given by [`RunnerHandle::checkpoint`],
+    /// where `E: Clone` is known, so the run needs no such bound.
+    clone_event: fn(&E) -> E,
+    reply: oneshot::Sender<std::thread::Result<Checkpoint<S, E>>>,
 }
 
-struct Requests<S: StateMachine> {
+impl<S: StateMachine + Clone, E> CheckpointRequest<S, E> {
+    /// Takes the checkpoint; a panicking `Clone` is sent to the caller,
+    /// whose `checkpoint` resumes it, and the run goes on.
+    pub(crate) fn answer(
+        self,
+        state: &S,
+        seq: u64,
+        entered_at: SystemTime,
+        timer: Option<(SystemTime, &E)>,
+    ) {
+        let clone_event = self.clone_event;
+        let taken = catch_unwind(AssertUnwindSafe(|| {
+            let mut checkpoint = Checkpoint::new(state.clone(), seq, entered_at);
+            checkpoint.timer = timer.map(|(at, event)| PendingTimer::new(at, clone_event(event)));
+            checkpoint
+        }));
+        let _ = self.reply.send(taken);
+    }
+}
+
+struct Requests<S: StateMachine, E> {
     channel: Channel<S>,
-    checkpoints: Vec<CheckpointRequest<S>>,
+    checkpoints: Vec<CheckpointRequest<S, E>>,
 }
 
 enum Channel<S: StateMachine> {
@@ -81,7 +95,7 @@ enum Channel<S: StateMachine> {
     Closed,
 }
 
-impl<S: StateMachine + Clone> Shared<S> {
+impl<S: StateMachine + Clone, E> Shared<S, E> {
     pub(crate) fn new(snapshot: Snapshot<S>) -> Self {
         Self {
             snapshot: RwLock::new(snapshot),
@@ -172,7 +186,7 @@ impl<S: StateMachine + Clone> Shared<S> {
 
     /// Queues a checkpoint request and wakes the run; `false` once the run
     /// has finished.
-    pub(crate) fn request_checkpoint(&self, request: CheckpointRequest<S>) -> bool {
+    pub(crate) fn request_checkpoint(&self, request: CheckpointRequest<S, E>) -> bool {
         {
             let mut requests = self.lock_requests();
             if matches!(requests.channel, Channel::Closed) {
@@ -186,11 +200,11 @@ impl<S: StateMachine + Clone> Shared<S> {
     }
 
     /// The checkpoint requests waiting for the run.
-    pub(crate) fn take_checkpoints(&self) -> Vec<CheckpointRequest<S>> {
+    pub(crate) fn take_checkpoints(&self) -> Vec<CheckpointRequest<S, E>> {
         core::mem::take(&mut self.lock_requests().checkpoints)
     }
 
-    fn lock_requests(&self) -> std::sync::MutexGuard<'_, Requests<S>> {
+    fn lock_requests(&self) -> std::sync::MutexGuard<'_, Requests<S, E>> {
         self.requests.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -227,7 +241,7 @@ impl<H: Handler> Envelope<H> {
 /// `Outcome::Stopped`.
 pub struct RunnerHandle<H: Handler> {
     pub(crate) events: mpsc::Sender<Envelope<H>>,
-    pub(crate) shared: Arc<Shared<H::State>>,
+    pub(crate) shared: Arc<Shared<H::State, H::Event>>,
 }
 
 impl<H: Handler> Clone for RunnerHandle<H> {
@@ -416,18 +430,10 @@ impl<H: Handler> RunnerHandle<H> {
         H::Event: Clone,
     {
         let (reply, answer) = oneshot::channel();
-        let request: CheckpointRequest<H::State> = Box::new(move |run: RunView<'_, H::State>| {
-            let taken = catch_unwind(AssertUnwindSafe(|| {
-                let timer = run.timer.and_then(|(at, event)| {
-                    let event = event.downcast_ref::<H::Event>()?;
-                    Some(PendingTimer::new(at, event.clone()))
-                });
-                let mut checkpoint = Checkpoint::new(run.state.clone(), run.seq, run.entered_at);
-                checkpoint.timer = timer;
-                checkpoint
-            }));
-            let _ = reply.send(taken);
-        });
+        let request = CheckpointRequest {
+            clone_event: H::Event::clone,
+            reply,
+        };
         if !self.shared.request_checkpoint(request) {
             return Err(RunnerError::Finished);
         }

@@ -124,7 +124,9 @@
 mod durable;
 pub mod error;
 mod handle;
+mod state_tasks;
 mod task;
+mod timer;
 
 use core::fmt::{self, Debug};
 

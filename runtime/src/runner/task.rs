@@ -14,34 +14,20 @@ use std::time::SystemTime;
 use core::fmt::Debug;
 
 use tokio::sync::{broadcast, mpsc};
-use tokio::task::AbortHandle;
-use tokio::time::{Instant, Sleep};
 
 use super::durable::{Persist, WriteFuture};
-use super::handle::{Envelope, Reply, RunView, RunnerHandle, Shared};
+use super::handle::{Envelope, Reply, RunnerHandle, Shared};
+use super::state_tasks::{panic_message, StateTasks, TaskOutput};
+use super::timer::StateTimer;
 use super::{Applied, Handler, Kind, Outcome, Rejection, Resume, RunnerError, Step};
-use crate::handler::{BoxFuture, Cx, TimerRequest, FAR_FUTURE};
+use crate::handler::Cx;
 use crate::recorder::Recorder;
 use crate::snapshot::KindChanged;
 use crate::{Snapshot, StateMachine, Status, Transition, TransitionError};
 
-enum TaskOutput<E> {
-    Event(E),
-    Panicked(String),
-}
-
-/// Task outputs carry the entry number of the state that spawned them, so an
-/// output that raced a transition is recognised and dropped.
-type Tagged<E> = (u64, TaskOutput<E>);
-
 /// Queued events handled per wake-up before the loop looks at timers, tasks
 /// and the tokio budget again.
 const DRAIN_BATCH: usize = 32;
-
-struct TaskResults<E> {
-    sender: mpsc::UnboundedSender<Tagged<E>>,
-    receiver: mpsc::UnboundedReceiver<Tagged<E>>,
-}
 
 /// What an event did; becomes an [`Applied`] (or, for an illegal step, a
 /// `RunnerError`) only when a sender waits for the reply.
@@ -77,11 +63,6 @@ struct PendingWrite<H: Handler> {
 /// What a sender is told.
 type Answer<H> = Result<Applied<<H as Handler>::State>, RunnerError<Kind<H>>>;
 
-struct Timer<E> {
-    deadline: Instant,
-    event: E,
-}
-
 pub(crate) fn start<H: Handler>(
     handler: H,
     initial: H::State,
@@ -104,11 +85,7 @@ pub(crate) fn start<H: Handler>(
         None => (0, SystemTime::now(), None),
     };
     let timeout_at = timer.as_ref().map(|timer| timer.at);
-    // The saved deadline is on the wall clock; the run's is on tokio's.
-    let timer = timer.map(|timer| Timer {
-        deadline: instant_of(timer.at),
-        event: timer.event,
-    });
+    let timer = StateTimer::new(timer);
     let shared = Arc::new(Shared::new(Snapshot {
         kind: initial.kind(),
         state: initial.clone(),
@@ -128,14 +105,11 @@ pub(crate) fn start<H: Handler>(
         state: initial,
         recorders,
         events,
-        task_results: None,
+        tasks: StateTasks::new(),
         shared,
         seq,
-        entry: 0,
         entered_at,
         timer,
-        sleep: None,
-        tasks: Vec::new(),
         own: VecDeque::new(),
         paused: false,
         ending: None,
@@ -159,17 +133,12 @@ struct Run<H: Handler> {
     state: H::State,
     recorders: Vec<Box<dyn Recorder<H>>>,
     events: mpsc::Receiver<Envelope<H>>,
-    /// Created by the first `Cx::spawn`; an idle runner carries no task channel.
-    task_results: Option<TaskResults<H::Event>>,
-    shared: Arc<Shared<H::State>>,
+    /// The current state's tasks.
+    tasks: StateTasks<H::Event>,
+    shared: Arc<Shared<H::State, H::Event>>,
     seq: u64,
-    /// Counts entries into a state; tags tasks.
-    entry: u64,
     entered_at: SystemTime,
-    timer: Option<Timer<H::Event>>,
-    /// Created by the first `set_timeout`.
-    sleep: Option<Pin<Box<Sleep>>>,
-    tasks: Vec<AbortHandle>,
+    timer: StateTimer<H::Event>,
     own: VecDeque<H::Event>,
     paused: bool,
     /// Set while an event ends the run; the run is finished before the
@@ -221,22 +190,14 @@ impl<H: Handler> Run<H> {
                 self.handle(event, None);
                 continue;
             }
-            if self.timer.is_some() {
-                if let Some(sleep) = &mut self.sleep {
-                    if sleep.as_mut().poll(cx).is_ready() {
-                        if let Some(timer) = self.timer.take() {
-                            self.publish_timer();
-                            self.handle(timer.event, None);
-                        }
-                        continue;
-                    }
-                }
+            if let Poll::Ready(event) = self.timer.poll_fire(cx) {
+                self.publish_timer();
+                self.handle(event, None);
+                continue;
             }
-            if let Some(results) = &mut self.task_results {
-                if let Poll::Ready(Some((entry, output))) = results.receiver.poll_recv(cx) {
-                    self.task_output(entry, output);
-                    continue;
-                }
+            if let Poll::Ready(output) = self.tasks.poll_output(cx) {
+                self.task_output(output);
+                continue;
             }
             match self.events.poll_recv(cx) {
                 Poll::Ready(Some(envelope)) => {
@@ -335,9 +296,7 @@ impl<H: Handler> Run<H> {
     /// Resumes in the restored state: its timer (already set) gets its
     /// sleep, and the handler rebuilds its side; no entry action runs.
     fn restore(&mut self) {
-        if let Some(timer) = &self.timer {
-            self.sleep = Some(Box::pin(tokio::time::sleep_until(timer.deadline)));
-        }
+        self.timer.start();
         let mut cx = Cx::new();
         let (handler, state) = (&mut self.handler, &self.state);
         match catch_unwind(AssertUnwindSafe(|| handler.on_restore(state, &mut cx))) {
@@ -360,10 +319,7 @@ impl<H: Handler> Run<H> {
                 || self.write_pending()
                 || !self.own.is_empty()
                 || self.shared.requested.load(Ordering::Acquire)
-                || self
-                    .timer
-                    .as_ref()
-                    .is_some_and(|timer| timer.deadline <= Instant::now());
+                || self.timer.is_due();
             if attention {
                 return;
             }
@@ -395,15 +351,9 @@ impl<H: Handler> Run<H> {
         if requests.is_empty() {
             return;
         }
-        let timeout_at = self.timeout_at();
         for request in requests {
-            let timer = self.timer.as_ref().zip(timeout_at);
-            request(RunView {
-                state: &self.state,
-                seq: self.seq,
-                entered_at: self.entered_at,
-                timer: timer.map(|(timer, at)| (at, &timer.event as &(dyn Any + Send))),
-            });
+            let timer = self.timer.pending();
+            request.answer(&self.state, self.seq, self.entered_at, timer);
         }
     }
 
@@ -424,16 +374,9 @@ impl<H: Handler> Run<H> {
         });
     }
 
-    /// A task's output event is dropped if its state was left since (the
-    /// task was aborted, but its output may already have been on its way);
-    /// a panic is always reported, whatever the state is by now.
-    fn task_output(&mut self, entry: u64, output: TaskOutput<H::Event>) {
+    fn task_output(&mut self, output: TaskOutput<H::Event>) {
         match output {
-            TaskOutput::Event(event) => {
-                if entry == self.entry {
-                    self.handle(event, None);
-                }
-            }
+            TaskOutput::Event(event) => self.handle(event, None),
             TaskOutput::Panicked(message) => {
                 tracing::error!(machine = H::State::NAME, message, "state task panicked");
                 record(&mut self.recorders, |recorder| {
@@ -615,11 +558,8 @@ impl<H: Handler> Run<H> {
 
     /// Cancels what belongs to the state being left.
     fn leave(&mut self) {
-        self.timer = None;
-        for task in self.tasks.drain(..) {
-            task.abort();
-        }
-        self.entry += 1;
+        self.timer.clear();
+        self.tasks.leave();
     }
 
     fn enter(&mut self) {
@@ -648,21 +588,11 @@ impl<H: Handler> Run<H> {
     #[expect(clippy::inline_always, reason = "once per event; measured")]
     #[inline(always)]
     fn apply(&mut self, cx: Cx<H>) {
-        match cx.timer {
-            Some(TimerRequest::Set { deadline, event }) => {
-                match &mut self.sleep {
-                    Some(sleep) => sleep.as_mut().reset(deadline),
-                    None => self.sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
-                }
-                self.timer = Some(Timer { deadline, event });
-            }
-            Some(TimerRequest::Cancel) => self.timer = None,
-            None => {}
-        }
+        self.timer.apply(cx.timer);
         // Most steps request nothing; skip the (measurable) empty iterations.
         if !cx.spawned.is_empty() {
             for task in cx.spawned {
-                self.spawn(task);
+                self.tasks.spawn(task);
             }
         }
         if !cx.to_self.is_empty() {
@@ -670,38 +600,8 @@ impl<H: Handler> Run<H> {
         }
     }
 
-    fn spawn(&mut self, task: BoxFuture<H::Event>) {
-        let inner = tokio::spawn(task);
-        self.tasks.retain(|task| !task.is_finished());
-        self.tasks.push(inner.abort_handle());
-        let results = self
-            .task_results
-            .get_or_insert_with(|| {
-                let (sender, receiver) = mpsc::unbounded_channel();
-                TaskResults { sender, receiver }
-            })
-            .sender
-            .clone();
-        let entry = self.entry;
-        tokio::spawn(async move {
-            let output = match inner.await {
-                Ok(event) => TaskOutput::Event(event),
-                Err(error) if error.is_panic() => {
-                    TaskOutput::Panicked(panic_message(&*error.into_panic()))
-                }
-                Err(_) => return,
-            };
-            let _ = results.send((entry, output));
-        });
-    }
-
     fn timeout_at(&self) -> Option<SystemTime> {
-        self.timer.as_ref().map(|timer| {
-            let remaining = timer.deadline.saturating_duration_since(Instant::now());
-            let now = SystemTime::now();
-            // `Cx` caps deadlines at `FAR_FUTURE`; this only guards the addition.
-            now.checked_add(remaining).unwrap_or(now + FAR_FUTURE)
-        })
+        self.timer.timeout_at()
     }
 
     #[expect(clippy::inline_always, reason = "once per event; measured")]
@@ -869,23 +769,4 @@ fn event_text<E: Debug>(event: &E) -> String {
         tracing::error!(message, "the event's `Debug` panicked; the runner goes on");
         format!("<`Debug` panicked: {message}>")
     })
-}
-
-/// The tokio instant of a wall-clock deadline: now plus what remains of
-/// it, so one that has passed is due at once.
-fn instant_of(at: SystemTime) -> Instant {
-    let remaining = at
-        .duration_since(SystemTime::now())
-        .unwrap_or(std::time::Duration::ZERO);
-    Instant::now() + remaining.min(FAR_FUTURE)
-}
-
-fn panic_message(panic: &(dyn Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_string()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "non-string panic payload".to_string()
-    }
 }
