@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use statewright::store::{SqliteStore, Store, StoreError};
-use statewright::Runner;
+use statewright::{Outcome, Runner, RunnerError};
 
 mod durable_contract;
 mod support;
@@ -73,16 +73,19 @@ async fn a_crash_between_the_write_and_the_reply_loses_nothing() {
 #[tokio::test]
 async fn a_run_of_a_machine_never_stored_says_so_and_insert_stores_it() {
     let store = SqliteStore::<Order>::memory().await.unwrap();
+    // Nothing sent: the run reads the store before its first event.
     let forgot = Runner::new(clerk().0, Order::Open { items: 0 })
         .persist(store.clone(), "o")
         .spawn();
+    let outcome = support::within(forgot.join()).await;
+    assert!(
+        matches!(&outcome, Outcome::Lost { message } if message.contains("`Runner::insert` stores it")),
+        "{outcome:?}"
+    );
     let error = support::within(forgot.send(durable_contract::Command::Pay))
         .await
         .unwrap_err();
-    assert!(
-        error.to_string().contains("`Runner::insert` stores it"),
-        "{error}"
-    );
+    assert!(matches!(error, RunnerError::Finished), "{error}");
 
     let order = Runner::insert(clerk().0, Order::Open { items: 0 }, store.clone(), "o")
         .await
@@ -94,4 +97,39 @@ async fn a_run_of_a_machine_never_stored_says_so_and_insert_stores_it() {
     assert_eq!(store.get("o").await.unwrap().unwrap().state, Order::Paid);
     let taken = Runner::insert(clerk().0, Order::Open { items: 0 }, store, "o").await;
     assert!(matches!(taken, Err(StoreError::AlreadyExists { .. })));
+}
+
+/// `persist` on a machine stored at another version, or as another kind,
+/// than the run starts from ends the run at once, saying which.
+#[tokio::test]
+async fn a_run_that_does_not_start_where_the_store_is_ends_before_its_first_event() {
+    let store = SqliteStore::<Order>::memory().await.unwrap();
+    store.insert("o", &Order::Open { items: 0 }).await.unwrap();
+    let paid = store.transition("o", 0, Order::Paid).await.unwrap();
+    let behind = Runner::new(clerk().0, Order::Open { items: 0 })
+        .persist(store.clone(), "o")
+        .spawn();
+    let outcome = support::within(behind.join()).await;
+    assert!(
+        matches!(&outcome, Outcome::Lost { message } if message.contains("at version 1, not 0")),
+        "{outcome:?}"
+    );
+    store.insert("k", &Order::Open { items: 0 }).await.unwrap();
+    let other_kind = Runner::new(clerk().0, Order::Paid)
+        .persist(store.clone(), "k")
+        .spawn();
+    let outcome = support::within(other_kind.join()).await;
+    assert!(
+        matches!(&outcome, Outcome::Lost { message } if message.contains("is `Open`, not `Paid`")),
+        "{outcome:?}"
+    );
+    // A runner made from the store needs no check, and runs.
+    let resumed = support::within(Runner::load(clerk().0, store.clone(), "o"))
+        .await
+        .unwrap()
+        .spawn();
+    assert_eq!(resumed.snapshot().seq, paid.version);
+    resumed.stop().unwrap();
+    support::within(resumed.join()).await;
+    assert_eq!(store.get("o").await.unwrap().unwrap(), paid);
 }

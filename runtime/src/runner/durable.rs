@@ -23,6 +23,11 @@ pub(crate) type WriteFuture =
 pub(crate) trait Persist<S>: Send {
     /// Saves `next` if the stored machine is still at `expected_version`.
     fn write(&self, expected_version: u64, next: &S, update: bool) -> WriteFuture;
+
+    /// Whether the machine is stored at `version`, of `state`'s kind: what
+    /// the run checks before its first event, unless the runner was made
+    /// from the store (`Runner::insert`, `Runner::load`).
+    fn check(&self, version: u64, state: &S) -> Option<WriteFuture>;
 }
 
 /// A machine kept by id in a [`Store`].
@@ -30,6 +35,20 @@ pub(crate) trait Persist<S>: Send {
 struct InStore<St> {
     store: St,
     id: String,
+    /// Read from or written to the store by the call that made the runner.
+    known: bool,
+}
+
+/// Why a durable run cannot go on, in words and as the store's error.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn refused<K: crate::StateKind>(error: StoreError<K>) -> (String, super::error::SaveError) {
+    let message = match &error {
+        StoreError::NotFound { .. } => format!(
+            "{error}: a durable run needs its machine in the store first (`Runner::insert` stores it, `Runner::load` resumes it)"
+        ),
+        error => error.to_string(),
+    };
+    (message, std::sync::Arc::new(error))
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -46,17 +65,37 @@ where
             } else {
                 store.transition(&id, expected_version, next).await
             };
-            written.map(|_| ()).map_err(|error| {
-                let message = match &error {
-                    StoreError::NotFound { .. } => format!(
-                        "{error}: a durable run needs its machine in the store first (`Runner::insert` stores it, `Runner::load` resumes it)"
-                    ),
-                    error => error.to_string(),
-                };
-                let error: super::error::SaveError = std::sync::Arc::new(error);
-                (message, error)
-            })
+            written.map(|_| ()).map_err(refused)
         })
+    }
+
+    fn check(&self, version: u64, state: &M) -> Option<WriteFuture> {
+        if self.known {
+            return None;
+        }
+        let (store, id, kind) = (self.store.clone(), self.id.clone(), state.kind());
+        Some(Box::pin(async move {
+            let stored = store
+                .get(&id)
+                .await
+                .map_err(refused)?
+                .ok_or_else(|| refused::<M::Kind>(StoreError::NotFound { id: id.clone() }))?;
+            if stored.version != version {
+                return Err(refused::<M::Kind>(StoreError::Stale {
+                    id,
+                    expected: version,
+                    actual: stored.version,
+                }));
+            }
+            if stored.state.kind() != kind {
+                return Err(refused(StoreError::WrongState {
+                    id,
+                    expected: kind,
+                    actual: stored.state.kind(),
+                }));
+            }
+            Ok(())
+        }))
     }
 }
 
@@ -78,18 +117,21 @@ where
     /// another writer owns the machine now.
     ///
     /// The machine must be in the store at the run's `seq` (0 for a new
-    /// run: [`Runner::insert`] stores it and persists in one call);
-    /// [`Runner::load`] starts from what is stored. A machine missing from
-    /// the store fails the first step with [`RunnerError::NotSaved`], which
-    /// says so.
+    /// run: [`Runner::insert`] stores it and persists in one call), of the
+    /// run's state's kind; [`Runner::load`] starts from what is stored.
+    /// The run reads it before its first event: a machine missing from the
+    /// store, or stored at another version or kind, ends the run at once,
+    /// [`Outcome::Lost`] with a message that says which, instead of at the
+    /// first step.
     ///
     /// [`RunnerError::NotSaved`]: crate::RunnerError::NotSaved
     /// [`Outcome::Lost`]: crate::Outcome::Lost
-    pub fn persist<St: Store<H::State>>(mut self, store: St, id: impl Into<String>) -> Self {
-        self.persist = Some(Box::new(InStore {
-            store,
-            id: id.into(),
-        }));
+    pub fn persist<St: Store<H::State>>(self, store: St, id: impl Into<String>) -> Self {
+        self.persist_in(store, id.into(), false)
+    }
+
+    fn persist_in<St: Store<H::State>>(mut self, store: St, id: String, known: bool) -> Self {
+        self.persist = Some(Box::new(InStore { store, id, known }));
         self
     }
 
@@ -132,7 +174,7 @@ where
         id: &str,
     ) -> Result<Self, StoreError<Kind<H>>> {
         store.insert(id, &initial).await?;
-        Ok(Self::new(handler, initial).persist(store, id))
+        Ok(Self::new(handler, initial).persist_in(store, id.to_owned(), true))
     }
 
     /// A durable runner that resumes the machine stored under `id`: its
@@ -176,6 +218,6 @@ where
             entered_at: stored.updated_at,
             timer: None,
         });
-        Ok(runner.persist(store, id))
+        Ok(runner.persist_in(store, id.to_owned(), true))
     }
 }

@@ -47,6 +47,8 @@ enum Origin {
 /// A durable run's store and its write in flight.
 struct Durable<H: Handler> {
     persist: Box<dyn Persist<H::State>>,
+    /// The read that checks the store has the machine, before any event.
+    checking: Option<WriteFuture>,
     pending: Option<PendingWrite<H>>,
 }
 
@@ -100,6 +102,9 @@ pub(crate) fn start<H: Handler>(
     };
     // The run is the future itself: one allocation (tokio's task) holds
     // it, where an `async fn` would add its own state beside a boxed `Run`.
+    let checking = persist
+        .as_ref()
+        .and_then(|persist| persist.check(seq, &initial));
     let run = Run {
         handler,
         state: initial,
@@ -119,6 +124,7 @@ pub(crate) fn start<H: Handler>(
         snapshot_behind: false,
         durable: persist.map(|persist| {
             Box::new(Durable {
+                checking,
                 persist,
                 pending: None,
             })
@@ -168,6 +174,9 @@ impl<H: Handler> Run<H> {
     /// nothing is or the run has ended.
     fn poll_run(&mut self, cx: &mut Context<'_>) -> Poll<Outcome<H::State>> {
         if !self.started {
+            if self.poll_check(cx).is_pending() {
+                return Poll::Pending;
+            }
             self.start();
         }
         loop {
@@ -210,6 +219,26 @@ impl<H: Handler> Run<H> {
                 Poll::Pending => return Poll::Pending,
             }
         }
+    }
+
+    /// Before a durable run starts: the store must have its machine, at its
+    /// `seq` and of its kind. If not, the run starts and ends at once,
+    /// `Lost`, without entering its state.
+    fn poll_check(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(durable) = self.durable.as_mut() else {
+            return Poll::Ready(());
+        };
+        let Some(checking) = durable.checking.as_mut() else {
+            return Poll::Ready(());
+        };
+        let Poll::Ready(checked) = checking.as_mut().poll(cx) else {
+            return Poll::Pending;
+        };
+        durable.checking = None;
+        if let Err((message, _)) = checked {
+            self.ending = Some(Outcome::Lost { message });
+        }
+        Poll::Ready(())
     }
 
     /// Drives a durable run's write in flight; nothing else happens until it
@@ -272,6 +301,9 @@ impl<H: Handler> Run<H> {
     /// the snapshot before any event is handled.
     fn start(&mut self) {
         self.record_start();
+        if self.ending.is_some() {
+            return;
+        }
         if self.origin == Origin::Restored {
             self.restore();
         } else {
