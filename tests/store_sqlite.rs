@@ -249,3 +249,15 @@ async fn a_database_of_a_later_release_is_refused() {
         .unwrap();
     store_contract::assert_refused_as_newer(SqliteStore::<Worker>::open(&db.0).await);
 }
+
+#[tokio::test]
+async fn a_stored_timer_reads_back_an_update_keeps_it_and_a_transition_clears_it() {
+    let db = TempDb::new("timers");
+    let store = db.store().await;
+    store_contract::insert_timer_rows(&store).await;
+    let edit = rusqlite::Connection::open(&db.0).unwrap();
+    for statement in store_contract::TIMERS {
+        edit.execute(statement, []).unwrap();
+    }
+    store_contract::assert_timers(store).await;
+}

@@ -371,6 +371,16 @@ async fn independent_machines(url: String) {
     assert_eq!(ids, ["a", "b"]);
 }
 
+async fn timers(url: String) {
+    let one = store(&url).await;
+    store_contract::insert_timer_rows(&one).await;
+    let edit = client(&url).await;
+    for statement in store_contract::TIMERS {
+        edit.batch_execute(statement).await.unwrap();
+    }
+    store_contract::assert_timers(one).await;
+}
+
 async fn child(url: String) {
     let wins = store_contract::cycle_until(store(&url).await, 60).await;
     println!("child wins: {wins}");
@@ -413,7 +423,8 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 18] = [
+    let tests: [(&str, Test); 19] = [
+        ("timers", |url| Box::pin(timers(url))),
         ("upgraded_from_1", |url| Box::pin(upgraded_from_1(url))),
         ("later_release_refused", |url| {
             Box::pin(later_release_refused(url))

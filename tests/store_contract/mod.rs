@@ -608,3 +608,44 @@ pub(crate) fn assert_refused_as_newer<T: std::fmt::Debug>(opened: Result<T, Erro
     let error = opened.unwrap_err().to_string();
     assert!(error.contains("schema version 99"), "{error}");
 }
+
+/// Hand edits that give row `t` a state timer (as the durable runner
+/// writes one) and row `half` a deadline without an event (the same SQL on
+/// every backend); the timer columns are not under the row's checksum.
+pub(crate) const TIMERS: [&str; 2] = [
+    "UPDATE statewright_machines SET timer_at = 1796658407000000000, timer_event = '\"Tick\"' WHERE id = 't'",
+    "UPDATE statewright_machines SET timer_at = 1 WHERE id = 'half'",
+];
+
+/// Inserts the rows [`TIMERS`] edits.
+pub(crate) async fn insert_timer_rows<S: Store<Worker>>(store: &S) {
+    for id in ["t", "half"] {
+        store.insert(id, &Worker::Working).await.unwrap();
+    }
+}
+
+/// After [`TIMERS`]: a stored timer reads back, an update keeps it, a
+/// transition clears it (it belonged to the state left), and a timer
+/// half set is a decode error.
+pub(crate) async fn assert_timers<S: Store<Worker>>(store: S) {
+    use statewright::persist::PendingTimer;
+    use std::time::{Duration, UNIX_EPOCH};
+    let expected = PendingTimer::new(
+        UNIX_EPOCH + Duration::from_secs(1_796_658_407),
+        "\"Tick\"".to_owned(),
+    );
+    let stored = store.get("t").await.unwrap().unwrap();
+    assert_eq!(stored.timer.as_ref(), Some(&expected));
+    let updated = store.update("t", 0, Worker::Working).await.unwrap();
+    assert_eq!(updated.timer.as_ref(), Some(&expected));
+    assert_eq!(store.get("t").await.unwrap().unwrap().timer, Some(expected));
+    let moved = store.transition("t", 1, Worker::InReview).await.unwrap();
+    assert_eq!(moved.timer, None);
+    assert_eq!(store.get("t").await.unwrap().unwrap().timer, None);
+    let error = store.get("half").await.unwrap_err();
+    assert!(error.to_string().contains("not both"), "{error}");
+    assert_eq!(
+        store.insert("new", &Worker::Assigned).await.unwrap().timer,
+        None
+    );
+}

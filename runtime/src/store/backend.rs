@@ -36,13 +36,46 @@ pub struct Cas<'a> {
     pub(crate) at: i64,
     pub(crate) expected_version: Option<i64>,
     pub(crate) from_kinds: &'a [String],
+    pub(crate) timer: TimerWrite<'a>,
+}
+
+/// What a compare-and-set does with the row's state timer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TimerWrite<'a> {
+    /// Leaves it as it is (an update).
+    Keep,
+    /// Removes it (a transition leaves the state it belonged to).
+    Clear,
+    /// Sets it: the deadline in nanoseconds since the epoch, and the event
+    /// as JSON.
+    #[expect(
+        dead_code,
+        reason = "the durable runner's timer writes come next (issue 20)"
+    )]
+    Set { at: i64, event: &'a str },
+}
+
+impl<'a> TimerWrite<'a> {
+    /// As SQL parameters: whether to keep the timer, else the deadline and
+    /// the event to write (both null to clear it).
+    pub(crate) fn parameters(self) -> (bool, Option<i64>, Option<&'a str>) {
+        match self {
+            Self::Keep => (true, None, None),
+            Self::Clear => (false, None, None),
+            Self::Set { at, event } => (false, Some(at), Some(event)),
+        }
+    }
 }
 
 /// What a compare-and-set did.
 #[derive(Debug)]
 pub enum CasOutcome {
-    /// Written, at this version.
-    Committed(i64),
+    /// Written, at this version, with this timer (deadline and event).
+    Committed {
+        version: i64,
+        timer_at: Option<i64>,
+        timer_event: Option<String>,
+    },
     /// Nothing matched; the row as it is now (read after the statement,
     /// so it only explains the miss), or `None` if there is none.
     Missed(Option<Row>),

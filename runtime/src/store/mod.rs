@@ -40,8 +40,9 @@ mod typed;
 use core::future::Future;
 use std::time::SystemTime;
 
+use crate::persist::PendingTimer;
 use crate::{Fire, StateMachine};
-use backend::Backend as _;
+use backend::{Backend as _, TimerWrite};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use typed::{Expect, Step};
@@ -68,6 +69,11 @@ pub struct Stored<M> {
     pub version: u64,
     /// When it was inserted or last changed.
     pub updated_at: SystemTime,
+    /// Its state timer, if one is pending: when it fires and its event, as
+    /// JSON (the store is typed by the machine, not by a handler's event).
+    /// A transition clears it with the state it belonged to; an update
+    /// keeps it.
+    pub timer: Option<PendingTimer<String>>,
 }
 
 /// One committed change, as the outbox keeps it.
@@ -178,7 +184,14 @@ where
         next: M,
     ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send {
         let expect = Expect::Version(expected_version);
-        typed::compare_and_set(self.backend(), id, expect, Step::Transition, next)
+        typed::compare_and_set(
+            self.backend(),
+            id,
+            expect,
+            Step::Transition,
+            next,
+            TimerWrite::Clear,
+        )
     }
 
     /// Replaces the machine's data with `next`, of the same kind, if it is
@@ -207,7 +220,14 @@ where
         next: M,
     ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send {
         let expect = Expect::Version(expected_version);
-        typed::compare_and_set(self.backend(), id, expect, Step::Update, next)
+        typed::compare_and_set(
+            self.backend(),
+            id,
+            expect,
+            Step::Update,
+            next,
+            TimerWrite::Keep,
+        )
     }
 
     /// Moves the machine to `next` if it is still of `expected_kind` (the
@@ -236,7 +256,14 @@ where
         next: M,
     ) -> impl Future<Output = StoreResult<Stored<M>, M>> + Send {
         let expect = Expect::Kind(expected_kind);
-        typed::compare_and_set(self.backend(), id, expect, Step::Transition, next)
+        typed::compare_and_set(
+            self.backend(),
+            id,
+            expect,
+            Step::Transition,
+            next,
+            TimerWrite::Clear,
+        )
     }
 
     /// Fires `event` on the machine if it is still at `expected_version`.

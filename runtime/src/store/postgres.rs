@@ -48,10 +48,14 @@ CREATE TABLE statewright_machines (
     updated_at  BIGINT NOT NULL,
     left_kind   TEXT,
     checksum    TEXT   NOT NULL,
+    timer_at    BIGINT,
+    timer_event TEXT,
     PRIMARY KEY (machine, id)
 );
 CREATE INDEX statewright_machines_by_kind
     ON statewright_machines (machine, kind, id);
+CREATE INDEX statewright_machines_by_timer
+    ON statewright_machines (machine, timer_at) WHERE timer_at IS NOT NULL;
 CREATE TABLE statewright_outbox (
     position    BIGINT NOT NULL,
     machine     TEXT   NOT NULL,
@@ -78,6 +82,10 @@ ALTER TABLE statewright_machines ADD COLUMN left_kind TEXT;
 ALTER TABLE statewright_machines ADD COLUMN checksum TEXT;
 UPDATE statewright_machines SET checksum = statewright_checksum(id, kind, state);
 ALTER TABLE statewright_machines ALTER COLUMN checksum SET NOT NULL;
+ALTER TABLE statewright_machines ADD COLUMN timer_at BIGINT;
+ALTER TABLE statewright_machines ADD COLUMN timer_event TEXT;
+CREATE INDEX statewright_machines_by_timer
+    ON statewright_machines (machine, timer_at) WHERE timer_at IS NOT NULL;
 ALTER TABLE statewright_outbox ALTER COLUMN position DROP DEFAULT;
 DROP SEQUENCE IF EXISTS statewright_outbox_position_seq;
 ALTER TABLE statewright_outbox DROP CONSTRAINT statewright_outbox_pkey;
@@ -587,7 +595,8 @@ async fn listen(inner: Weak<Inner>, config: tokio_postgres::Config) {
 }
 
 const SELECT_MACHINE: &str = "SELECT id, kind, state, version, fingerprint, updated_at AS at,
-                    checksum = statewright_checksum(id, kind, state) AS intact
+                    checksum = statewright_checksum(id, kind, state) AS intact,
+                    timer_at, timer_event
    FROM statewright_machines WHERE machine = $1 AND id = $2";
 
 /// The row moves if it matches (see [`Cas`]), and its outbox row is
@@ -595,21 +604,25 @@ const SELECT_MACHINE: &str = "SELECT id, kind, state, version, fingerprint, upda
 const COMPARE_AND_SET: &str = "WITH moved AS (
      UPDATE statewright_machines
         SET left_kind = kind, kind = $3, state = $4, version = version + 1, updated_at = $6,
-            checksum = statewright_checksum(id, $3, $4)
+            checksum = statewright_checksum(id, $3, $4),
+            timer_at = CASE WHEN $9 THEN timer_at ELSE $10 END,
+            timer_event = CASE WHEN $9 THEN timer_event ELSE $11 END
       WHERE machine = $1 AND id = $2 AND fingerprint = $5
         AND checksum = statewright_checksum(id, kind, state)
         AND version = COALESCE($7, version) AND version < 9223372036854775807
         AND kind = ANY($8)
-  RETURNING version, left_kind
+  RETURNING version, left_kind, timer_at, timer_event
+ ),
+ logged AS (
+     INSERT INTO statewright_outbox (position, machine, id, version, from_kind, state, fingerprint, at)
+     SELECT pg_current_xact_id()::text::bigint, $1, $2, version, left_kind, $4, $5, $6 FROM moved
  )
- INSERT INTO statewright_outbox (position, machine, id, version, from_kind, state, fingerprint, at)
- SELECT pg_current_xact_id()::text::bigint, $1, $2, version, left_kind, $4, $5, $6 FROM moved
- RETURNING version";
+ SELECT version, timer_at, timer_event FROM moved";
 
 /// Outbox rows no later commit can precede: below the oldest transaction
 /// still writing (`$4`: one machine's, or every machine's when null).
 const CHANGES: &str = "SELECT position, id, from_kind AS kind, state, version, fingerprint, at,
-                    TRUE AS intact
+                    TRUE AS intact, NULL::BIGINT AS timer_at, NULL::TEXT AS timer_event
    FROM statewright_outbox
   WHERE machine = $1 AND position > $2 AND ($4::text IS NULL OR id = $4)
     AND position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
@@ -633,6 +646,8 @@ fn machine_row(found: &tokio_postgres::Row) -> Row {
         fingerprint: found.get("fingerprint"),
         at: found.get("at"),
         intact: found.get("intact"),
+        timer_at: found.get("timer_at"),
+        timer_event: found.get("timer_event"),
     }
 }
 
@@ -676,7 +691,8 @@ impl Backend for PostgresBackend {
         let outcome = self
             .deadline(async {
                 let (client, statement) = self.prepared(COMPARE_AND_SET).await?;
-                let parameters: [&(dyn ToSql + Sync); 8] = [
+                let (keep_timer, timer_at, timer_event) = cas.timer.parameters();
+                let parameters: [&(dyn ToSql + Sync); 11] = [
                     &cas.machine,
                     &cas.id,
                     &cas.kind,
@@ -685,15 +701,22 @@ impl Backend for PostgresBackend {
                     &cas.at,
                     &cas.expected_version,
                     &cas.from_kinds,
+                    &keep_timer,
+                    &timer_at,
+                    &timer_event,
                 ];
                 let moved = client.query_opt(&statement, &parameters).await?;
-                Ok(moved.map(|moved| moved.get::<_, i64>("version")))
+                Ok(moved.map(|moved| CasOutcome::Committed {
+                    version: moved.get("version"),
+                    timer_at: moved.get("timer_at"),
+                    timer_event: moved.get("timer_event"),
+                }))
             })
             .await?;
         match outcome {
-            Some(version) => {
+            Some(committed) => {
                 self.committed();
-                Ok(CasOutcome::Committed(version))
+                Ok(committed)
             }
             None => Ok(CasOutcome::Missed(self.get(cas.machine, cas.id).await?)),
         }
@@ -704,7 +727,8 @@ impl Backend for PostgresBackend {
             let (client, statement) = self
                 .prepared(
                     "SELECT id, kind, state, version, fingerprint, updated_at AS at,
-                    checksum = statewright_checksum(id, kind, state) AS intact
+                    checksum = statewright_checksum(id, kind, state) AS intact,
+                    timer_at, timer_event
                        FROM statewright_machines WHERE machine = $1 AND kind = $2 ORDER BY id",
                 )
                 .await?;

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::{Change, StoreError, StoreResult, Stored};
+use crate::persist::PendingTimer;
 
 /// A machine row, or an outbox row (`kind` is then the kind it left).
 #[derive(Debug)]
@@ -21,6 +22,10 @@ pub struct Row {
     /// Whether the row's checksum (over its id, kind and state, computed by
     /// the database on every write through a store) still matches.
     pub(crate) intact: bool,
+    /// The state timer's deadline (nanoseconds since the epoch) and event
+    /// (JSON), both set or both null; null in an outbox row.
+    pub(crate) timer_at: Option<i64>,
+    pub(crate) timer_event: Option<String>,
 }
 
 /// The state as the backends store it: JSON text.
@@ -42,7 +47,7 @@ pub(crate) fn nanos(time: SystemTime) -> i64 {
     i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
 }
 
-fn time(nanos: i64) -> SystemTime {
+pub(crate) fn time(nanos: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_nanos(to_u64(nanos))
 }
 
@@ -112,6 +117,16 @@ where
     M: StateMachine + DeserializeOwned,
 {
     let state: M = decode_state(&row, &row.id)?;
+    let timer = match (row.timer_at, row.timer_event) {
+        (Some(at), Some(event)) => Some(PendingTimer::new(time(at), event)),
+        (None, None) => None,
+        _ => {
+            return Err(StoreError::Decode {
+                id: row.id,
+                message: "its timer has a deadline or an event, not both".to_owned(),
+            })
+        }
+    };
     let kind = state.kind().to_string();
     if kind != row.kind {
         return Err(StoreError::Decode {
@@ -124,6 +139,7 @@ where
         state,
         version: to_u64(row.version),
         updated_at: time(row.at),
+        timer,
     })
 }
 

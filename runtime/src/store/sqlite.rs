@@ -41,10 +41,14 @@ CREATE TABLE statewright_machines (
     updated_at  INTEGER NOT NULL,
     left_kind   TEXT,
     checksum    INTEGER NOT NULL,
+    timer_at    INTEGER,
+    timer_event TEXT,
     PRIMARY KEY (machine, id)
 ) WITHOUT ROWID;
 CREATE INDEX statewright_machines_by_kind
     ON statewright_machines (machine, kind, id);
+CREATE INDEX statewright_machines_by_timer
+    ON statewright_machines (machine, timer_at) WHERE timer_at IS NOT NULL;
 CREATE TABLE statewright_outbox (
     position    INTEGER PRIMARY KEY AUTOINCREMENT,
     machine     TEXT    NOT NULL,
@@ -66,6 +70,10 @@ const UPGRADE_FROM_1: &str = "
 ALTER TABLE statewright_machines ADD COLUMN left_kind TEXT;
 ALTER TABLE statewright_machines ADD COLUMN checksum INTEGER NOT NULL DEFAULT 0;
 UPDATE statewright_machines SET checksum = statewright_checksum(id, kind, state);
+ALTER TABLE statewright_machines ADD COLUMN timer_at INTEGER;
+ALTER TABLE statewright_machines ADD COLUMN timer_event TEXT;
+CREATE INDEX statewright_machines_by_timer
+    ON statewright_machines (machine, timer_at) WHERE timer_at IS NOT NULL;
 CREATE INDEX statewright_outbox_by_id
     ON statewright_outbox (machine, id, position);
 ";
@@ -360,6 +368,8 @@ fn machine_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         fingerprint: row.get("fingerprint")?,
         at: row.get("at")?,
         intact: row.get("intact")?,
+        timer_at: row.get("timer_at")?,
+        timer_event: row.get("timer_event")?,
     })
 }
 
@@ -367,7 +377,8 @@ fn read_row(connection: &Connection, machine: &str, id: &str) -> rusqlite::Resul
     connection
         .prepare_cached(
             "SELECT id, kind, state, version, fingerprint, updated_at AS at,
-                    checksum = statewright_checksum(id, kind, state) AS intact
+                    checksum = statewright_checksum(id, kind, state) AS intact,
+                    timer_at, timer_event
                FROM statewright_machines WHERE machine = ?1 AND id = ?2",
         )?
         .query_row(params![machine, id], machine_row)
@@ -378,12 +389,14 @@ fn read_row(connection: &Connection, machine: &str, id: &str) -> rusqlite::Resul
 /// `left_kind` so the outbox row can name it.
 const COMPARE_AND_SET: &str = "UPDATE statewright_machines
     SET left_kind = kind, kind = ?3, state = ?4, version = version + 1, updated_at = ?6,
-        checksum = statewright_checksum(id, ?3, ?4)
+        checksum = statewright_checksum(id, ?3, ?4),
+        timer_at = CASE WHEN ?9 THEN timer_at ELSE ?10 END,
+        timer_event = CASE WHEN ?9 THEN timer_event ELSE ?11 END
   WHERE machine = ?1 AND id = ?2 AND fingerprint = ?5
     AND checksum = statewright_checksum(id, kind, state)
     AND version = COALESCE(?7, version) AND version < 9223372036854775807
     AND kind IN (SELECT value FROM json_each(?8))
-  RETURNING version, left_kind";
+  RETURNING version, left_kind, timer_at, timer_event";
 
 impl Backend for SqliteBackend {
     async fn insert(&self, row: NewRow<'_>) -> Result<bool, BackendError> {
@@ -429,15 +442,37 @@ impl Backend for SqliteBackend {
             cas.state.to_owned(),
         );
         let (fingerprint, at, expected) = (cas.fingerprint, cas.at, cas.expected_version);
+        let (keep_timer, timer_at, timer_event) = cas.timer.parameters();
+        let timer_event = timer_event.map(str::to_owned);
         self.write(move |transaction| {
             let moved = transaction
                 .prepare_cached(COMPARE_AND_SET)?
                 .query_row(
-                    params![machine, id, kind, state, fingerprint, at, expected, from_kinds],
-                    |row| Ok((row.get::<_, i64>("version")?, row.get::<_, String>("left_kind")?)),
+                    params![
+                        machine,
+                        id,
+                        kind,
+                        state,
+                        fingerprint,
+                        at,
+                        expected,
+                        from_kinds,
+                        keep_timer,
+                        timer_at,
+                        timer_event
+                    ],
+                    |row| {
+                        let version: i64 = row.get("version")?;
+                        let committed = CasOutcome::Committed {
+                            version,
+                            timer_at: row.get("timer_at")?,
+                            timer_event: row.get("timer_event")?,
+                        };
+                        Ok((version, row.get::<_, String>("left_kind")?, committed))
+                    },
                 )
                 .optional()?;
-            let Some((version, from_kind)) = moved else {
+            let Some((version, from_kind, committed)) = moved else {
                 return Ok(CasOutcome::Missed(read_row(transaction, machine, &id)?));
             };
             transaction
@@ -445,8 +480,16 @@ impl Backend for SqliteBackend {
                     "INSERT INTO statewright_outbox (machine, id, version, from_kind, state, fingerprint, at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )?
-                .execute(params![machine, id, version, from_kind, state, fingerprint, at])?;
-            Ok(CasOutcome::Committed(version))
+                .execute(params![
+                    machine,
+                    id,
+                    version,
+                    from_kind,
+                    state,
+                    fingerprint,
+                    at
+                ])?;
+            Ok(committed)
         })
         .await
     }
@@ -456,7 +499,8 @@ impl Backend for SqliteBackend {
         self.run(move |connection| {
             let mut statement = connection.prepare_cached(
                 "SELECT id, kind, state, version, fingerprint, updated_at AS at,
-                    checksum = statewright_checksum(id, kind, state) AS intact
+                    checksum = statewright_checksum(id, kind, state) AS intact,
+                    timer_at, timer_event
                        FROM statewright_machines WHERE machine = ?1 AND kind = ?2 ORDER BY id",
             )?;
             let rows = statement.query_map(params![machine, kind], machine_row)?;
@@ -481,12 +525,12 @@ impl Backend for SqliteBackend {
             // Two statements, so that each has its index.
             let mut statement = connection.prepare_cached(if only.is_some() {
                 "SELECT position, id, from_kind AS kind, state, version, fingerprint, at,
-                    TRUE AS intact
+                    TRUE AS intact, NULL AS timer_at, NULL AS timer_event
                        FROM statewright_outbox WHERE machine = ?1 AND id = ?4 AND position > ?2
                       ORDER BY position LIMIT ?3"
             } else {
                 "SELECT position, id, from_kind AS kind, state, version, fingerprint, at,
-                    TRUE AS intact
+                    TRUE AS intact, NULL AS timer_at, NULL AS timer_event
                        FROM statewright_outbox WHERE machine = ?1 AND position > ?2 AND ?4 IS NULL
                       ORDER BY position LIMIT ?3"
             })?;

@@ -7,10 +7,11 @@ use std::time::SystemTime;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::backend::{Backend, Cas, CasOutcome, NewRow};
+use super::backend::{Backend, Cas, CasOutcome, NewRow, TimerWrite};
 use super::error::check_id;
 use super::row::{self, Row};
 use super::{Change, KindOf, StoreError, StoreResult, Stored};
+use crate::persist::PendingTimer;
 use crate::{Fire, StateMachine, TransitionError};
 
 /// How often a compare-and-set on the kind is tried again when the row
@@ -62,6 +63,7 @@ where
         state: state.clone(),
         version: 0,
         updated_at: now,
+        timer: None,
     })
 }
 
@@ -103,17 +105,27 @@ where
     let mut next = current.state;
     next.fire(event).map_err(StoreError::NotAccepted)?;
     let expect = Expect::Version(expected_version);
-    compare_and_set(backend, id, expect, Step::Transition, next).await
+    compare_and_set(
+        backend,
+        id,
+        expect,
+        Step::Transition,
+        next,
+        TimerWrite::Clear,
+    )
+    .await
 }
 
 /// Every compare-and-set: one statement that checks the fingerprint, the
-/// expectation and the edge, and writes the row and the outbox.
+/// expectation and the edge, and writes the row (its timer as `timer`
+/// says) and the outbox.
 pub(crate) async fn compare_and_set<B, M>(
     backend: &B,
     id: &str,
     expect: Expect<KindOf<M>>,
     step: Step,
     next: M,
+    timer: TimerWrite<'_>,
 ) -> StoreResult<Stored<M>, M>
 where
     B: Backend,
@@ -149,18 +161,26 @@ where
                 Expect::Kind(_) => None,
             },
             from_kinds: &from_kinds,
+            timer,
         };
         match backend
             .compare_and_set(cas)
             .await
             .map_err(StoreError::Backend)?
         {
-            CasOutcome::Committed(version) => {
+            CasOutcome::Committed {
+                version,
+                timer_at,
+                timer_event,
+            } => {
                 return Ok(Stored {
                     id: id.to_owned(),
                     state: next,
                     version: row::to_u64(version),
                     updated_at: now,
+                    timer: timer_at
+                        .zip(timer_event)
+                        .map(|(at, event)| PendingTimer::new(row::time(at), event)),
                 })
             }
             CasOutcome::Missed(current) => explain_miss::<M>(id, expect, step, to, current)?,
