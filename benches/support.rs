@@ -14,7 +14,7 @@ pub enum Counter {
     Counting { count: u64 },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Tick {
     Start,
     Add,

@@ -32,6 +32,28 @@ async fn loading_an_unknown_id_is_not_found() {
 
 const CHILD: &str = "STATEWRIGHT_DURABLE_CHILD";
 
+/// A database file of its own, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str) -> Self {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        Self(std::env::temp_dir().join(format!(
+            "statewright-durable-{name}-{}-{}.sqlite",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        )))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        }
+    }
+}
+
 /// Run by the parent below in a separate process, which dies mid-event.
 #[tokio::test]
 async fn child_process_that_crashes_after_a_save() {
@@ -132,4 +154,72 @@ async fn a_run_that_does_not_start_where_the_store_is_ends_before_its_first_even
     resumed.stop().unwrap();
     support::within(resumed.join()).await;
     assert_eq!(store.get("o").await.unwrap().unwrap(), paid);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_state_timer_is_saved_with_its_step_and_fires_once_after_a_restart() {
+    let store = SqliteStore::<durable_contract::Lamp>::memory()
+        .await
+        .unwrap();
+    durable_contract::timers_survive_a_restart(store, std::time::Duration::from_secs(5)).await;
+}
+
+/// A timer whose deadline passed while nothing ran fires as soon as the
+/// machine is loaded, once.
+#[tokio::test(start_paused = true)]
+async fn a_timer_that_came_due_while_stored_fires_at_once_on_load() {
+    use durable_contract::{Lamp, Lamplighter, Switch};
+    let db = TempFile::new("due");
+    let store = SqliteStore::<Lamp>::open(&db.0).await.unwrap();
+    let on_for = std::time::Duration::from_secs(5);
+    let handle = Runner::insert(Lamplighter { on_for }, Lamp::Off, store.clone(), "lamp")
+        .await
+        .unwrap()
+        .spawn();
+    support::within(handle.send(Switch::Press)).await.unwrap();
+    handle.stop().unwrap();
+    support::within(handle.join()).await;
+    let edit = rusqlite::Connection::open(&db.0).unwrap();
+    edit.execute(
+        "UPDATE statewright_machines SET timer_at = 1 WHERE id = 'lamp'",
+        [],
+    )
+    .unwrap();
+    let handle = Runner::load(Lamplighter { on_for }, store.clone(), "lamp")
+        .await
+        .unwrap()
+        .spawn();
+    let off = support::within(handle.wait_for(|snapshot| snapshot.state == Lamp::Off)).await;
+    assert_eq!(off.seq, 2);
+    handle.stop().unwrap();
+    support::within(handle.join()).await;
+    let stored = store.get("lamp").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.state, stored.version, stored.timer),
+        (Lamp::Off, 2, None)
+    );
+}
+
+/// A stored timer whose event no longer decodes is a decode error on load,
+/// never a timer silently dropped.
+#[tokio::test]
+async fn a_timer_event_that_no_longer_decodes_fails_the_load() {
+    use durable_contract::{Lamp, Lamplighter};
+    let db = TempFile::new("undecodable");
+    let store = SqliteStore::<Lamp>::open(&db.0).await.unwrap();
+    store.insert("lamp", &Lamp::On).await.unwrap();
+    let edit = rusqlite::Connection::open(&db.0).unwrap();
+    edit.execute(
+        "UPDATE statewright_machines SET timer_at = 1, timer_event = '\"Dim\"' WHERE id = 'lamp'",
+        [],
+    )
+    .unwrap();
+    let on_for = std::time::Duration::from_secs(5);
+    let error = Runner::load(Lamplighter { on_for }, store, "lamp")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Decode { message, .. } if message.contains("timer's event")),
+        "{error}"
+    );
 }

@@ -381,6 +381,11 @@ async fn timers(url: String) {
     store_contract::assert_timers(one).await;
 }
 
+async fn durable_timers(url: String) {
+    let store = PostgresStore::connect(&url).await.unwrap();
+    durable_contract::timers_survive_a_restart(store, Duration::from_millis(300)).await;
+}
+
 async fn child(url: String) {
     let wins = store_contract::cycle_until(store(&url).await, 60).await;
     println!("child wins: {wins}");
@@ -423,7 +428,8 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 19] = [
+    let tests: [(&str, Test); 20] = [
+        ("durable_timers", |url| Box::pin(durable_timers(url))),
         ("timers", |url| Box::pin(timers(url))),
         ("upgraded_from_1", |url| Box::pin(upgraded_from_1(url))),
         ("later_release_refused", |url| {

@@ -23,7 +23,7 @@ pub(crate) enum Order {
     Cancelled,
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Command {
     Add,
     Pay,
@@ -206,4 +206,129 @@ pub(crate) async fn after_the_crash<S: Store<Order>>(store: S) {
     );
     assert_eq!(store.get("o").await.unwrap().unwrap().version, 2);
     assert_eq!(log.lines(), ["restore Paid", "enter Shipped"]);
+}
+
+/// A lamp that turns itself off: entering `On` sets the state timer, a
+/// `Snooze` (a step that stays) sets it again, and `TimeUp` turns it off.
+#[state_machine]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Lamp {
+    #[initial]
+    #[to(On)]
+    Off,
+    #[to(Off)]
+    On,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Switch {
+    Press,
+    Snooze,
+    TimeUp,
+}
+
+/// Keeps the lamp on for `on_for` after it is switched on or snoozed.
+pub(crate) struct Lamplighter {
+    pub(crate) on_for: std::time::Duration,
+}
+
+impl Handler for Lamplighter {
+    type State = Lamp;
+    type Event = Switch;
+
+    fn handle(&mut self, state: &Lamp, switch: Switch, cx: &mut Cx<Self>) -> Step<Lamp> {
+        match (state, switch) {
+            (Lamp::Off, Switch::Press) => Step::to(Lamp::On),
+            (Lamp::On, Switch::Press | Switch::TimeUp) => Step::to(Lamp::Off),
+            (Lamp::On, Switch::Snooze) => {
+                cx.set_timeout(self.on_for * 2, Switch::TimeUp);
+                Step::stay()
+            }
+            _ => Step::reject("nothing to do"),
+        }
+    }
+
+    fn on_enter(&mut self, state: &Lamp, cx: &mut Cx<Self>) {
+        if *state == Lamp::On {
+            cx.set_timeout(self.on_for, Switch::TimeUp);
+        }
+    }
+}
+
+/// The run's deadline is on tokio's clock; the stored one is that deadline
+/// read on the wall clock when it was written, so the two agree to within
+/// the time it took to write.
+fn assert_close(stored: std::time::SystemTime, run: Option<std::time::SystemTime>) {
+    let run = run.expect("a timer in the run");
+    let apart = run
+        .duration_since(stored)
+        .or_else(|_| stored.duration_since(run))
+        .unwrap_or_default();
+    assert!(
+        apart < std::time::Duration::from_secs(1),
+        "{stored:?} vs {run:?}"
+    );
+}
+
+/// The stored timer, as its deadline and its event.
+async fn stored_timer<S: Store<Lamp>>(
+    store: &S,
+    id: &str,
+) -> Option<(std::time::SystemTime, String)> {
+    let stored = store.get(id).await.unwrap().unwrap();
+    stored.timer.map(|timer| (timer.at, timer.event))
+}
+
+/// The state timer is saved with the step that set it (the entry of `On`),
+/// and alone by a step that stays (`Snooze`), before the reply; a run
+/// loaded after a stop re-arms it, it fires once, and the step it causes
+/// clears it in the same write.
+pub(crate) async fn timers_survive_a_restart<S: Store<Lamp>>(
+    store: S,
+    on_for: std::time::Duration,
+) {
+    let lamp = Lamplighter { on_for };
+    let handle = Runner::insert(lamp, Lamp::Off, store.clone(), "lamp")
+        .await
+        .unwrap()
+        .spawn();
+    within(handle.send(Switch::Press)).await.unwrap();
+    let (at, event) = stored_timer(&store, "lamp")
+        .await
+        .expect("saved with the step");
+    assert_eq!(event, "\"TimeUp\"");
+    assert_close(at, handle.snapshot().timeout_at);
+    // A step that stays and sets the timer writes it, not a version.
+    within(handle.send(Switch::Snooze)).await.unwrap();
+    let (snoozed, _) = stored_timer(&store, "lamp").await.unwrap();
+    assert!(snoozed > at, "{snoozed:?} after {at:?}");
+    assert_eq!(store.get("lamp").await.unwrap().unwrap().version, 1);
+    handle.stop().unwrap();
+    within(handle.join()).await;
+
+    // Loaded elsewhere: the timer is armed again and fires once.
+    let lamp = Lamplighter { on_for };
+    let handle = Runner::load(lamp, store.clone(), "lamp")
+        .await
+        .unwrap()
+        .spawn();
+    assert_close(snoozed, handle.snapshot().timeout_at);
+    let off = within(handle.wait_for(|snapshot| snapshot.state == Lamp::Off)).await;
+    assert_eq!(off.seq, 2);
+    let stored = store.get("lamp").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.state, stored.version, stored.timer),
+        (Lamp::Off, 2, None)
+    );
+    handle.stop().unwrap();
+    within(handle.join()).await;
+
+    let lamp = Lamplighter { on_for };
+    let handle = Runner::load(lamp, store.clone(), "lamp")
+        .await
+        .unwrap()
+        .spawn();
+    assert_eq!(handle.snapshot().timeout_at, None);
+    handle.stop().unwrap();
+    within(handle.join()).await;
 }

@@ -3,6 +3,7 @@
 
 use core::future::Future;
 use core::pin::Pin;
+use std::time::SystemTime;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use serde::{de::DeserializeOwned, Serialize};
@@ -10,7 +11,11 @@ use serde::{de::DeserializeOwned, Serialize};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use super::{Handler, Kind, Resume, Runner};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-use crate::store::{Store, StoreError};
+use crate::persist::PendingTimer;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use crate::store::typed::{self, Expect, Step};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use crate::store::{Store, StoreError, TimerWrite};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::StateMachine;
 
@@ -19,10 +24,26 @@ use crate::StateMachine;
 pub(crate) type WriteFuture =
     Pin<Box<dyn Future<Output = Result<(), (String, super::error::SaveError)>> + Send>>;
 
-/// Saves a durable run's steps; the run waits for each write.
-pub(crate) trait Persist<S>: Send {
-    /// Saves `next` if the stored machine is still at `expected_version`.
-    fn write(&self, expected_version: u64, next: &S, update: bool) -> WriteFuture;
+/// A state timer as a durable run saves it: when it fires (wall clock) and
+/// its event, or none.
+pub(crate) type SavedTimer<'a, E> = Option<(SystemTime, &'a E)>;
+
+/// Saves a durable run's steps and its state timer; the run waits for each
+/// write.
+pub(crate) trait Persist<S, E>: Send {
+    /// Saves `next` and the timer it leaves if the stored machine is still
+    /// at `expected_version`.
+    fn write(
+        &self,
+        expected_version: u64,
+        next: &S,
+        update: bool,
+        timer: SavedTimer<'_, E>,
+    ) -> WriteFuture;
+
+    /// Saves the timer alone (a step that stayed, or the run's start), if
+    /// the stored machine is still at `version`.
+    fn write_timer(&self, version: u64, timer: SavedTimer<'_, E>) -> WriteFuture;
 
     /// Whether the machine is stored at `version`, of `state`'s kind: what
     /// the run checks before its first event, unless the runner was made
@@ -51,21 +72,80 @@ fn refused<K: crate::StateKind>(error: StoreError<K>) -> (String, super::error::
     (message, std::sync::Arc::new(error))
 }
 
+/// A timer as the store keeps it: the deadline in nanoseconds since the
+/// epoch and the event as JSON.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-impl<M, St> Persist<M> for InStore<St>
+fn encoded_timer<K, E: Serialize>(
+    id: &str,
+    timer: SavedTimer<'_, E>,
+) -> Result<Option<(i64, String)>, StoreError<K>> {
+    timer
+        .map(|(at, event)| {
+            let event = serde_json::to_string(event).map_err(|error| StoreError::Encode {
+                id: id.to_owned(),
+                message: format!("its timer's event: {error}"),
+            })?;
+            Ok((crate::store::row_nanos(at), event))
+        })
+        .transpose()
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn timer_write(timer: Option<&(i64, String)>) -> TimerWrite<'_> {
+    match timer {
+        Some((at, event)) => TimerWrite::Set { at: *at, event },
+        None => TimerWrite::Clear,
+    }
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl<M, E, St> Persist<M, E> for InStore<St>
 where
     M: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
+    E: Serialize,
     St: Store<M>,
 {
-    fn write(&self, expected_version: u64, next: &M, update: bool) -> WriteFuture {
+    fn write(
+        &self,
+        expected_version: u64,
+        next: &M,
+        update: bool,
+        timer: SavedTimer<'_, E>,
+    ) -> WriteFuture {
         let (store, id, next) = (self.store.clone(), self.id.clone(), next.clone());
+        let timer = encoded_timer::<M::Kind, E>(&id, timer);
         Box::pin(async move {
-            let written = if update {
-                store.update(&id, expected_version, next).await
+            let timer = timer.map_err(refused)?;
+            let step = if update {
+                Step::Update
             } else {
-                store.transition(&id, expected_version, next).await
+                Step::Transition
             };
-            written.map(|_| ()).map_err(refused)
+            let expect = Expect::Version(expected_version);
+            let written = typed::compare_and_set(
+                store.backend(),
+                &id,
+                expect,
+                step,
+                next,
+                timer_write(timer.as_ref()),
+            );
+            written.await.map(|_| ()).map_err(refused)
+        })
+    }
+
+    fn write_timer(&self, version: u64, timer: SavedTimer<'_, E>) -> WriteFuture {
+        let (store, id) = (self.store.clone(), self.id.clone());
+        let timer = encoded_timer::<M::Kind, E>(&id, timer);
+        Box::pin(async move {
+            let timer = timer.map_err(refused)?;
+            let written = typed::set_timer::<_, M>(
+                store.backend(),
+                &id,
+                version,
+                timer_write(timer.as_ref()),
+            );
+            written.await.map_err(refused)
         })
     }
 
@@ -104,12 +184,23 @@ impl<H> Runner<H>
 where
     H: Handler,
     H::State: Serialize + DeserializeOwned,
+    H::Event: Serialize + DeserializeOwned,
 {
     /// Makes the run durable: every accepted step (transition or update)
     /// is written to `store` under `id` with compare-and-set on the version
     /// (the run's `seq`) **before** the snapshot, the sender's reply and
     /// the broadcast. The run waits for each write, so a step costs one
     /// store transaction (see the README's numbers).
+    ///
+    /// The state timer is saved too, so a run stopped or crashed and then
+    /// [loaded](Runner::load) elsewhere fires it once, on time: with each
+    /// step, the timer the step leaves (for a transition, the one the new
+    /// state's `on_enter` sets: a durable run calls `on_enter` before the
+    /// write and applies its requests after it); on its own (the version
+    /// stays) when a step that stays or is refused, or the start, changed
+    /// it. A step caused by the timer clears it in the same write. The
+    /// event is stored as JSON, hence `H::Event: Serialize +
+    /// DeserializeOwned`.
     ///
     /// A write that loses the race (another writer moved the machine) or
     /// fails is not applied: the sender gets [`RunnerError::NotSaved`],
@@ -178,13 +269,17 @@ where
     }
 
     /// A durable runner that resumes the machine stored under `id`: its
-    /// state, and its version as the run's `seq`. Like
+    /// state, its version as the run's `seq`, and its state timer, armed
+    /// again at its deadline (one that passed while stored fires at once,
+    /// once). Like
     /// [`Runner::restore`], it is not an entry: the `on_restore` hooks run
     /// instead of `on_enter` and `on_start`.
     ///
     /// # Errors
     ///
-    /// [`StoreError::NotFound`] if nothing is stored under `id`, and what
+    /// [`StoreError::NotFound`] if nothing is stored under `id`;
+    /// [`StoreError::Decode`] if its timer's event no longer decodes as an
+    /// `H::Event` (the timer is never dropped silently); and what
     /// [`Store::get`] returns.
     ///
     /// # Examples
@@ -212,11 +307,22 @@ where
             .get(id)
             .await?
             .ok_or_else(|| StoreError::NotFound { id: id.to_owned() })?;
+        let timer = stored
+            .timer
+            .map(|timer| {
+                let event =
+                    serde_json::from_str(&timer.event).map_err(|error| StoreError::Decode {
+                        id: id.to_owned(),
+                        message: format!("its timer's event does not decode: {error}"),
+                    })?;
+                Ok::<_, StoreError<Kind<H>>>(PendingTimer::new(timer.at, event))
+            })
+            .transpose()?;
         let mut runner = Self::new(handler, stored.state);
         runner.resume = Some(Resume {
             seq: stored.version,
             entered_at: stored.updated_at,
-            timer: None,
+            timer,
         });
         Ok(runner.persist_in(store, id.to_owned(), true))
     }

@@ -175,7 +175,7 @@ pub struct Runner<H: Handler> {
     recorders: Vec<Box<dyn Recorder<H>>>,
     capacity: usize,
     resume: Option<Resume<H::Event>>,
-    persist: Option<Box<dyn durable::Persist<H::State>>>,
+    persist: Option<Box<dyn durable::Persist<H::State, H::Event>>>,
 }
 
 /// Where a restored run goes on from.

@@ -46,20 +46,38 @@ enum Origin {
 
 /// A durable run's store and its write in flight.
 struct Durable<H: Handler> {
-    persist: Box<dyn Persist<H::State>>,
+    persist: Box<dyn Persist<H::State, H::Event>>,
     /// The read that checks the store has the machine, before any event.
     checking: Option<WriteFuture>,
     pending: Option<PendingWrite<H>>,
+    /// The timer's change count when the store last got it: the timer is
+    /// saved with every step, and on its own when a step that stays (or
+    /// the start) changed it.
+    saved_timer: u64,
 }
 
-/// A checked step waiting for the store: everything needed to apply it.
+/// A write waiting for the store, what follows it, and who waits.
 struct PendingWrite<H: Handler> {
     write: WriteFuture,
-    next: H::State,
-    requests: Cx<H>,
-    text: Option<String>,
-    update: bool,
+    then: AfterWrite<H>,
     reply: Option<Reply<H>>,
+}
+
+/// What a saved write lets happen.
+enum AfterWrite<H: Handler> {
+    /// A checked step, applied once saved. A transition's entry ran
+    /// before the write, so that the timer it sets was saved with it; its
+    /// requests are applied here.
+    Step {
+        next: H::State,
+        requests: Cx<H>,
+        entry: Option<Cx<H>>,
+        text: Option<String>,
+        update: bool,
+    },
+    /// A step that stayed (or was refused), or the start, whose timer
+    /// change is now saved.
+    Done(Handled<Kind<H>>),
 }
 
 /// What a sender is told.
@@ -71,7 +89,7 @@ pub(crate) fn start<H: Handler>(
     recorders: Vec<Box<dyn Recorder<H>>>,
     capacity: usize,
     resume: Option<Resume<H::Event>>,
-    persist: Option<Box<dyn Persist<H::State>>>,
+    persist: Option<Box<dyn Persist<H::State, H::Event>>>,
 ) -> (
     RunnerHandle<H>,
     impl core::future::Future<Output = Outcome<H::State>> + Send,
@@ -127,6 +145,7 @@ pub(crate) fn start<H: Handler>(
                 checking,
                 persist,
                 pending: None,
+                saved_timer: 0,
             })
         }),
         unanswered: Vec::new(),
@@ -178,6 +197,9 @@ impl<H: Handler> Run<H> {
                 return Poll::Pending;
             }
             self.start();
+            // A timer the entry (or `on_restore`) set is saved before any
+            // event; the loop waits for that write.
+            let _ = self.save_timer(Handled::Stayed, &mut None);
         }
         loop {
             if self.poll_write(cx).is_pending() {
@@ -262,9 +284,26 @@ impl<H: Handler> Run<H> {
         else {
             return Poll::Ready(());
         };
-        let result = match written {
-            Ok(()) => self.transition(pending.next, pending.requests, pending.text, pending.update),
-            Err((message, error)) => {
+        let result = match (written, pending.then) {
+            (
+                Ok(()),
+                AfterWrite::Step {
+                    next,
+                    requests,
+                    entry,
+                    text,
+                    update,
+                },
+            ) => {
+                let applied = self.transition(next, requests, entry, text, update);
+                self.timer_saved();
+                applied
+            }
+            (Ok(()), AfterWrite::Done(handled)) => {
+                self.timer_saved();
+                Ok(handled)
+            }
+            (Err((message, error)), _) => {
                 self.ending = Some(Outcome::Lost {
                     message: message.clone(),
                 });
@@ -307,7 +346,7 @@ impl<H: Handler> Run<H> {
         if self.origin == Origin::Restored {
             self.restore();
         } else {
-            self.enter();
+            self.enter(None);
         }
         self.publish_timer();
     }
@@ -419,7 +458,7 @@ impl<H: Handler> Run<H> {
     }
 
     /// Handles one event to completion.
-    fn handle(&mut self, event: H::Event, reply: Option<Reply<H>>) {
+    fn handle(&mut self, event: H::Event, mut reply: Option<Reply<H>>) {
         record(&mut self.recorders, |recorder| {
             recorder.on_event(&self.state, &event);
         });
@@ -437,9 +476,19 @@ impl<H: Handler> Run<H> {
                 if timer_requested {
                     self.publish_timer();
                 }
-                Ok(Handled::Stayed)
+                match self.save_timer(Handled::Stayed, &mut reply) {
+                    Some(outcome) => Ok(outcome),
+                    None => return,
+                }
             }
-            Ok(Step::Reject(reason)) => Ok(Handled::Rejected(Rejection::Refused { reason })),
+            Ok(Step::Reject(reason)) => {
+                // A timer that fired into a refusal is spent all the same.
+                let refused = Handled::Rejected(Rejection::Refused { reason });
+                match self.save_timer(refused, &mut reply) {
+                    Some(outcome) => Ok(outcome),
+                    None => return,
+                }
+            }
             Ok(Step::Stop) => {
                 self.stop();
                 Ok(Handled::Stopped)
@@ -448,6 +497,40 @@ impl<H: Handler> Run<H> {
             Ok(Step::Update(next)) => return self.step_to(next, cx, text, true, reply),
         };
         self.complete(result, reply);
+    }
+
+    /// A durable run whose timer changed since the store last got it (a
+    /// step that stayed, a timer that fired, the start) saves it before
+    /// going on: `None` when that write is now pending, with `handled` and
+    /// the reply waiting for it; else `handled` back.
+    fn save_timer(
+        &mut self,
+        handled: Handled<Kind<H>>,
+        reply: &mut Option<Reply<H>>,
+    ) -> Option<Handled<Kind<H>>> {
+        let Some(durable) = &mut self.durable else {
+            return Some(handled);
+        };
+        if durable.saved_timer == self.timer.changes() {
+            return Some(handled);
+        }
+        let write = durable
+            .persist
+            .write_timer(self.seq, self.timer.after(false, &[]));
+        durable.pending = Some(PendingWrite {
+            write,
+            then: AfterWrite::Done(handled),
+            reply: reply.take(),
+        });
+        None
+    }
+
+    /// The store has the timer as the run holds it now.
+    fn timer_saved(&mut self) {
+        let changes = self.timer.changes();
+        if let Some(durable) = &mut self.durable {
+            durable.saved_timer = changes;
+        }
     }
 
     /// What follows an event's step: recorders see a rejection, the run
@@ -538,21 +621,40 @@ impl<H: Handler> Run<H> {
         } else if !update && !H::State::can_transition(from, to) {
             let error = TransitionError::new(from, to);
             Ok(Handled::Rejected(Rejection::Illegal(error)))
-        } else if let Some(durable) = &mut self.durable {
+        } else if self.durable.is_some() {
             // Saved first: applied, published and answered once the store
-            // has it (`poll_write`).
-            let write = durable.persist.write(self.seq, &next, update);
+            // has it (`poll_write`), with the timer the step leaves.
+            let entry = if update {
+                None
+            } else {
+                match self.entry_requests(&next) {
+                    Ok(entry) => Some(entry),
+                    Err(crashed) => return self.complete(Err(crashed), reply),
+                }
+            };
+            let requests = [
+                cx.timer.as_ref(),
+                entry.as_ref().and_then(|entry| entry.timer.as_ref()),
+            ];
+            let timer = self.timer.after(!update, &requests);
+            let Some(durable) = &mut self.durable else {
+                return;
+            };
+            let write = durable.persist.write(self.seq, &next, update, timer);
             durable.pending = Some(PendingWrite {
                 write,
-                next,
-                requests: cx,
-                text,
-                update,
+                then: AfterWrite::Step {
+                    next,
+                    requests: cx,
+                    entry,
+                    text,
+                    update,
+                },
                 reply,
             });
             return;
         } else {
-            self.transition(next, cx, text, update)
+            self.transition(next, cx, None, text, update)
         };
         self.complete(result, reply);
     }
@@ -565,6 +667,7 @@ impl<H: Handler> Run<H> {
         &mut self,
         next: H::State,
         cx: Cx<H>,
+        entry: Option<Cx<H>>,
         text: Option<String>,
         update: bool,
     ) -> Result<Handled<Kind<H>>, RunnerError<Kind<H>>> {
@@ -576,7 +679,7 @@ impl<H: Handler> Run<H> {
         }
         self.apply(cx);
         if !update {
-            self.enter();
+            self.enter(entry);
         }
         if let Some(Outcome::Crashed { message }) = &self.ending {
             return Err(RunnerError::Crashed {
@@ -594,11 +697,15 @@ impl<H: Handler> Run<H> {
         self.tasks.leave();
     }
 
-    fn enter(&mut self) {
-        let mut cx = Cx::new();
-        let (handler, state) = (&mut self.handler, &self.state);
-        match catch_unwind(AssertUnwindSafe(|| handler.on_enter(state, &mut cx))) {
-            Ok(()) => self.apply(cx),
+    /// Enters the state: the handler's `on_enter`, or the requests of the
+    /// one a durable run called before saving the step.
+    fn enter(&mut self, entry: Option<Cx<H>>) {
+        let entry = match entry {
+            Some(entry) => Ok(entry),
+            None => on_enter(&mut self.handler, &self.state),
+        };
+        match entry {
+            Ok(entry) => self.apply(entry),
             Err(panic) => {
                 self.crash(&*panic);
             }
@@ -606,6 +713,12 @@ impl<H: Handler> Run<H> {
         if self.ending.is_none() && H::State::is_terminal(self.state.kind()) {
             self.ending = Some(Outcome::Completed(self.state.clone()));
         }
+    }
+
+    /// What the handler's `on_enter` requests for `state`, applied by the
+    /// caller; a panic crashes the run.
+    fn entry_requests(&mut self, state: &H::State) -> Result<Cx<H>, RunnerError<Kind<H>>> {
+        on_enter(&mut self.handler, state).map_err(|panic| self.crash(&*panic))
     }
 
     fn crash(&mut self, panic: &(dyn Any + Send)) -> RunnerError<Kind<H>> {
@@ -791,6 +904,12 @@ fn record<H: Handler>(
             );
         }
     }
+}
+
+/// The requests of the handler's `on_enter` for `state`, or its panic.
+fn on_enter<H: Handler>(handler: &mut H, state: &H::State) -> Result<Cx<H>, Box<dyn Any + Send>> {
+    let mut cx = Cx::new();
+    catch_unwind(AssertUnwindSafe(|| handler.on_enter(state, &mut cx))).map(|()| cx)
 }
 
 /// The event's `Debug` text for recorders and subscribers. A `Debug` impl

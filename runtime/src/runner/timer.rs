@@ -17,6 +17,9 @@ use crate::persist::PendingTimer;
 pub(super) struct StateTimer<E> {
     armed: Option<Armed<E>>,
     sleep: Option<Pin<Box<Sleep>>>,
+    /// Counts the times the timer was set, cancelled, cleared or fired: a
+    /// durable run compares it with the count it last saved.
+    changes: u64,
 }
 
 struct Armed<E> {
@@ -35,7 +38,34 @@ impl<E> StateTimer<E> {
                 event: timer.event,
             }),
             sleep: None,
+            changes: 0,
         }
+    }
+
+    /// How often the timer has changed (see the field).
+    pub(super) fn changes(&self) -> u64 {
+        self.changes
+    }
+
+    /// The timer as it will be after a step that `leaves` its state (or
+    /// not) and makes `requests`, in order: what a durable run saves with
+    /// the step, before applying it.
+    pub(super) fn after<'a>(
+        &'a self,
+        leaves: bool,
+        requests: &[Option<&'a TimerRequest<E>>],
+    ) -> Option<(SystemTime, &'a E)> {
+        let mut timer = match &self.armed {
+            Some(armed) if !leaves => Some((armed.deadline, &armed.event)),
+            _ => None,
+        };
+        for request in requests.iter().flatten() {
+            timer = match request {
+                TimerRequest::Set { deadline, event } => Some((*deadline, event)),
+                TimerRequest::Cancel => None,
+            };
+        }
+        timer.map(|(deadline, event)| (wall_clock(deadline), event))
     }
 
     /// Starts the sleep of a restored timer.
@@ -47,6 +77,9 @@ impl<E> StateTimer<E> {
 
     /// Applies a step's request; whether there was one.
     pub(super) fn apply(&mut self, request: Option<TimerRequest<E>>) -> bool {
+        if request.is_some() {
+            self.changes += 1;
+        }
         match request {
             Some(TimerRequest::Set { deadline, event }) => {
                 match &mut self.sleep {
@@ -66,7 +99,9 @@ impl<E> StateTimer<E> {
 
     /// The state is left: its timer never fires.
     pub(super) fn clear(&mut self) {
-        self.armed = None;
+        if self.armed.take().is_some() {
+            self.changes += 1;
+        }
     }
 
     /// Whether the timer is armed and its deadline has come.
@@ -88,7 +123,10 @@ impl<E> StateTimer<E> {
             return Poll::Pending;
         }
         match self.armed.take() {
-            Some(armed) => Poll::Ready(armed.event),
+            Some(armed) => {
+                self.changes += 1;
+                Poll::Ready(armed.event)
+            }
             None => Poll::Pending,
         }
     }
@@ -106,7 +144,8 @@ impl<E> StateTimer<E> {
     }
 }
 
-/// `deadline` (tokio's clock, which tests pause) on the wall clock.
+/// `deadline` (tokio's clock, which tests pause: it is the run's truth) on
+/// the wall clock, as of now.
 fn wall_clock(deadline: Instant) -> SystemTime {
     let remaining = deadline.saturating_duration_since(Instant::now());
     let now = SystemTime::now();

@@ -41,17 +41,13 @@ pub struct Cas<'a> {
 
 /// What a compare-and-set does with the row's state timer.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum TimerWrite<'a> {
+pub enum TimerWrite<'a> {
     /// Leaves it as it is (an update).
     Keep,
     /// Removes it (a transition leaves the state it belonged to).
     Clear,
     /// Sets it: the deadline in nanoseconds since the epoch, and the event
     /// as JSON.
-    #[expect(
-        dead_code,
-        reason = "the durable runner's timer writes come next (issue 20)"
-    )]
     Set { at: i64, event: &'a str },
 }
 
@@ -109,6 +105,20 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         cas: Cas<'_>,
     ) -> impl Future<Output = Result<CasOutcome, BackendError>> + Send;
+
+    /// Writes the row's timer only, if the row was written under
+    /// `fingerprint`, is intact and still at `version` (which stays: a
+    /// timer is not a change of state, and no outbox row is written).
+    /// The row as it is now when nothing matched.
+    #[doc(hidden)]
+    fn set_timer(
+        &self,
+        machine: &'static str,
+        id: &str,
+        fingerprint: i64,
+        version: i64,
+        timer: TimerWrite<'_>,
+    ) -> impl Future<Output = Result<Option<Option<Row>>, BackendError>> + Send;
 
     /// The rows of `machine` of `kind`, ordered by id.
     #[doc(hidden)]

@@ -27,7 +27,7 @@
 //! A database of an earlier release is upgraded when a store opens it, in
 //! one transaction, every row kept; one of a later release is refused.
 
-mod backend;
+pub(crate) mod backend;
 mod changes;
 mod error;
 #[cfg(feature = "postgres")]
@@ -35,14 +35,16 @@ mod postgres;
 mod row;
 #[cfg(feature = "sqlite")]
 mod sqlite;
-mod typed;
+pub(crate) mod typed;
 
 use core::future::Future;
 use std::time::SystemTime;
 
 use crate::persist::PendingTimer;
 use crate::{Fire, StateMachine};
-use backend::{Backend as _, TimerWrite};
+use backend::Backend as _;
+pub(crate) use backend::TimerWrite;
+pub(crate) use row::nanos as row_nanos;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use typed::{Expect, Step};
@@ -104,7 +106,7 @@ pub type StoreResult<T, M> = Result<T, StoreError<KindOf<M>>>;
 
 /// Ties a store to its backend. Private, so [`Store`] is sealed: its
 /// methods are written once, over the backend's rows.
-mod sealed {
+pub(crate) mod sealed {
     pub trait Backed {
         /// The database's side of the contract.
         type Backend: super::backend::Backend;

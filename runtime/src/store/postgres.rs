@@ -15,7 +15,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{AsyncMessage, NoTls, Statement};
 
-use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow};
+use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow, TimerWrite};
 use super::error::backend;
 use super::row::{self, Row};
 use super::sealed::Backed;
@@ -619,6 +619,13 @@ const COMPARE_AND_SET: &str = "WITH moved AS (
  )
  SELECT version, timer_at, timer_event FROM moved";
 
+/// The timer alone, on a row still at the version the writer knows.
+const SET_TIMER: &str = "UPDATE statewright_machines
+    SET timer_at = CASE WHEN $5 THEN timer_at ELSE $6 END,
+        timer_event = CASE WHEN $5 THEN timer_event ELSE $7 END
+  WHERE machine = $1 AND id = $2 AND fingerprint = $3 AND version = $4
+    AND checksum = statewright_checksum(id, kind, state)";
+
 /// Outbox rows no later commit can precede: below the oldest transaction
 /// still writing (`$4`: one machine's, or every machine's when null).
 const CHANGES: &str = "SELECT position, id, from_kind AS kind, state, version, fingerprint, at,
@@ -719,6 +726,30 @@ impl Backend for PostgresBackend {
                 Ok(committed)
             }
             None => Ok(CasOutcome::Missed(self.get(cas.machine, cas.id).await?)),
+        }
+    }
+
+    async fn set_timer(
+        &self,
+        machine: &'static str,
+        id: &str,
+        fingerprint: i64,
+        version: i64,
+        timer: TimerWrite<'_>,
+    ) -> Result<Option<Option<Row>>, BackendError> {
+        let (keep, at, event) = timer.parameters();
+        let written = self
+            .deadline(async {
+                let (client, statement) = self.prepared(SET_TIMER).await?;
+                let parameters: [&(dyn ToSql + Sync); 7] =
+                    [&machine, &id, &fingerprint, &version, &keep, &at, &event];
+                Ok(client.execute(&statement, &parameters).await?)
+            })
+            .await?;
+        if written == 1 {
+            Ok(None)
+        } else {
+            Ok(Some(self.get(machine, id).await?))
         }
     }
 

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::{Notify, Semaphore};
 
-use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow};
+use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow, TimerWrite};
 use super::row::{self, Row};
 use super::sealed::Backed;
 use super::{BackendError, Store, StoreError, StoreResult};
@@ -398,6 +398,13 @@ const COMPARE_AND_SET: &str = "UPDATE statewright_machines
     AND kind IN (SELECT value FROM json_each(?8))
   RETURNING version, left_kind, timer_at, timer_event";
 
+/// The timer alone, on a row still at the version the writer knows.
+const SET_TIMER: &str = "UPDATE statewright_machines
+    SET timer_at = CASE WHEN ?5 THEN timer_at ELSE ?6 END,
+        timer_event = CASE WHEN ?5 THEN timer_event ELSE ?7 END
+  WHERE machine = ?1 AND id = ?2 AND fingerprint = ?3 AND version = ?4
+    AND checksum = statewright_checksum(id, kind, state)";
+
 impl Backend for SqliteBackend {
     async fn insert(&self, row: NewRow<'_>) -> Result<bool, BackendError> {
         let (machine, id, kind, state) = (
@@ -490,6 +497,35 @@ impl Backend for SqliteBackend {
                     at
                 ])?;
             Ok(committed)
+        })
+        .await
+    }
+
+    async fn set_timer(
+        &self,
+        machine: &'static str,
+        id: &str,
+        fingerprint: i64,
+        version: i64,
+        timer: TimerWrite<'_>,
+    ) -> Result<Option<Option<Row>>, BackendError> {
+        let (keep, at, event) = timer.parameters();
+        let (id, event) = (id.to_owned(), event.map(str::to_owned));
+        self.write(move |transaction| {
+            let written = transaction.prepare_cached(SET_TIMER)?.execute(params![
+                machine,
+                id,
+                fingerprint,
+                version,
+                keep,
+                at,
+                event
+            ])?;
+            if written == 1 {
+                Ok(None)
+            } else {
+                Ok(Some(read_row(transaction, machine, &id)?))
+            }
         })
         .await
     }

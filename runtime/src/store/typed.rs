@@ -240,6 +240,36 @@ where
     legal::<M>(step, from, to)
 }
 
+/// Writes the machine's timer alone, if it is still at `version` (which
+/// stays). The durable runner's write for a step that stays.
+pub(crate) async fn set_timer<B, M>(
+    backend: &B,
+    id: &str,
+    version: u64,
+    timer: TimerWrite<'_>,
+) -> StoreResult<(), M>
+where
+    B: Backend,
+    M: StateMachine + DeserializeOwned,
+{
+    check_id(id)?;
+    let fingerprint = row::fingerprint::<M>();
+    let missed = backend
+        .set_timer(M::NAME, id, fingerprint, row::to_i64(version), timer)
+        .await
+        .map_err(StoreError::Backend)?;
+    let Some(current) = missed else {
+        return Ok(());
+    };
+    let current = current.ok_or_else(|| StoreError::NotFound { id: id.to_owned() })?;
+    let current = row::decode_machine::<M>(current)?;
+    Err(StoreError::Stale {
+        id: id.to_owned(),
+        expected: version,
+        actual: current.version,
+    })
+}
+
 pub(crate) async fn list<B, M>(backend: &B, kind: KindOf<M>) -> StoreResult<Vec<Stored<M>>, M>
 where
     B: Backend,
