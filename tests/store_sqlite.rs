@@ -261,3 +261,12 @@ async fn a_stored_timer_reads_back_an_update_keeps_it_and_a_transition_clears_it
     }
     store_contract::assert_timers(store).await;
 }
+
+#[tokio::test]
+async fn a_migration_maps_the_rows_of_an_earlier_table_and_reports_the_rest() {
+    let db = TempDb::new("migrate");
+    let newer = SqliteStore::<next_release::Worker>::open(&db.0)
+        .await
+        .unwrap();
+    store_contract::migration(db.store().await, newer).await;
+}

@@ -386,6 +386,13 @@ async fn durable_timers(url: String) {
     durable_contract::timers_survive_a_restart(store, Duration::from_millis(300)).await;
 }
 
+async fn migration(url: String) {
+    let newer = PostgresStore::<next_release::Worker>::connect(&url)
+        .await
+        .unwrap();
+    store_contract::migration(store(&url).await, newer).await;
+}
+
 async fn child(url: String) {
     let wins = store_contract::cycle_until(store(&url).await, 60).await;
     println!("child wins: {wins}");
@@ -428,7 +435,8 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 20] = [
+    let tests: [(&str, Test); 21] = [
+        ("migration", |url| Box::pin(migration(url))),
         ("durable_timers", |url| Box::pin(durable_timers(url))),
         ("timers", |url| Box::pin(timers(url))),
         ("upgraded_from_1", |url| Box::pin(upgraded_from_1(url))),

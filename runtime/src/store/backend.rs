@@ -77,6 +77,16 @@ pub enum CasOutcome {
     Missed(Option<Row>),
 }
 
+/// A row a migration rewrites: its new kind and state, if it is still at
+/// `version` under the old fingerprint.
+#[derive(Debug)]
+pub struct Rewrite {
+    pub(crate) id: String,
+    pub(crate) version: i64,
+    pub(crate) kind: String,
+    pub(crate) state: String,
+}
+
 /// An outbox row: a [`Row`] whose `kind` is the kind it left.
 #[derive(Debug)]
 pub struct OutboxRow {
@@ -119,6 +129,28 @@ pub trait Backend: Send + Sync + 'static {
         version: i64,
         timer: TimerWrite<'_>,
     ) -> impl Future<Output = Result<Option<Option<Row>>, BackendError>> + Send;
+
+    /// Up to `limit` rows of `machine` written under `fingerprint`, with
+    /// ids after `after`, ordered by id.
+    #[doc(hidden)]
+    fn stamped(
+        &self,
+        machine: &'static str,
+        fingerprint: i64,
+        after: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Row>, BackendError>> + Send;
+
+    /// Rewrites `rows` under `to` in one transaction, each only if it is
+    /// still at its version under `from`; the ids of those that were not.
+    #[doc(hidden)]
+    fn rewrite(
+        &self,
+        machine: &'static str,
+        from: i64,
+        to: i64,
+        rows: Vec<Rewrite>,
+    ) -> impl Future<Output = Result<Vec<String>, BackendError>> + Send;
 
     /// The rows of `machine` of `kind`, ordered by id.
     #[doc(hidden)]

@@ -78,6 +78,18 @@ pub struct Stored<M> {
     pub timer: Option<PendingTimer<String>>,
 }
 
+/// What [`Store::migrate`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Migrated {
+    /// How many rows it rewrote under today's table.
+    pub rewritten: usize,
+    /// The rows it left as they were, by id, with why: the mapping refused
+    /// them, they were changed outside the store, or they changed while
+    /// being migrated (run the migration again for those).
+    pub failed: Vec<(String, String)>,
+}
+
 /// One committed change, as the outbox keeps it.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -327,6 +339,56 @@ where
         limit: usize,
     ) -> impl Future<Output = StoreResult<Vec<Change<M>>, M>> + Send {
         typed::changes_since(self.backend(), position, None, limit)
+    }
+
+    /// Rewrites every machine stored under the table whose fingerprint is
+    /// `from_fingerprint` (an earlier version of this enum) with the state
+    /// `map` makes of its old state (as JSON), under today's
+    /// [`FINGERPRINT`](crate::StateMachine::FINGERPRINT): the only way a
+    /// changed table accepts old rows. Versions and timers are kept; no
+    /// change is published. Rows go in batches of one transaction each;
+    /// a row `map` refuses (or that another writer changes meanwhile) is
+    /// left untouched and reported by id in [`Migrated::failed`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`]; a batch that failed is not written, the
+    /// batches before it are.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: the batches written before the future is dropped
+    /// stay written; running the migration again finishes it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # include!("../../doc/door.rs");
+    /// use statewright::store::{SqliteStore, Store};
+    /// use statewright::StateMachine;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let store = SqliteStore::<Door>::memory().await.unwrap();
+    /// // Rows of an earlier table (say the door could once be `Ajar`) are
+    /// // mapped onto today's states:
+    /// let earlier = 0x1234_u64;
+    /// let migrated = store
+    ///     .migrate(earlier, |old| match old.as_str() {
+    ///         Some("Ajar") => Ok(Door::Open),
+    ///         _ => serde_json::from_value(old).map_err(|error| error.to_string()),
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(migrated.rewritten, 0);
+    /// # }
+    /// ```
+    fn migrate(
+        &self,
+        from_fingerprint: u64,
+        map: impl FnMut(serde_json::Value) -> Result<M, String> + Send,
+    ) -> impl Future<Output = StoreResult<Migrated, M>> + Send {
+        typed::migrate(self.backend(), from_fingerprint, map)
     }
 
     /// Every change committed from now on, through this store or any other

@@ -15,7 +15,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{AsyncMessage, NoTls, Statement};
 
-use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow, TimerWrite};
+use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow, Rewrite, TimerWrite};
 use super::error::backend;
 use super::row::{self, Row};
 use super::sealed::Backed;
@@ -619,6 +619,19 @@ const COMPARE_AND_SET: &str = "WITH moved AS (
  )
  SELECT version, timer_at, timer_event FROM moved";
 
+/// A migration's page: rows under one fingerprint, by id.
+const STAMPED: &str = "SELECT id, kind, state, version, fingerprint, updated_at AS at,
+                    checksum = statewright_checksum(id, kind, state) AS intact,
+                    timer_at, timer_event
+   FROM statewright_machines WHERE machine = $1 AND fingerprint = $2 AND id > $3
+  ORDER BY id LIMIT $4";
+
+/// A migrated row: new kind, state, fingerprint and checksum; its version,
+/// timer and time kept.
+const REWRITE: &str = "UPDATE statewright_machines
+    SET kind = $5, state = $6, fingerprint = $7, checksum = statewright_checksum(id, $5, $6)
+  WHERE machine = $1 AND id = $2 AND fingerprint = $3 AND version = $4";
+
 /// The timer alone, on a row still at the version the writer knows.
 const SET_TIMER: &str = "UPDATE statewright_machines
     SET timer_at = CASE WHEN $5 THEN timer_at ELSE $6 END,
@@ -751,6 +764,56 @@ impl Backend for PostgresBackend {
         } else {
             Ok(Some(self.get(machine, id).await?))
         }
+    }
+
+    async fn stamped(
+        &self,
+        machine: &'static str,
+        fingerprint: i64,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<Row>, BackendError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.deadline(async {
+            let (client, statement) = self.prepared(STAMPED).await?;
+            let rows = client
+                .query(&statement, &[&machine, &fingerprint, &after, &limit])
+                .await?;
+            Ok(rows.iter().map(machine_row).collect())
+        })
+        .await
+    }
+
+    async fn rewrite(
+        &self,
+        machine: &'static str,
+        from: i64,
+        to: i64,
+        rows: Vec<Rewrite>,
+    ) -> Result<Vec<String>, BackendError> {
+        self.deadline(async {
+            let mut client = self.0.pool.get().await?;
+            let transaction = client.transaction().await?;
+            let statement = transaction.prepare_cached(REWRITE).await?;
+            let mut skipped = Vec::new();
+            for row in rows {
+                let parameters: [&(dyn ToSql + Sync); 7] = [
+                    &machine,
+                    &row.id,
+                    &from,
+                    &row.version,
+                    &row.kind,
+                    &row.state,
+                    &to,
+                ];
+                if transaction.execute(&statement, &parameters).await? == 0 {
+                    skipped.push(row.id);
+                }
+            }
+            transaction.commit().await?;
+            Ok(skipped)
+        })
+        .await
     }
 
     async fn list(&self, machine: &'static str, kind: &str) -> Result<Vec<Row>, BackendError> {

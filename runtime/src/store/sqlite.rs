@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::{Notify, Semaphore};
 
-use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow, TimerWrite};
+use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow, Rewrite, TimerWrite};
 use super::row::{self, Row};
 use super::sealed::Backed;
 use super::{BackendError, Store, StoreError, StoreResult};
@@ -398,6 +398,19 @@ const COMPARE_AND_SET: &str = "UPDATE statewright_machines
     AND kind IN (SELECT value FROM json_each(?8))
   RETURNING version, left_kind, timer_at, timer_event";
 
+/// A migration's page: rows under one fingerprint, by id.
+const STAMPED: &str = "SELECT id, kind, state, version, fingerprint, updated_at AS at,
+                    checksum = statewright_checksum(id, kind, state) AS intact,
+                    timer_at, timer_event
+   FROM statewright_machines WHERE machine = ?1 AND fingerprint = ?2 AND id > ?3
+  ORDER BY id LIMIT ?4";
+
+/// A migrated row: new kind, state, fingerprint and checksum; its version,
+/// timer and time kept.
+const REWRITE: &str = "UPDATE statewright_machines
+    SET kind = ?5, state = ?6, fingerprint = ?7, checksum = statewright_checksum(id, ?5, ?6)
+  WHERE machine = ?1 AND id = ?2 AND fingerprint = ?3 AND version = ?4";
+
 /// The timer alone, on a row still at the version the writer knows.
 const SET_TIMER: &str = "UPDATE statewright_machines
     SET timer_at = CASE WHEN ?5 THEN timer_at ELSE ?6 END,
@@ -526,6 +539,52 @@ impl Backend for SqliteBackend {
             } else {
                 Ok(Some(read_row(transaction, machine, &id)?))
             }
+        })
+        .await
+    }
+
+    async fn stamped(
+        &self,
+        machine: &'static str,
+        fingerprint: i64,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<Row>, BackendError> {
+        let (after, limit) = (after.to_owned(), i64::try_from(limit).unwrap_or(i64::MAX));
+        self.run(move |connection| {
+            let mut statement = connection.prepare_cached(STAMPED)?;
+            let rows =
+                statement.query_map(params![machine, fingerprint, after, limit], machine_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn rewrite(
+        &self,
+        machine: &'static str,
+        from: i64,
+        to: i64,
+        rows: Vec<Rewrite>,
+    ) -> Result<Vec<String>, BackendError> {
+        self.write(move |transaction| {
+            let mut statement = transaction.prepare_cached(REWRITE)?;
+            let mut skipped = Vec::new();
+            for row in rows {
+                let written = statement.execute(params![
+                    machine,
+                    row.id,
+                    from,
+                    row.version,
+                    row.kind,
+                    row.state,
+                    to
+                ])?;
+                if written == 0 {
+                    skipped.push(row.id);
+                }
+            }
+            Ok(skipped)
         })
         .await
     }

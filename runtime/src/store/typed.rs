@@ -7,10 +7,10 @@ use std::time::SystemTime;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::backend::{Backend, Cas, CasOutcome, NewRow, TimerWrite};
+use super::backend::{Backend, Cas, CasOutcome, NewRow, Rewrite, TimerWrite};
 use super::error::check_id;
 use super::row::{self, Row};
-use super::{Change, KindOf, StoreError, StoreResult, Stored};
+use super::{Change, KindOf, Migrated, StoreError, StoreResult, Stored};
 use crate::persist::PendingTimer;
 use crate::{Fire, StateMachine, TransitionError};
 
@@ -267,6 +267,82 @@ where
         id: id.to_owned(),
         expected: version,
         actual: current.version,
+    })
+}
+
+/// How many rows a migration reads and rewrites per transaction.
+const MIGRATION_BATCH: usize = 256;
+
+/// `Store::migrate`: every row stamped `from` goes through `map`, in
+/// batches of one transaction each.
+pub(crate) async fn migrate<B, M>(
+    backend: &B,
+    from: u64,
+    mut map: impl FnMut(serde_json::Value) -> Result<M, String> + Send,
+) -> StoreResult<Migrated, M>
+where
+    B: Backend,
+    M: StateMachine + Serialize,
+{
+    let (old, new) = (
+        i64::from_ne_bytes(from.to_ne_bytes()),
+        row::fingerprint::<M>(),
+    );
+    let mut migrated = Migrated {
+        rewritten: 0,
+        failed: Vec::new(),
+    };
+    if old == new {
+        return Ok(migrated);
+    }
+    let mut after = String::new();
+    loop {
+        let page = backend
+            .stamped(M::NAME, old, &after, MIGRATION_BATCH)
+            .await
+            .map_err(StoreError::Backend)?;
+        let Some(last) = page.last() else {
+            return Ok(migrated);
+        };
+        after.clone_from(&last.id);
+        let mut batch = Vec::with_capacity(page.len());
+        for found in page {
+            match rewrite_of(&found, &mut map) {
+                Ok(rewrite) => batch.push(rewrite),
+                Err(reason) => migrated.failed.push((found.id, reason)),
+            }
+        }
+        let count = batch.len();
+        let skipped = backend
+            .rewrite(M::NAME, old, new, batch)
+            .await
+            .map_err(StoreError::Backend)?;
+        migrated.rewritten += count - skipped.len();
+        migrated.failed.extend(
+            skipped
+                .into_iter()
+                .map(|id| (id, "it changed while it was migrated".to_owned())),
+        );
+    }
+}
+
+/// The migrated row, or why `map` cannot have it.
+fn rewrite_of<M: StateMachine + Serialize>(
+    found: &Row,
+    map: &mut impl FnMut(serde_json::Value) -> Result<M, String>,
+) -> Result<Rewrite, String> {
+    if !found.intact {
+        return Err("it was changed outside the store: its checksum no longer matches".to_owned());
+    }
+    let old = serde_json::from_str(&found.state)
+        .map_err(|error| format!("its state is not JSON: {error}"))?;
+    let state = map(old)?;
+    let encoded = serde_json::to_string(&state).map_err(|error| error.to_string())?;
+    Ok(Rewrite {
+        id: found.id.clone(),
+        version: found.version,
+        kind: state.kind().to_string(),
+        state: encoded,
     })
 }
 
