@@ -167,6 +167,31 @@ impl<K: StateKind> std::error::Error for StoreError<K> {
     }
 }
 
+/// A database written by a newer release than this one.
+#[derive(Debug)]
+pub(crate) struct NewerSchema {
+    found: i64,
+    known: i64,
+}
+
+impl NewerSchema {
+    pub(crate) fn new(found: i64, known: i64) -> Self {
+        Self { found, known }
+    }
+}
+
+impl Display for NewerSchema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the database has schema version {}; this release knows {}",
+            self.found, self.known
+        )
+    }
+}
+
+impl std::error::Error for NewerSchema {}
+
 /// A driver's error as [`StoreError::Backend`].
 pub(crate) fn backend<K, E: std::error::Error + Send + Sync + 'static>(error: E) -> StoreError<K> {
     StoreError::Backend(Box::new(error))

@@ -120,6 +120,8 @@ pub type StoreResult<T, M> = Result<T, StoreError<KindOf<M>>>;
 /// methods are written once, over the backend's rows.
 pub(crate) mod sealed {
     pub trait Backed {
+        /// The machine the store keeps.
+        type Machine;
         /// The database's side of the contract.
         type Backend: super::backend::Backend;
         /// The backend this store writes through.
@@ -428,4 +430,13 @@ where
             Ok(Changes::new(self.clone(), position, Some(id)))
         }
     }
+}
+
+/// Every store is its backend's rows, typed: one implementation of the
+/// contract for both.
+impl<S> Store<S::Machine> for S
+where
+    S: sealed::Backed + Clone + Send + Sync + 'static,
+    S::Machine: StateMachine + Serialize + DeserializeOwned + Clone + Sync,
+{
 }

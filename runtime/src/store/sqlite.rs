@@ -16,9 +16,10 @@ use serde::Serialize;
 use tokio::sync::{Notify, Semaphore};
 
 use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow, Rewrite, TimerWrite};
+use super::error::NewerSchema;
 use super::row::{self, Row};
 use super::sealed::Backed;
-use super::{BackendError, Store, StoreError, StoreResult};
+use super::{BackendError, StoreError, StoreResult};
 
 /// The schema this release writes; `statewright_schema` records it, and
 /// an earlier one is upgraded on open.
@@ -185,16 +186,12 @@ where
 }
 
 impl<M> Backed for SqliteStore<M> {
+    type Machine = M;
     type Backend = SqliteBackend;
 
     fn backend(&self) -> &SqliteBackend {
         &self.backend
     }
-}
-
-impl<M> Store<M> for SqliteStore<M> where
-    M: StateMachine + Serialize + DeserializeOwned + Clone + Sync
-{
 }
 
 impl SqliteBackend {
@@ -306,22 +303,6 @@ fn retry_while_busy<T>(mut attempt: impl FnMut() -> rusqlite::Result<T>) -> rusq
     }
 }
 
-/// A database written by a newer release.
-#[derive(Debug)]
-struct NewerSchema(i64);
-
-impl fmt::Display for NewerSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the database has schema version {}; this release knows {SCHEMA_VERSION}",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for NewerSchema {}
-
 /// Creates the schema if it is missing, or upgrades an earlier one, in
 /// one transaction; refuses a newer one.
 fn create_schema(connection: &Connection) -> Result<(), BackendError> {
@@ -338,7 +319,7 @@ fn create_schema(connection: &Connection) -> Result<(), BackendError> {
             None => connection.execute_batch(SCHEMA)?,
             Some(SCHEMA_VERSION) => return Ok(()),
             Some(1) => connection.execute_batch(UPGRADE_FROM_1)?,
-            Some(version) => return Err(Box::new(NewerSchema(version))),
+            Some(version) => return Err(Box::new(NewerSchema::new(version, SCHEMA_VERSION))),
         }
         connection.execute("DELETE FROM statewright_schema", [])?;
         connection.execute(

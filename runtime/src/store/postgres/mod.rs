@@ -1,9 +1,12 @@
 //! [`PostgresStore`]: machines that several processes or hosts share.
 
+mod notify;
+mod schema;
+
 use core::fmt;
 use core::future::Future;
 use core::marker::PhantomData;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -13,99 +16,18 @@ use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{AsyncMessage, NoTls, Statement};
+use tokio_postgres::{NoTls, Statement};
 
 use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow, Rewrite, TimerWrite};
 use super::error::backend;
 use super::row::{self, Row};
 use super::sealed::Backed;
-use super::{BackendError, Store, StoreError, StoreResult};
+use super::{BackendError, StoreError, StoreResult};
 use crate::StateMachine;
 
-/// The schema this release writes; an earlier one is upgraded on connect.
-const SCHEMA_VERSION: i64 = 2;
-
-/// The schema of a new database. An outbox row's position is the id of the
-/// transaction that wrote it (one change per transaction), so positions
-/// need no lock to rise: see [`PostgresStore`]. `left_kind` is the kind a
-/// machine left in its last change, kept by the compare-and-set so that the
-/// outbox row can name it without reading the row first. `checksum`, an MD5
-/// of the id, kind and state written with them, lets the compare-and-set
-/// refuse a row changed by other means instead of overwriting it (to seal a
-/// row edited by hand on purpose: `SET checksum =
-/// statewright_checksum(id, kind, state)`).
-const SCHEMA: &str = "
-CREATE FUNCTION statewright_checksum(id TEXT, kind TEXT, state TEXT) RETURNS TEXT
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT md5(id || chr(31) || kind || chr(31) || state) $$;
-CREATE TABLE statewright_machines (
-    machine     TEXT   NOT NULL,
-    id          TEXT   NOT NULL,
-    kind        TEXT   NOT NULL,
-    state       TEXT   NOT NULL,
-    version     BIGINT NOT NULL,
-    fingerprint BIGINT NOT NULL,
-    updated_at  BIGINT NOT NULL,
-    left_kind   TEXT,
-    checksum    TEXT   NOT NULL,
-    timer_at    BIGINT,
-    timer_event TEXT,
-    PRIMARY KEY (machine, id)
-);
-CREATE INDEX statewright_machines_by_kind
-    ON statewright_machines (machine, kind, id);
-CREATE INDEX statewright_machines_by_timer
-    ON statewright_machines (machine, timer_at) WHERE timer_at IS NOT NULL;
-CREATE TABLE statewright_outbox (
-    position    BIGINT NOT NULL,
-    machine     TEXT   NOT NULL,
-    id          TEXT   NOT NULL,
-    version     BIGINT NOT NULL,
-    from_kind   TEXT   NOT NULL,
-    state       TEXT   NOT NULL,
-    fingerprint BIGINT NOT NULL,
-    at          BIGINT NOT NULL,
-    PRIMARY KEY (machine, position)
-);
-CREATE INDEX statewright_outbox_by_id
-    ON statewright_outbox (machine, id, position);
-";
-
-/// Schema 1 (a sequence and a global lock ordered the outbox) to 2. The
-/// positions written so far stay below every transaction id to come: each
-/// came from a transaction that took a lower id, one row per transaction.
-const UPGRADE_FROM_1: &str = "
-CREATE FUNCTION statewright_checksum(id TEXT, kind TEXT, state TEXT) RETURNS TEXT
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$ SELECT md5(id || chr(31) || kind || chr(31) || state) $$;
-ALTER TABLE statewright_machines ADD COLUMN left_kind TEXT;
-ALTER TABLE statewright_machines ADD COLUMN checksum TEXT;
-UPDATE statewright_machines SET checksum = statewright_checksum(id, kind, state);
-ALTER TABLE statewright_machines ALTER COLUMN checksum SET NOT NULL;
-ALTER TABLE statewright_machines ADD COLUMN timer_at BIGINT;
-ALTER TABLE statewright_machines ADD COLUMN timer_event TEXT;
-CREATE INDEX statewright_machines_by_timer
-    ON statewright_machines (machine, timer_at) WHERE timer_at IS NOT NULL;
-ALTER TABLE statewright_outbox ALTER COLUMN position DROP DEFAULT;
-DROP SEQUENCE IF EXISTS statewright_outbox_position_seq;
-ALTER TABLE statewright_outbox DROP CONSTRAINT statewright_outbox_pkey;
-ALTER TABLE statewright_outbox ADD PRIMARY KEY (machine, position);
-DROP INDEX statewright_outbox_by_machine;
-CREATE INDEX statewright_outbox_by_id
-    ON statewright_outbox (machine, id, position);
-";
-
-/// The advisory lock key that serializes schema changes across processes.
-const SCHEMA_LOCK: i64 = 0x7374_7769_7363_6801;
-/// The channel a store notifies after its commits.
-const CHANNEL: &str = "statewright_changes";
 /// How long a `Changes` stream waits without a notification before it
 /// looks at the outbox anyway.
 const POLL: Duration = Duration::from_secs(1);
-/// The least time between two notifications a store sends: each is a
-/// transaction of its own, and PostgreSQL serializes the commits of
-/// transactions that notify.
-const NOTIFY_INTERVAL: Duration = Duration::from_millis(2);
 /// How often it looks while a committed change is held back behind a
 /// transaction that began writing before it and is still open.
 const HELD_BACK_POLL: Duration = Duration::from_millis(20);
@@ -128,11 +50,11 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(15);
 /// Concurrent writers of one machine queue on its row lock; writers of
 /// different machines do not wait for each other.
 ///
-/// The statement trusts a row whose fingerprint, version and kind match
-/// what the writer expects, and replaces its whole state: the writer read
-/// that version whole when it got it, and every write raises the version.
-/// A row edited by hand in place, at the same version, is overwritten, not
-/// reported.
+/// The statement writes only over a row whose fingerprint, version and
+/// kind are what the writer expects and whose checksum (over its id, kind
+/// and state, written by the database with them) still matches: a row
+/// changed by other means is reported as [`StoreError::Decode`], never
+/// overwritten.
 ///
 /// An outbox row's position is the id of the transaction that wrote it
 /// (`pg_current_xact_id()`, PostgreSQL 13 or later). A change that
@@ -168,7 +90,7 @@ struct Inner {
     /// The deadline of every call, pool wait included.
     timeout: Duration,
     /// Woken by every notification, and after each (re)connection.
-    changed: Notify,
+    changed: Arc<Notify>,
     listener: Mutex<Option<AbortHandle>>,
     /// Woken after each commit through this store; its task sends the
     /// notification.
@@ -252,7 +174,7 @@ where
     /// statement, a lock wait or an idle transaction that outlives it.
     ///
     /// A write that timed out may still commit (its `COMMIT` may have
-    /// reached the server): read the machine with [`Store::get`] and
+    /// reached the server): read the machine with [`Store::get`](super::Store::get) and
     /// compare versions to find out.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -302,13 +224,13 @@ where
             pool,
             config,
             timeout: self.timeout,
-            changed: Notify::new(),
+            changed: Arc::new(Notify::new()),
             listener: Mutex::new(None),
             committed: Arc::new(Notify::new()),
             notifier: Mutex::new(None),
         }));
         backend
-            .deadline(backend.create_schema())
+            .deadline(schema::create(&backend.0.pool))
             .await
             .map_err(StoreError::Backend)?;
         Ok(PostgresStore {
@@ -364,7 +286,7 @@ where
     /// # Examples
     ///
     /// ```no_run
-    /// # include!("../../doc/door.rs");
+    /// # include!("../../../doc/door.rs");
     /// use statewright::store::PostgresStore;
     /// use std::time::Duration;
     ///
@@ -390,16 +312,12 @@ where
 }
 
 impl<M> Backed for PostgresStore<M> {
+    type Machine = M;
     type Backend = PostgresBackend;
 
     fn backend(&self) -> &PostgresBackend {
         &self.backend
     }
-}
-
-impl<M> Store<M> for PostgresStore<M> where
-    M: StateMachine + Serialize + DeserializeOwned + Clone + Sync
-{
 }
 
 impl fmt::Debug for PostgresBackend {
@@ -430,44 +348,6 @@ impl PostgresBackend {
         Ok((client, statement))
     }
 
-    /// Creates the schema if it is missing, or upgrades an earlier one, in
-    /// one transaction under an advisory lock; refuses a newer one. When it
-    /// is current, no DDL runs: `CREATE INDEX IF NOT EXISTS` takes a share
-    /// lock on its table even when the index is there.
-    async fn create_schema(&self) -> Result<(), BackendError> {
-        let mut client = self.0.pool.get().await?;
-        if schema_version(&client).await? == Some(SCHEMA_VERSION) {
-            return Ok(());
-        }
-        let transaction = client.transaction().await?;
-        transaction
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
-            .await?;
-        // Another process may have created or upgraded it while this one
-        // waited.
-        match schema_version(&transaction).await? {
-            None => {
-                transaction
-                    .batch_execute("CREATE TABLE statewright_schema (version BIGINT NOT NULL)")
-                    .await?;
-                transaction.batch_execute(SCHEMA).await?;
-            }
-            Some(SCHEMA_VERSION) => return Ok(()),
-            Some(1) => transaction.batch_execute(UPGRADE_FROM_1).await?,
-            Some(version) => return Err(Box::new(NewerSchema(version))),
-        }
-        transaction
-            .batch_execute("DELETE FROM statewright_schema")
-            .await?;
-        transaction
-            .execute(
-                "INSERT INTO statewright_schema (version) VALUES ($1)",
-                &[&SCHEMA_VERSION],
-            )
-            .await?;
-        Ok(transaction.commit().await?)
-    }
-
     /// Wakes this process's watchers at once, and the notifier task, which
     /// tells the other processes.
     fn committed(&self) {
@@ -478,8 +358,10 @@ impl PostgresBackend {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if notifier.is_none() {
-            let (inner, committed) = (Arc::downgrade(&self.0), Arc::clone(&self.0.committed));
-            *notifier = Some(tokio::spawn(notify(inner, committed)).abort_handle());
+            let committed = Arc::clone(&self.0.committed);
+            let (pool, timeout) = (self.0.pool.clone(), self.0.timeout);
+            let task = notify::notify(pool, committed, timeout);
+            *notifier = Some(tokio::spawn(task).abort_handle());
         }
         self.0.committed.notify_one();
     }
@@ -493,104 +375,10 @@ impl PostgresBackend {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if listener.is_none() {
-            let inner = Arc::downgrade(&self.0);
+            let changed = Arc::downgrade(&self.0.changed);
             let config = self.0.config.clone();
-            *listener = Some(tokio::spawn(listen(inner, config)).abort_handle());
+            *listener = Some(tokio::spawn(notify::listen(changed, config)).abort_handle());
         }
-    }
-}
-
-/// The recorded schema version, or `None` if there is no schema yet.
-async fn schema_version(
-    client: &impl deadpool_postgres::GenericClient,
-) -> Result<Option<i64>, BackendError> {
-    let exists: Option<String> = client
-        .query_one("SELECT to_regclass('statewright_schema')::text", &[])
-        .await?
-        .get(0);
-    if exists.is_none() {
-        return Ok(None);
-    }
-    let version: Option<i64> = client
-        .query_one("SELECT MAX(version) FROM statewright_schema", &[])
-        .await?
-        .get(0);
-    Ok(version)
-}
-
-/// A database written by a newer release.
-#[derive(Debug)]
-struct NewerSchema(i64);
-
-impl fmt::Display for NewerSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the database has schema version {}; this release knows {SCHEMA_VERSION}",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for NewerSchema {}
-
-/// Sends one notification per wake-up, at most one per
-/// [`NOTIFY_INTERVAL`]: commits that finish in between share the next.
-async fn notify(inner: Weak<Inner>, committed: Arc<Notify>) {
-    loop {
-        committed.notified().await;
-        let Some(inner) = inner.upgrade() else { return };
-        let backend = PostgresBackend(inner);
-        let sent = backend.deadline(async {
-            let client = backend.0.pool.get().await?;
-            client
-                .execute("SELECT pg_notify($1, '')", &[&CHANNEL])
-                .await?;
-            Ok(())
-        });
-        // A lost notification delays other processes' watchers by at most
-        // their poll; it loses nothing.
-        let _ = sent.await;
-        tokio::time::sleep(NOTIFY_INTERVAL).await;
-    }
-}
-
-/// Keeps a `LISTEN` connection open, reconnecting after a drop.
-async fn listen(inner: Weak<Inner>, config: tokio_postgres::Config) {
-    loop {
-        if let Ok((client, mut connection)) = config.connect(NoTls).await {
-            let weak = inner.clone();
-            let driver = tokio::spawn(async move {
-                while let Some(Ok(message)) =
-                    std::future::poll_fn(|cx| connection.poll_message(cx)).await
-                {
-                    if let AsyncMessage::Notification(_) = message {
-                        match weak.upgrade() {
-                            Some(inner) => inner.changed.notify_waiters(),
-                            None => return,
-                        }
-                    }
-                }
-            });
-            if client
-                .batch_execute(&format!("LISTEN {CHANNEL}"))
-                .await
-                .is_ok()
-            {
-                // Whatever committed while no one listened is in the outbox.
-                match inner.upgrade() {
-                    Some(inner) => inner.changed.notify_waiters(),
-                    None => return,
-                }
-                let _ = driver.await;
-            } else {
-                driver.abort();
-            }
-        }
-        if inner.strong_count() == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
