@@ -133,57 +133,24 @@ async fn pg_database(server: &str, name: &str) -> String {
     format!("{base}/{name}")
 }
 
-/// `writers` connections, each moving its own row with a raw
-/// compare-and-set statement, prepared, autocommitted (one round trip);
-/// changes per second.
-async fn raw_pg(server: &str, writers: u32) -> f64 {
-    let url = pg_database(server, "raw").await;
-    let setup = pg_client(&url).await;
-    setup
-        .batch_execute("CREATE TABLE raw (id TEXT PRIMARY KEY, state TEXT, version BIGINT)")
-        .await
-        .unwrap();
-    for writer in 0..writers {
-        setup
-            .execute(
-                "INSERT INTO raw VALUES ($1, '\"Idle\"', 0)",
-                &[&writer.to_string()],
-            )
-            .await
-            .unwrap();
-    }
-    let start = Instant::now();
-    let tasks: Vec<_> = (0..writers)
-        .map(|writer| {
-            let url = url.clone();
-            tokio::spawn(async move {
-                let client = pg_client(&url).await;
-                let statement = client
-                    .prepare("UPDATE raw SET state = $1, version = version + 1 WHERE id = $2 AND version = $3")
-                    .await
-                    .unwrap();
-                for version in 0..CHANGES {
-                    let state = format!("{{\"Counting\":{{\"count\":{version}}}}}");
-                    let updated = client
-                        .execute(&statement, &[&state, &writer.to_string(), &i64::from(version)])
-                        .await
-                        .unwrap();
-                    assert_eq!(updated, 1);
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    f64::from(CHANGES * writers) / start.elapsed().as_secs_f64()
-}
+/// The bare compare-and-set: `UPDATE .. WHERE version = $n`.
+const RAW_UPDATE: &str =
+    "UPDATE raw SET state = $1, version = version + 1 WHERE id = $2 AND version = $3";
 
-/// The store's own statement, bare: `writers` connections, each moving its
-/// own row and writing its outbox row in one autocommitted `WITH`, as the
-/// store does, without the checks, the checksum or the notification.
-async fn raw_pg_outbox(server: &str, writers: u32) -> f64 {
-    let url = pg_database(server, "raw_outbox").await;
+/// The store's own statement, bare: the `UPDATE` and its outbox row in one
+/// `WITH`, as the store does, without the checks, the checksum or the
+/// notification.
+const RAW_UPDATE_AND_OUTBOX: &str = "WITH moved AS (
+     UPDATE raw SET state = $1, version = version + 1
+      WHERE id = $2 AND version = $3 RETURNING version)
+ INSERT INTO raw_outbox
+ SELECT pg_current_xact_id()::text::bigint, $2, version, $1 FROM moved";
+
+/// `writers` connections, each moving its own row `CHANGES` times with
+/// `statement` (parameters: the state, the id, the version it expects),
+/// prepared, autocommitted (one round trip); changes per second.
+async fn raw_pg(server: &str, writers: u32, statement: &'static str) -> f64 {
+    let url = pg_database(server, "raw").await;
     let setup = pg_client(&url).await;
     setup
         .batch_execute(
@@ -208,16 +175,7 @@ async fn raw_pg_outbox(server: &str, writers: u32) -> f64 {
             let url = url.clone();
             tokio::spawn(async move {
                 let client = pg_client(&url).await;
-                let statement = client
-                    .prepare(
-                        "WITH moved AS (
-                             UPDATE raw SET state = $1, version = version + 1
-                              WHERE id = $2 AND version = $3 RETURNING version)
-                         INSERT INTO raw_outbox
-                         SELECT pg_current_xact_id()::text::bigint, $2, version, $1 FROM moved",
-                    )
-                    .await
-                    .unwrap();
+                let statement = client.prepare(statement).await.unwrap();
                 for version in 0..CHANGES {
                     let state = format!("{{\"Counting\":{{\"count\":{version}}}}}");
                     let updated = client
@@ -392,8 +350,8 @@ fn main() {
     for writers in [1, WRITERS] {
         let mut samples: [Vec<f64>; 5] = Default::default();
         for _ in 0..RUNS {
-            samples[0].push(runtime.block_on(raw_pg(&server, writers)));
-            samples[1].push(runtime.block_on(raw_pg_outbox(&server, writers)));
+            samples[0].push(runtime.block_on(raw_pg(&server, writers, RAW_UPDATE)));
+            samples[1].push(runtime.block_on(raw_pg(&server, writers, RAW_UPDATE_AND_OUTBOX)));
             let store = |write, index| runtime.block_on(store_pg(&server, writers, write, index));
             samples[2].push(store(Write::Update, true));
             samples[3].push(store(Write::Transition, true));

@@ -11,7 +11,8 @@ use core::future::Future;
 use super::row::Row;
 use super::BackendError;
 
-/// A machine row to insert at version 0.
+/// A machine row as written: inserted at version 0, or the new content of
+/// a compare-and-set.
 #[derive(Debug)]
 pub struct NewRow<'a> {
     pub(crate) machine: &'static str,
@@ -28,12 +29,7 @@ pub struct NewRow<'a> {
 /// version left to take. The outbox row is written with it.
 #[derive(Debug)]
 pub struct Cas<'a> {
-    pub(crate) machine: &'static str,
-    pub(crate) id: &'a str,
-    pub(crate) kind: &'a str,
-    pub(crate) state: &'a str,
-    pub(crate) fingerprint: i64,
-    pub(crate) at: i64,
+    pub(crate) row: NewRow<'a>,
     pub(crate) expected_version: Option<i64>,
     pub(crate) from_kinds: &'a [String],
     pub(crate) timer: TimerWrite<'a>,

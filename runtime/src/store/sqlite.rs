@@ -437,12 +437,12 @@ impl Backend for SqliteBackend {
     async fn compare_and_set(&self, cas: Cas<'_>) -> Result<CasOutcome, BackendError> {
         let from_kinds = serde_json::to_string(cas.from_kinds)?;
         let (machine, id, kind, state) = (
-            cas.machine,
-            cas.id.to_owned(),
-            cas.kind.to_owned(),
-            cas.state.to_owned(),
+            cas.row.machine,
+            cas.row.id.to_owned(),
+            cas.row.kind.to_owned(),
+            cas.row.state.to_owned(),
         );
-        let (fingerprint, at, expected) = (cas.fingerprint, cas.at, cas.expected_version);
+        let (fingerprint, at, expected) = (cas.row.fingerprint, cas.row.at, cas.expected_version);
         let (keep_timer, timer_at, timer_event) = cas.timer.parameters();
         let timer_event = timer_event.map(str::to_owned);
         self.write(move |transaction| {

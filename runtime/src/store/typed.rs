@@ -150,12 +150,14 @@ where
     let now = SystemTime::now();
     for _ in 0..KIND_RETRIES {
         let cas = Cas {
-            machine: M::NAME,
-            id,
-            kind: &kind,
-            state: &encoded,
-            fingerprint: row::fingerprint::<M>(),
-            at: row::nanos(now),
+            row: NewRow {
+                machine: M::NAME,
+                id,
+                kind: &kind,
+                state: &encoded,
+                fingerprint: row::fingerprint::<M>(),
+                at: row::nanos(now),
+            },
             expected_version: match expect {
                 Expect::Version(version) => Some(row::to_i64(version)),
                 Expect::Kind(_) => None,

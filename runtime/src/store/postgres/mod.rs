@@ -501,12 +501,12 @@ impl Backend for PostgresBackend {
                 let (client, statement) = self.prepared(COMPARE_AND_SET).await?;
                 let (keep_timer, timer_at, timer_event) = cas.timer.parameters();
                 let parameters: [&(dyn ToSql + Sync); 11] = [
-                    &cas.machine,
-                    &cas.id,
-                    &cas.kind,
-                    &cas.state,
-                    &cas.fingerprint,
-                    &cas.at,
+                    &cas.row.machine,
+                    &cas.row.id,
+                    &cas.row.kind,
+                    &cas.row.state,
+                    &cas.row.fingerprint,
+                    &cas.row.at,
                     &cas.expected_version,
                     &cas.from_kinds,
                     &keep_timer,
@@ -526,7 +526,9 @@ impl Backend for PostgresBackend {
                 self.committed();
                 Ok(committed)
             }
-            None => Ok(CasOutcome::Missed(self.get(cas.machine, cas.id).await?)),
+            None => Ok(CasOutcome::Missed(
+                self.get(cas.row.machine, cas.row.id).await?,
+            )),
         }
     }
 
