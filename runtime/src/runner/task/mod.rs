@@ -15,7 +15,9 @@ use core::fmt::Debug;
 
 use tokio::sync::{broadcast, mpsc};
 
-use super::durable::{Persist, WriteFuture};
+mod saving;
+
+use super::durable::Persist;
 use super::handle::{Envelope, Reply, RunnerHandle, Shared};
 use super::state_tasks::{panic_message, StateTasks, TaskOutput};
 use super::timer::StateTimer;
@@ -24,6 +26,7 @@ use crate::handler::Cx;
 use crate::recorder::Recorder;
 use crate::snapshot::KindChanged;
 use crate::{Snapshot, StateMachine, Status, Transition, TransitionError};
+use saving::Durable;
 
 /// Queued events handled per wake-up before the loop looks at timers, tasks
 /// and the tokio budget again.
@@ -42,42 +45,6 @@ enum Handled<K: 'static> {
 enum Origin {
     New,
     Restored,
-}
-
-/// A durable run's store and its write in flight.
-struct Durable<H: Handler> {
-    persist: Box<dyn Persist<H::State, H::Event>>,
-    /// The read that checks the store has the machine, before any event.
-    checking: Option<WriteFuture>,
-    pending: Option<PendingWrite<H>>,
-    /// The timer's change count when the store last got it: the timer is
-    /// saved with every step, and on its own when a step that stays (or
-    /// the start) changed it.
-    saved_timer: u64,
-}
-
-/// A write waiting for the store, what follows it, and who waits.
-struct PendingWrite<H: Handler> {
-    write: WriteFuture,
-    then: AfterWrite<H>,
-    reply: Option<Reply<H>>,
-}
-
-/// What a saved write lets happen.
-enum AfterWrite<H: Handler> {
-    /// A checked step, applied once saved. A transition's entry ran
-    /// before the write, so that the timer it sets was saved with it; its
-    /// requests are applied here.
-    Step {
-        next: H::State,
-        requests: Cx<H>,
-        entry: Option<Cx<H>>,
-        text: Option<String>,
-        update: bool,
-    },
-    /// A step that stayed (or was refused), or the start, whose timer
-    /// change is now saved.
-    Done(Handled<Kind<H>>),
 }
 
 /// What a sender is told.
@@ -243,86 +210,9 @@ impl<H: Handler> Run<H> {
         }
     }
 
-    /// Before a durable run starts: the store must have its machine, at its
-    /// `seq` and of its kind. If not, the run starts and ends at once,
-    /// `Lost`, without entering its state.
-    fn poll_check(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(durable) = self.durable.as_mut() else {
-            return Poll::Ready(());
-        };
-        let Some(checking) = durable.checking.as_mut() else {
-            return Poll::Ready(());
-        };
-        let Poll::Ready(checked) = checking.as_mut().poll(cx) else {
-            return Poll::Pending;
-        };
-        durable.checking = None;
-        if let Err((message, _)) = checked {
-            self.ending = Some(Outcome::Lost { message });
-        }
-        Poll::Ready(())
-    }
-
-    /// Drives a durable run's write in flight; nothing else happens until it
-    /// is done. A saved step is applied and answered; one the store refused
-    /// is not applied, its sender learns why, and the run ends `Lost`.
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(pending) = self
-            .durable
-            .as_mut()
-            .and_then(|durable| durable.pending.as_mut())
-        else {
-            return Poll::Ready(());
-        };
-        let Poll::Ready(written) = pending.write.as_mut().poll(cx) else {
-            return Poll::Pending;
-        };
-        let Some(pending) = self
-            .durable
-            .as_mut()
-            .and_then(|durable| durable.pending.take())
-        else {
-            return Poll::Ready(());
-        };
-        let result = match (written, pending.then) {
-            (
-                Ok(()),
-                AfterWrite::Step {
-                    next,
-                    requests,
-                    entry,
-                    text,
-                    update,
-                },
-            ) => {
-                let applied = self.transition(next, requests, entry, text, update);
-                self.timer_saved();
-                applied
-            }
-            (Ok(()), AfterWrite::Done(handled)) => {
-                self.timer_saved();
-                Ok(handled)
-            }
-            (Err((message, error)), _) => {
-                self.ending = Some(Outcome::Lost {
-                    message: message.clone(),
-                });
-                Err(RunnerError::NotSaved { message, error })
-            }
-        };
-        self.complete(result, pending.reply);
-        Poll::Ready(())
-    }
-
     /// Whether the run has ended (its outcome is set, once, by `finish`).
     fn finished(&self) -> bool {
         self.shared.outcome.get().is_some()
-    }
-
-    fn write_pending(&self) -> bool {
-        self.durable
-            .as_ref()
-            .is_some_and(|durable| durable.pending.is_some())
     }
 
     /// Whether a control request is pending. The waker is registered before
@@ -499,40 +389,6 @@ impl<H: Handler> Run<H> {
         self.complete(result, reply);
     }
 
-    /// A durable run whose timer changed since the store last got it (a
-    /// step that stayed, a timer that fired, the start) saves it before
-    /// going on: `None` when that write is now pending, with `handled` and
-    /// the reply waiting for it; else `handled` back.
-    fn save_timer(
-        &mut self,
-        handled: Handled<Kind<H>>,
-        reply: &mut Option<Reply<H>>,
-    ) -> Option<Handled<Kind<H>>> {
-        let Some(durable) = &mut self.durable else {
-            return Some(handled);
-        };
-        if durable.saved_timer == self.timer.changes() {
-            return Some(handled);
-        }
-        let write = durable
-            .persist
-            .write_timer(self.seq, self.timer.after(false, &[]));
-        durable.pending = Some(PendingWrite {
-            write,
-            then: AfterWrite::Done(handled),
-            reply: reply.take(),
-        });
-        None
-    }
-
-    /// The store has the timer as the run holds it now.
-    fn timer_saved(&mut self) {
-        let changes = self.timer.changes();
-        if let Some(durable) = &mut self.durable {
-            durable.saved_timer = changes;
-        }
-    }
-
     /// What follows an event's step: recorders see a rejection, the run
     /// ends if the step ended it, and the sender gets its reply.
     fn complete(
@@ -622,37 +478,7 @@ impl<H: Handler> Run<H> {
             let error = TransitionError::new(from, to);
             Ok(Handled::Rejected(Rejection::Illegal(error)))
         } else if self.durable.is_some() {
-            // Saved first: applied, published and answered once the store
-            // has it (`poll_write`), with the timer the step leaves.
-            let entry = if update {
-                None
-            } else {
-                match self.entry_requests(&next) {
-                    Ok(entry) => Some(entry),
-                    Err(crashed) => return self.complete(Err(crashed), reply),
-                }
-            };
-            let requests = [
-                cx.timer.as_ref(),
-                entry.as_ref().and_then(|entry| entry.timer.as_ref()),
-            ];
-            let timer = self.timer.after(!update, &requests);
-            let Some(durable) = &mut self.durable else {
-                return;
-            };
-            let write = durable.persist.write(self.seq, &next, update, timer);
-            durable.pending = Some(PendingWrite {
-                write,
-                then: AfterWrite::Step {
-                    next,
-                    requests: cx,
-                    entry,
-                    text,
-                    update,
-                },
-                reply,
-            });
-            return;
+            return self.save_step(next, cx, text, update, reply);
         } else {
             self.transition(next, cx, None, text, update)
         };
