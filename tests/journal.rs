@@ -571,3 +571,63 @@ async fn queued_events_share_one_write_and_every_reply_follows_its_line() {
     let replayed = replay(&buffer.bytes()).unwrap();
     assert_eq!(replayed.seq, SENDERS + 1);
 }
+
+/// A journal of `next_release::Turnstile` (another table): `seq` 1 and 2
+/// are the given states after a `Locked` header.
+fn next_release_journal(steps: &[next_release::Turnstile]) -> Vec<u8> {
+    use next_release::Turnstile as Next;
+    let buffer = Shared::default();
+    let mut journal = Journal::new(buffer.clone());
+    journal.write_header(&Next::Locked, 0).unwrap();
+    let mut from = next_release::TurnstileKind::Locked;
+    for (seq, to) in (1..).zip(steps) {
+        journal
+            .write_transition(seq, from, to, "Push", false)
+            .unwrap();
+        from = to.kind();
+    }
+    buffer.bytes()
+}
+
+/// The mapping a migration from `next_release` uses: same names, same data.
+fn same_names(old: serde_json::Value) -> Result<Turnstile, String> {
+    serde_json::from_value(old).map_err(|error| error.to_string())
+}
+
+#[test]
+fn a_journal_of_an_earlier_table_replays_only_through_a_migration_that_checks_every_step() {
+    use next_release::Turnstile as Next;
+    let from = Next::FINGERPRINT;
+    let unlocked = Next::Unlocked {
+        coins: 1,
+        note: "a".into(),
+    };
+    let bytes = next_release_journal(&[unlocked, Next::Locked]);
+    assert!(matches!(
+        replay(&bytes).unwrap_err().kind,
+        ReplayErrorKind::TableChanged { .. }
+    ));
+    let replayed = Journal::replay_migrating(&bytes[..], from, same_names).unwrap();
+    assert_eq!((replayed.state, replayed.seq), (Turnstile::Locked, 2));
+
+    // `Locked -> Broken` was an edge of that table, not of this one.
+    let broken = next_release_journal(&[Next::Broken]);
+    let error = Journal::replay_migrating(&broken[..], from, same_names).unwrap_err();
+    assert_eq!(error.line, 2);
+    assert!(matches!(error.kind, ReplayErrorKind::Illegal(_)), "{error}");
+
+    // A state the mapping refuses fails at its line.
+    let refused = Journal::replay_migrating(&bytes[..], from, |old| {
+        if old.get("Unlocked").is_some() {
+            Err("unlocked turnstiles are gone".to_owned())
+        } else {
+            same_names(old)
+        }
+    })
+    .unwrap_err();
+    assert_eq!(refused.line, 2);
+    assert!(
+        refused.to_string().contains("unlocked turnstiles are gone"),
+        "{refused}"
+    );
+}

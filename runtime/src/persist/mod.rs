@@ -10,6 +10,7 @@
 
 mod hex;
 mod journal;
+mod migrate;
 mod replay;
 
 use core::fmt::{self, Display};

@@ -106,6 +106,12 @@ pub enum ReplayErrorKind<K: 'static> {
     Illegal(TransitionError<K>),
     /// An update that changes the kind.
     KindChanged(KindChanged<K>),
+    /// The mapping of [`Journal::replay_migrating`] refused a state of the
+    /// earlier table.
+    Migration {
+        /// What the mapping said.
+        message: String,
+    },
 }
 
 impl<K: StateKind> Display for ReplayError<K> {
@@ -153,6 +159,9 @@ impl<K: StateKind> Display for ReplayError<K> {
             ),
             ReplayErrorKind::Illegal(error) => Display::fmt(error, f),
             ReplayErrorKind::KindChanged(error) => Display::fmt(error, f),
+            ReplayErrorKind::Migration { message } => {
+                write!(f, "the migration refused its state: {message}")
+            }
         }
     }
 }
@@ -260,47 +269,107 @@ impl Journal {
         S: StateMachine + Serialize + DeserializeOwned,
         S::Kind: DeserializeOwned,
     {
-        let mut reader = BufReader::with_capacity(64 * 1024, reader);
-        let mut buffer = Vec::with_capacity(512);
-        let mut history: Option<Replay<S>> = None;
-        let (mut number, mut previous) = (0, 0);
-        let longest = u64::try_from(Journal::MAX_LINE).unwrap_or(u64::MAX);
-        loop {
-            buffer.clear();
-            number += 1;
-            let fail = |kind| ReplayError { line: number, kind };
-            // At most one byte past the longest line: a longer one is never
-            // held in memory whole.
-            match (&mut reader)
-                .take(longest + 1)
-                .read_until(b'\n', &mut buffer)
-            {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(error) => return Err(fail(ReplayErrorKind::Io(error))),
-            }
-            if buffer.last() != Some(&b'\n') && buffer.len() > Journal::MAX_LINE {
-                return Err(fail(ReplayErrorKind::TooLong));
-            }
-            if buffer.pop() != Some(b'\n') {
-                return Err(fail(ReplayErrorKind::CutShort));
-            }
-            let (content, crc) = checked_content(&buffer, previous).map_err(fail)?;
-            previous = crc;
-            history = Some(step(history, content, &buffer).map_err(fail)?);
+        replay_with(reader, &mut AsWritten)
+    }
+}
+
+/// How a line's states and kinds become the table's: as written
+/// ([`AsWritten`]), or mapped from an earlier table's
+/// ([`Journal::replay_migrating`]).
+pub(super) trait Decoder<S: StateMachine> {
+    /// A state as a line holds it.
+    type State: DeserializeOwned;
+    /// A transition's `from` as a line holds it.
+    type Kind: DeserializeOwned;
+    /// Whether a header written under `fingerprint` may start a stretch of
+    /// the history (and how its states are read).
+    fn header(&mut self, fingerprint: u64) -> Result<(), Failure<S::Kind>>;
+    /// The state a line holds, in today's table.
+    fn state(&mut self, raw: Self::State) -> Result<S, Failure<S::Kind>>;
+    /// The kind a transition says it left, if it can be checked.
+    fn left_kind(&mut self, raw: Self::Kind) -> Result<Option<S::Kind>, Failure<S::Kind>>;
+}
+
+/// Lines written under today's table.
+pub(super) struct AsWritten;
+
+impl<S> Decoder<S> for AsWritten
+where
+    S: StateMachine + DeserializeOwned,
+    S::Kind: DeserializeOwned,
+{
+    type State = S;
+    type Kind = S::Kind;
+
+    fn header(&mut self, fingerprint: u64) -> Result<(), Failure<S::Kind>> {
+        if fingerprint == S::FINGERPRINT {
+            Ok(())
+        } else {
+            Err(ReplayErrorKind::TableChanged {
+                saved: fingerprint,
+                current: S::FINGERPRINT,
+            })
         }
-        match history {
-            Some(history) => Ok(Replayed {
-                state: history.state,
-                seq: history.seq,
-                transitions: history.transitions,
-                finished: history.finished,
-            }),
-            None => Err(ReplayError {
-                line: 1,
-                kind: ReplayErrorKind::Empty,
-            }),
+    }
+
+    fn state(&mut self, raw: S) -> Result<S, Failure<S::Kind>> {
+        Ok(raw)
+    }
+
+    fn left_kind(&mut self, raw: S::Kind) -> Result<Option<S::Kind>, Failure<S::Kind>> {
+        Ok(Some(raw))
+    }
+}
+
+/// Every line read, checked and applied through `decoder`.
+pub(super) fn replay_with<S, D>(
+    reader: impl Read,
+    decoder: &mut D,
+) -> Result<Replayed<S>, ReplayError<S::Kind>>
+where
+    S: StateMachine + Serialize,
+    D: Decoder<S>,
+{
+    let mut reader = BufReader::with_capacity(64 * 1024, reader);
+    let mut buffer = Vec::with_capacity(512);
+    let mut history: Option<Replay<S>> = None;
+    let (mut number, mut previous) = (0, 0);
+    let longest = u64::try_from(Journal::MAX_LINE).unwrap_or(u64::MAX);
+    loop {
+        buffer.clear();
+        number += 1;
+        let fail = |kind| ReplayError { line: number, kind };
+        // At most one byte past the longest line: a longer one is never
+        // held in memory whole.
+        match (&mut reader)
+            .take(longest + 1)
+            .read_until(b'\n', &mut buffer)
+        {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(error) => return Err(fail(ReplayErrorKind::Io(error))),
         }
+        if buffer.last() != Some(&b'\n') && buffer.len() > Journal::MAX_LINE {
+            return Err(fail(ReplayErrorKind::TooLong));
+        }
+        if buffer.pop() != Some(b'\n') {
+            return Err(fail(ReplayErrorKind::CutShort));
+        }
+        let (content, crc) = checked_content(&buffer, previous).map_err(fail)?;
+        previous = crc;
+        history = Some(step(history, content, &buffer, decoder).map_err(fail)?);
+    }
+    match history {
+        Some(history) => Ok(Replayed {
+            state: history.state,
+            seq: history.seq,
+            transitions: history.transitions,
+            finished: history.finished,
+        }),
+        None => Err(ReplayError {
+            line: 1,
+            kind: ReplayErrorKind::Empty,
+        }),
     }
 }
 
@@ -323,21 +392,22 @@ fn checked_content<K>(line: &[u8], previous: u32) -> Result<(&[u8], u32), Failur
 }
 
 /// Applies one checked line to the history.
-fn step<S>(
+fn step<S, D>(
     history: Option<Replay<S>>,
     content: &[u8],
     line: &[u8],
+    decoder: &mut D,
 ) -> Result<Replay<S>, Failure<S::Kind>>
 where
-    S: StateMachine + Serialize + DeserializeOwned,
-    S::Kind: DeserializeOwned,
+    S: StateMachine + Serialize,
+    D: Decoder<S>,
 {
     let corrupt = |error: serde_json::Error| ReplayErrorKind::Corrupt {
         message: error.to_string(),
     };
     if content.starts_with(b"{\"journal\":") {
-        let header: Header<S> = serde_json::from_slice(line).map_err(corrupt)?;
-        return continue_with(history, header);
+        let header: Header<D::State> = serde_json::from_slice(line).map_err(corrupt)?;
+        return continue_with(history, header, decoder);
     }
     let Some(mut history) = history else {
         return Err(ReplayErrorKind::MissingHeader);
@@ -356,7 +426,7 @@ where
     if history.finished {
         return Err(ReplayErrorKind::AfterFinished);
     }
-    let line: Line<S, S::Kind> = serde_json::from_slice(line).map_err(corrupt)?;
+    let line: Line<D::State, D::Kind> = serde_json::from_slice(line).map_err(corrupt)?;
     if history.seq >= MAX_SEQ {
         return Err(ReplayErrorKind::SeqExhausted);
     }
@@ -367,12 +437,15 @@ where
             found: line.seq,
         });
     }
-    let (current, to) = (history.state.kind(), line.to.kind());
-    if line.from != current {
-        return Err(ReplayErrorKind::StateMismatch {
-            expected: current,
-            found: line.from,
-        });
+    let next = decoder.state(line.to)?;
+    let (current, to) = (history.state.kind(), next.kind());
+    if let Some(from) = decoder.left_kind(line.from)? {
+        if from != current {
+            return Err(ReplayErrorKind::StateMismatch {
+                expected: current,
+                found: from,
+            });
+        }
     }
     if line.update && to != current {
         return Err(ReplayErrorKind::KindChanged(KindChanged::new(current, to)));
@@ -380,7 +453,7 @@ where
     if !line.update && !S::can_transition(current, to) {
         return Err(ReplayErrorKind::Illegal(TransitionError::new(current, to)));
     }
-    history.state = line.to;
+    history.state = next;
     history.seq = line.seq;
     history.transitions += 1;
     Ok(history)
@@ -388,12 +461,14 @@ where
 
 /// A header: the first one starts the history; a later one (a restored
 /// run) must continue it.
-fn continue_with<S>(
+fn continue_with<S, D>(
     history: Option<Replay<S>>,
-    header: Header<S>,
+    header: Header<D::State>,
+    decoder: &mut D,
 ) -> Result<Replay<S>, Failure<S::Kind>>
 where
     S: StateMachine + Serialize,
+    D: Decoder<S>,
 {
     if header.journal != MAGIC {
         return Err(ReplayErrorKind::MissingHeader);
@@ -414,15 +489,11 @@ where
             found: header.machine,
         });
     }
-    if header.fingerprint != S::FINGERPRINT {
-        return Err(ReplayErrorKind::TableChanged {
-            saved: header.fingerprint,
-            current: S::FINGERPRINT,
-        });
-    }
+    decoder.header(header.fingerprint)?;
+    let state = decoder.state(header.state)?;
     let Some(mut history) = history else {
         return Ok(Replay {
-            state: header.state,
+            state,
             seq: header.seq,
             transitions: 0,
             finished: false,
@@ -434,7 +505,7 @@ where
             found: header.seq,
         });
     }
-    let (current, restored) = (history.state.kind(), header.state.kind());
+    let (current, restored) = (history.state.kind(), state.kind());
     if restored != current {
         return Err(ReplayErrorKind::StateMismatch {
             expected: current,
@@ -442,7 +513,7 @@ where
         });
     }
     // `S` need not be `PartialEq`; its serde form is what the journal holds.
-    if serde_json::to_value(&history.state).ok() != serde_json::to_value(&header.state).ok() {
+    if serde_json::to_value(&history.state).ok() != serde_json::to_value(&state).ok() {
         return Err(ReplayErrorKind::HeaderStateDiffers);
     }
     // A run that resumed this one: it may end (and say so) again.
