@@ -45,14 +45,7 @@ where
     let now = SystemTime::now();
     let kind = state.kind().to_string();
     let inserted = backend
-        .insert(NewRow {
-            machine: M::NAME,
-            id,
-            kind: &kind,
-            state: &encoded,
-            fingerprint: row::fingerprint::<M>(),
-            at: row::nanos(now),
-        })
+        .insert(new_row::<M>(id, &kind, &encoded, now))
         .await
         .map_err(StoreError::Backend)?;
     if !inserted {
@@ -78,6 +71,23 @@ where
         .await
         .map_err(StoreError::Backend)?;
     found.map(row::decode_machine).transpose()
+}
+
+/// A row of `M` as this table writes it.
+fn new_row<'a, M: StateMachine>(
+    id: &'a str,
+    kind: &'a str,
+    state: &'a str,
+    at: SystemTime,
+) -> NewRow<'a> {
+    NewRow {
+        machine: M::NAME,
+        id,
+        kind,
+        state,
+        fingerprint: row::fingerprint::<M>(),
+        at: row::nanos(at),
+    }
 }
 
 /// `fire`: the state is read, the event fired on it, and the result
@@ -150,14 +160,7 @@ where
     let now = SystemTime::now();
     for _ in 0..KIND_RETRIES {
         let cas = Cas {
-            row: NewRow {
-                machine: M::NAME,
-                id,
-                kind: &kind,
-                state: &encoded,
-                fingerprint: row::fingerprint::<M>(),
-                at: row::nanos(now),
-            },
+            row: new_row::<M>(id, &kind, &encoded, now),
             expected_version: match expect {
                 Expect::Version(version) => Some(row::to_i64(version)),
                 Expect::Kind(_) => None,
