@@ -223,3 +223,52 @@ async fn a_timer_event_that_no_longer_decodes_fails_the_load() {
         "{error}"
     );
 }
+
+/// Stops the run when the lamp's timer fires.
+struct StopsOnTimeUp;
+
+impl statewright::Handler for StopsOnTimeUp {
+    type State = durable_contract::Lamp;
+    type Event = durable_contract::Switch;
+
+    fn handle(
+        &mut self,
+        state: &durable_contract::Lamp,
+        switch: durable_contract::Switch,
+        cx: &mut statewright::Cx<Self>,
+    ) -> statewright::Step<durable_contract::Lamp> {
+        use durable_contract::{Lamp, Switch};
+        match (state, switch) {
+            (Lamp::Off, Switch::Press) => {
+                cx.set_timeout(std::time::Duration::from_secs(5), Switch::TimeUp);
+                statewright::Step::to(Lamp::On)
+            }
+            (Lamp::On, Switch::TimeUp) => statewright::Step::stop(),
+            _ => statewright::Step::reject("nothing to do"),
+        }
+    }
+}
+
+/// A timer whose event stops the run is spent all the same: it is saved
+/// cleared, and a later load does not fire it again.
+#[tokio::test(start_paused = true)]
+async fn a_timer_that_stops_the_run_does_not_fire_again_after_a_load() {
+    use durable_contract::{Lamp, Switch};
+    let store = SqliteStore::<Lamp>::memory().await.unwrap();
+    let handle = Runner::insert(StopsOnTimeUp, Lamp::Off, store.clone(), "lamp")
+        .await
+        .unwrap()
+        .spawn();
+    support::within(handle.send(Switch::Press)).await.unwrap();
+    assert!(store.get("lamp").await.unwrap().unwrap().timer.is_some());
+    let outcome = support::within(handle.join()).await;
+    assert!(matches!(outcome, Outcome::Stopped(Lamp::On)), "{outcome:?}");
+    assert_eq!(store.get("lamp").await.unwrap().unwrap().timer, None);
+    let again = Runner::load(StopsOnTimeUp, store, "lamp")
+        .await
+        .unwrap()
+        .spawn();
+    assert_eq!(again.snapshot().timeout_at, None);
+    again.stop().unwrap();
+    support::within(again.join()).await;
+}

@@ -381,7 +381,12 @@ impl<H: Handler> Run<H> {
             }
             Ok(Step::Stop) => {
                 self.stop();
-                Ok(Handled::Stopped)
+                // A timer that fired into a stop is spent: saved so, it
+                // does not fire again when the machine is loaded.
+                match self.save_timer(Handled::Stopped, &mut reply) {
+                    Some(outcome) => Ok(outcome),
+                    None => return,
+                }
             }
             Ok(Step::To(next)) => return self.step_to(next, cx, text, false, reply),
             Ok(Step::Update(next)) => return self.step_to(next, cx, text, true, reply),
