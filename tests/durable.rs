@@ -224,10 +224,13 @@ async fn a_timer_event_that_no_longer_decodes_fails_the_load() {
     );
 }
 
-/// Stops the run when the lamp's timer fires.
-struct StopsOnTimeUp;
+/// Answers the lamp's timer with no transition: a stop, or (when
+/// `illegal`) a step the table refuses.
+struct OnTimeUp {
+    illegal: bool,
+}
 
-impl statewright::Handler for StopsOnTimeUp {
+impl statewright::Handler for OnTimeUp {
     type State = durable_contract::Lamp;
     type Event = durable_contract::Switch;
 
@@ -243,6 +246,7 @@ impl statewright::Handler for StopsOnTimeUp {
                 cx.set_timeout(std::time::Duration::from_secs(5), Switch::TimeUp);
                 statewright::Step::to(Lamp::On)
             }
+            (Lamp::On, Switch::TimeUp) if self.illegal => statewright::Step::to(Lamp::On),
             (Lamp::On, Switch::TimeUp) => statewright::Step::stop(),
             _ => statewright::Step::reject("nothing to do"),
         }
@@ -255,20 +259,47 @@ impl statewright::Handler for StopsOnTimeUp {
 async fn a_timer_that_stops_the_run_does_not_fire_again_after_a_load() {
     use durable_contract::{Lamp, Switch};
     let store = SqliteStore::<Lamp>::memory().await.unwrap();
-    let handle = Runner::insert(StopsOnTimeUp, Lamp::Off, store.clone(), "lamp")
-        .await
-        .unwrap()
-        .spawn();
+    let handle = Runner::insert(
+        OnTimeUp { illegal: false },
+        Lamp::Off,
+        store.clone(),
+        "lamp",
+    )
+    .await
+    .unwrap()
+    .spawn();
     support::within(handle.send(Switch::Press)).await.unwrap();
     assert!(store.get("lamp").await.unwrap().unwrap().timer.is_some());
     let outcome = support::within(handle.join()).await;
     assert!(matches!(outcome, Outcome::Stopped(Lamp::On)), "{outcome:?}");
     assert_eq!(store.get("lamp").await.unwrap().unwrap().timer, None);
-    let again = Runner::load(StopsOnTimeUp, store, "lamp")
+    let again = Runner::load(OnTimeUp { illegal: false }, store, "lamp")
         .await
         .unwrap()
         .spawn();
     assert_eq!(again.snapshot().timeout_at, None);
     again.stop().unwrap();
     support::within(again.join()).await;
+}
+
+/// A timer whose event the table refuses is spent as well: saved cleared,
+/// while the run goes on.
+#[tokio::test(start_paused = true)]
+async fn a_timer_that_fires_into_a_refused_step_is_saved_spent() {
+    use durable_contract::{Lamp, Switch};
+    let store = SqliteStore::<Lamp>::memory().await.unwrap();
+    let handle = Runner::insert(OnTimeUp { illegal: true }, Lamp::Off, store.clone(), "lamp")
+        .await
+        .unwrap()
+        .spawn();
+    support::within(handle.send(Switch::Press)).await.unwrap();
+    assert!(store.get("lamp").await.unwrap().unwrap().timer.is_some());
+    let fired = support::within(handle.wait_for(|snapshot| snapshot.timeout_at.is_none())).await;
+    assert_eq!((fired.state, fired.seq), (Lamp::On, 1));
+    // The run handles the next event only once the write that clears the
+    // timer is done.
+    support::within(handle.send(Switch::Snooze)).await.unwrap();
+    assert_eq!(store.get("lamp").await.unwrap().unwrap().timer, None);
+    handle.stop().unwrap();
+    support::within(handle.join()).await;
 }

@@ -116,6 +116,8 @@ pub struct Journal {
     run: u128,
     /// The last `seq` written, for the `finished` line.
     seq: u64,
+    /// A runner's lines were buffered since the batch was last written out.
+    batch_open: bool,
 }
 
 impl Journal {
@@ -135,6 +137,7 @@ impl Journal {
             previous: 0,
             run: new_run_id(),
             seq: 0,
+            batch_open: false,
         }
     }
 
@@ -217,6 +220,7 @@ impl Journal {
     /// Hands the buffered lines to the writer (one `write(2)` for a file)
     /// and `fsync`s them if asked.
     fn write_out(&mut self) -> io::Result<()> {
+        self.batch_open = false;
         self.writer.flush()?;
         if self.sync_each_line {
             if let Some(file) = &self.file {
@@ -294,6 +298,7 @@ impl Journal {
         line: &Line<'_, S, K>,
     ) -> io::Result<()> {
         self.seq = line.seq;
+        self.batch_open = true;
         self.line.clear();
         encode_transition(&mut self.line, line)?;
         self.seal_line()
@@ -402,7 +407,9 @@ where
     }
 
     fn flush(&mut self) {
-        if self.failed {
+        // Called whenever the runner is about to wait: only lines written
+        // since the last flush are written out (and synced).
+        if self.failed || !self.batch_open {
             return;
         }
         if let Err(error) = self.write_out() {

@@ -47,6 +47,9 @@ enum Origin {
     Restored,
 }
 
+/// What an event came to, before it becomes a sender's answer.
+type Answered<H> = Result<Handled<Kind<H>>, RunnerError<Kind<H>>>;
+
 /// What a sender is told.
 type Answer<H> = Result<Applied<<H as Handler>::State>, RunnerError<Kind<H>>>;
 
@@ -166,7 +169,7 @@ impl<H: Handler> Run<H> {
             self.start();
             // A timer the entry (or `on_restore`) set is saved before any
             // event; the loop waits for that write.
-            let _ = self.save_timer(Handled::Stayed, &mut None);
+            self.complete(Ok(Handled::Stayed), None);
         }
         loop {
             if self.poll_write(cx).is_pending() {
@@ -348,7 +351,7 @@ impl<H: Handler> Run<H> {
     }
 
     /// Handles one event to completion.
-    fn handle(&mut self, event: H::Event, mut reply: Option<Reply<H>>) {
+    fn handle(&mut self, event: H::Event, reply: Option<Reply<H>>) {
         record(&mut self.recorders, |recorder| {
             recorder.on_event(&self.state, &event);
         });
@@ -366,27 +369,12 @@ impl<H: Handler> Run<H> {
                 if timer_requested {
                     self.publish_timer();
                 }
-                match self.save_timer(Handled::Stayed, &mut reply) {
-                    Some(outcome) => Ok(outcome),
-                    None => return,
-                }
+                Ok(Handled::Stayed)
             }
-            Ok(Step::Reject(reason)) => {
-                // A timer that fired into a refusal is spent all the same.
-                let refused = Handled::Rejected(Rejection::Refused { reason });
-                match self.save_timer(refused, &mut reply) {
-                    Some(outcome) => Ok(outcome),
-                    None => return,
-                }
-            }
+            Ok(Step::Reject(reason)) => Ok(Handled::Rejected(Rejection::Refused { reason })),
             Ok(Step::Stop) => {
                 self.stop();
-                // A timer that fired into a stop is spent: saved so, it
-                // does not fire again when the machine is loaded.
-                match self.save_timer(Handled::Stopped, &mut reply) {
-                    Some(outcome) => Ok(outcome),
-                    None => return,
-                }
+                Ok(Handled::Stopped)
             }
             Ok(Step::To(next)) => return self.step_to(next, cx, text, false, reply),
             Ok(Step::Update(next)) => return self.step_to(next, cx, text, true, reply),
@@ -396,11 +384,13 @@ impl<H: Handler> Run<H> {
 
     /// What follows an event's step: recorders see a rejection, the run
     /// ends if the step ended it, and the sender gets its reply.
-    fn complete(
-        &mut self,
-        result: Result<Handled<Kind<H>>, RunnerError<Kind<H>>>,
-        reply: Option<Reply<H>>,
-    ) {
+    fn complete(&mut self, result: Answered<H>, reply: Option<Reply<H>>) {
+        // A durable run's timer changed by this outcome (a timer that fired
+        // into a stay, a refusal or a stop is spent too) is saved first;
+        // the write completes the event when it is done.
+        let Some((result, reply)) = self.save_timer(result, reply) else {
+            return;
+        };
         if let Ok(Handled::Rejected(rejection)) = &result {
             record(&mut self.recorders, |recorder| {
                 recorder.on_rejected(&self.state, rejection);

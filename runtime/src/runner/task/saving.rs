@@ -4,8 +4,8 @@
 
 use std::task::{Context, Poll};
 
-use super::{Handled, Run};
-use crate::handler::{Cx, Handler, Kind};
+use super::{Answered, Run};
+use crate::handler::{Cx, Handler};
 use crate::runner::durable::{Persist, WriteFuture};
 use crate::runner::handle::Reply;
 use crate::runner::{Outcome, RunnerError};
@@ -41,9 +41,9 @@ enum AfterWrite<H: Handler> {
         text: Option<String>,
         update: bool,
     },
-    /// A step that stayed (or was refused), or the start, whose timer
-    /// change is now saved.
-    Done(Handled<Kind<H>>),
+    /// Any other outcome of an event (a stay, a refusal, a stop, a crash),
+    /// or the start, whose timer change is now saved.
+    Done(Answered<H>),
 }
 
 impl<H: Handler> Run<H> {
@@ -103,11 +103,13 @@ impl<H: Handler> Run<H> {
                 self.timer_saved();
                 applied
             }
-            (Ok(()), AfterWrite::Done(handled)) => {
+            (Ok(()), AfterWrite::Done(result)) => {
                 self.timer_saved();
-                Ok(handled)
+                result
             }
             (Err((message, error)), _) => {
+                // The run is lost: nothing more is written.
+                self.timer_saved();
                 self.ending = Some(Outcome::Lost {
                     message: message.clone(),
                 });
@@ -165,28 +167,28 @@ impl<H: Handler> Run<H> {
         });
     }
 
-    /// A durable run whose timer changed since the store last got it (a
-    /// step that stayed, a timer that fired, the start) saves it before
-    /// going on: `None` when that write is now pending, with `handled` and
-    /// the reply waiting for it; else `handled` back.
+    /// A durable run whose timer changed since the store last got it (an
+    /// outcome that was not a saved step, a timer that fired, the start)
+    /// saves it before going on: `None` when that write is now pending,
+    /// with `result` and the reply waiting for it; else both back.
     pub(super) fn save_timer(
         &mut self,
-        handled: Handled<Kind<H>>,
-        reply: &mut Option<Reply<H>>,
-    ) -> Option<Handled<Kind<H>>> {
+        result: Answered<H>,
+        reply: Option<Reply<H>>,
+    ) -> Option<(Answered<H>, Option<Reply<H>>)> {
         let Some(durable) = &mut self.durable else {
-            return Some(handled);
+            return Some((result, reply));
         };
         if durable.saved_timer == self.timer.changes() {
-            return Some(handled);
+            return Some((result, reply));
         }
         let write = durable
             .persist
             .write_timer(self.seq, self.timer.after(false, &[]));
         durable.pending = Some(PendingWrite {
             write,
-            then: AfterWrite::Done(handled),
-            reply: reply.take(),
+            then: AfterWrite::Done(result),
+            reply,
         });
         None
     }
