@@ -16,9 +16,9 @@ pub use statewright_runtime::{
 // `store` twice: under `any(sqlite, postgres)` the note would name no
 // feature; each of these names one.
 #[cfg(feature = "sqlite")]
-pub use statewright_runtime::store;
+pub use statewright_runtime::{fleet, store};
 #[cfg(all(feature = "postgres", not(feature = "sqlite")))]
-pub use statewright_runtime::store;
+pub use statewright_runtime::{fleet, store};
 #[cfg(feature = "runtime")]
 pub use statewright_runtime::{persist, recorder, runner};
 #[cfg(feature = "runtime")]

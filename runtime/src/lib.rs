@@ -8,6 +8,8 @@
 
 #[doc(hidden)]
 pub mod __private;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod fleet;
 #[cfg(feature = "runner")]
 mod handler;
 mod machine;

@@ -32,6 +32,9 @@ pub enum Status {
     Aborted,
     /// Ended because its store refused or failed a write (a durable run).
     Lost,
+    /// Ended by its fleet for now: the machine stays in the store and is
+    /// activated again by its next event or due timer.
+    Passivated,
 }
 
 impl Status {
@@ -160,6 +163,11 @@ pub enum Outcome<S> {
         /// Why the write failed.
         message: String,
     },
+    /// Passivated by its fleet (idle, asked to, or shut down): not an
+    /// end of the machine, which stays in the store as it was, its timer
+    /// with it. Recorders see [`on_passivate`](crate::Recorder::on_passivate),
+    /// not `on_finish`.
+    Passivated(S),
 }
 
 /// A short description: `Completed(Done)`, `Stopped(Idle)`, `Crashed: boom`,
@@ -172,6 +180,7 @@ impl<S: StateMachine> fmt::Display for Outcome<S> {
             Self::Crashed { message } => write!(f, "Crashed: {message}"),
             Self::Aborted => f.write_str("Aborted"),
             Self::Lost { message } => write!(f, "Lost: {message}"),
+            Self::Passivated(state) => write!(f, "Passivated({})", state.kind()),
         }
     }
 }

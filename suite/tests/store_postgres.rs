@@ -12,6 +12,8 @@ use tokio_postgres::NoTls;
 // Shared with the root's SQLite tests: one contract, both backends.
 #[path = "../../tests/durable_contract/mod.rs"]
 mod durable_contract;
+#[path = "../../tests/fleet_contract/mod.rs"]
+mod fleet_contract;
 #[path = "../../tests/store_contract/mod.rs"]
 mod store_contract;
 #[path = "../../tests/support/mod.rs"]
@@ -393,6 +395,42 @@ async fn migration(url: String) {
     store_contract::migration(store(&url).await, newer).await;
 }
 
+async fn fleet_one_activation(url: String) {
+    fleet_contract::one_activation_per_id(PostgresStore::connect(&url).await.unwrap()).await;
+}
+
+async fn fleet_passivation(url: String) {
+    let store = PostgresStore::connect(&url).await.unwrap();
+    fleet_contract::idle_machines_passivate(store).await;
+}
+
+async fn fleet_due_timers(url: String) {
+    let store = PostgresStore::connect(&url).await.unwrap();
+    fleet_contract::due_timers_wake_passivated_machines(store).await;
+}
+
+async fn fleet_refusals(url: String) {
+    let store = PostgresStore::connect(&url).await.unwrap();
+    fleet_contract::refusals_are_runner_errors(store).await;
+}
+
+async fn fleet_start_resumes(url: String) {
+    let store = PostgresStore::connect(&url).await.unwrap();
+    fleet_contract::start_resumes_due_timers(store).await;
+}
+
+async fn fleet_leases(url: String) {
+    let store = PostgresStore::connect(&url).await.unwrap();
+    // The owner stalls past its lease: on the database's clock, expired.
+    let edit = client(&url).await;
+    let expire = async move {
+        edit.batch_execute("UPDATE statewright_machines SET lease_until = 0 WHERE id = 'lamp'")
+            .await
+            .unwrap();
+    };
+    fleet_contract::leases_fence_a_second_owner(store, expire).await;
+}
+
 async fn child(url: String) {
     let wins = store_contract::cycle_until(store(&url).await, 60).await;
     println!("child wins: {wins}");
@@ -435,7 +473,17 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 21] = [
+    let tests: [(&str, Test); 27] = [
+        ("fleet_refusals", |url| Box::pin(fleet_refusals(url))),
+        ("fleet_one_activation", |url| {
+            Box::pin(fleet_one_activation(url))
+        }),
+        ("fleet_passivation", |url| Box::pin(fleet_passivation(url))),
+        ("fleet_due_timers", |url| Box::pin(fleet_due_timers(url))),
+        ("fleet_start_resumes", |url| {
+            Box::pin(fleet_start_resumes(url))
+        }),
+        ("fleet_leases", |url| Box::pin(fleet_leases(url))),
         ("migration", |url| Box::pin(migration(url))),
         ("durable_timers", |url| Box::pin(durable_timers(url))),
         ("timers", |url| Box::pin(timers(url))),

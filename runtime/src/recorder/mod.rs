@@ -4,7 +4,8 @@
 //! sees the run exactly as it happened. For one event the calls are
 //! `on_event`, then `on_transition` or `on_rejected` (or nothing, for a
 //! `Step::stay`). `on_finish` runs **exactly once** per run, whatever ends it:
-//! a terminal state, `stop`, a handler panic, or the task being dropped.
+//! a terminal state, `stop`, a handler panic, or the task being dropped; a
+//! run its fleet passivates ends with `on_passivate` instead, exactly once.
 //!
 //! A recorder that panics is isolated: the panic is caught, logged with
 //! `tracing`, and the runner and the other recorders go on.
@@ -63,8 +64,16 @@ pub trait Recorder<H: Handler>: Send + 'static {
     /// once per event (group commit). Called with nothing new too.
     fn flush(&mut self) {}
 
-    /// The run ended; called **exactly once**.
+    /// The run ended; called **exactly once**, unless it was passivated.
     fn on_finish(&mut self, outcome: &Outcome<H::State>) {
         let _ = outcome;
+    }
+
+    /// The run was passivated by its fleet (`statewright::fleet`, with a
+    /// store feature: idle, asked to, or shut down), as `snapshot` shows it: called
+    /// instead of `on_finish`, since the machine has not ended. It stays
+    /// in the store; its next activation calls `on_restore`.
+    fn on_passivate(&mut self, snapshot: &Snapshot<H::State>) {
+        let _ = snapshot;
     }
 }

@@ -58,6 +58,8 @@ struct InStore<St> {
     id: String,
     /// Read from or written to the store by the call that made the runner.
     known: bool,
+    /// The lease epoch of a fleet's activation: every write is fenced by it.
+    epoch: Option<u64>,
 }
 
 /// Why a durable run cannot go on, in words and as the store's error.
@@ -113,6 +115,7 @@ where
         timer: SavedTimer<'_, E>,
     ) -> WriteFuture {
         let (store, id, next) = (self.store.clone(), self.id.clone(), next.clone());
+        let epoch = self.epoch;
         let timer = encoded_timer::<M::Kind, E>(&id, timer);
         Box::pin(async move {
             let timer = timer.map_err(refused)?;
@@ -129,13 +132,14 @@ where
                 step,
                 next,
                 timer_write(timer.as_ref()),
+                epoch,
             );
             written.await.map(|_| ()).map_err(refused)
         })
     }
 
     fn write_timer(&self, version: u64, timer: SavedTimer<'_, E>) -> WriteFuture {
-        let (store, id) = (self.store.clone(), self.id.clone());
+        let (store, id, epoch) = (self.store.clone(), self.id.clone(), self.epoch);
         let timer = encoded_timer::<M::Kind, E>(&id, timer);
         Box::pin(async move {
             let timer = timer.map_err(refused)?;
@@ -144,6 +148,7 @@ where
                 &id,
                 version,
                 timer_write(timer.as_ref()),
+                epoch,
             );
             written.await.map_err(refused)
         })
@@ -221,8 +226,26 @@ where
         self.persist_in(store, id.into(), false)
     }
 
-    fn persist_in<St: Store<H::State>>(mut self, store: St, id: String, known: bool) -> Self {
-        self.persist = Some(Box::new(InStore { store, id, known }));
+    fn persist_in<St: Store<H::State>>(self, store: St, id: String, known: bool) -> Self {
+        self.persist_fenced(store, id, known, None)
+    }
+
+    /// A durable run whose writes are fenced by a lease `epoch` (a fleet's
+    /// activation) as well as by the version.
+    pub(crate) fn persist_fenced<St: Store<H::State>>(
+        mut self,
+        store: St,
+        id: String,
+        known: bool,
+        epoch: Option<u64>,
+    ) -> Self {
+        let persist = InStore {
+            store,
+            id,
+            known,
+            epoch,
+        };
+        self.persist = Some(Box::new(persist));
         self
     }
 
@@ -307,6 +330,16 @@ where
             .get(id)
             .await?
             .ok_or_else(|| StoreError::NotFound { id: id.to_owned() })?;
+        Ok(Self::resume_stored(handler, stored)?.persist_in(store, id.to_owned(), true))
+    }
+
+    /// A runner that resumes `stored` (its state, version and timer), not
+    /// yet persisting.
+    pub(crate) fn resume_stored(
+        handler: H,
+        stored: crate::store::Stored<H::State>,
+    ) -> Result<Self, StoreError<Kind<H>>> {
+        let id = stored.id.as_str();
         let timer = stored
             .timer
             .map(|timer| {
@@ -324,6 +357,6 @@ where
             entered_at: stored.updated_at,
             timer,
         });
-        Ok(runner.persist_in(store, id.to_owned(), true))
+        Ok(runner)
     }
 }

@@ -42,6 +42,8 @@ pub(crate) struct Shared<S: StateMachine, E> {
     /// Control requests: the latest `pause`/`resume` wins; `stop` is final.
     pub(crate) pause: AtomicBool,
     pub(crate) stop: AtomicBool,
+    /// Set by a fleet: end the run as `stop` does, but as a passivation.
+    pub(crate) passivate: AtomicBool,
     /// Live handles; the last one dropped stops the run. 32 bits (four
     /// billion handles) keep `Shared` in a smaller allocation.
     pub(crate) handles: AtomicU32,
@@ -109,6 +111,7 @@ impl<S: StateMachine + Clone, E> Shared<S, E> {
             outcome: OnceLock::new(),
             pause: AtomicBool::new(false),
             stop: AtomicBool::new(false),
+            passivate: AtomicBool::new(false),
             handles: AtomicU32::new(1),
             requested: AtomicBool::new(false),
             control: AtomicWaker::new(),
@@ -651,6 +654,19 @@ impl<H: Handler> RunnerHandle<H> {
     /// ```
     pub fn stop(&self) -> Result<(), FinishedError> {
         self.control(&self.shared.stop, true)
+    }
+
+    /// Ends the run as [`stop`](Self::stop) does, with
+    /// [`Outcome::Passivated`]: its fleet activates it again later.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(crate) fn passivate(&self) -> Result<(), FinishedError> {
+        self.control(&self.shared.passivate, true)
+    }
+
+    /// The outcome, once the run has ended.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(crate) fn outcome(&self) -> Option<&Outcome<H::State>> {
+        self.shared.outcome.get()
     }
 
     /// Waits for the run to end and returns how it ended.

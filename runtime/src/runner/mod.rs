@@ -250,6 +250,13 @@ impl<H: Handler> Runner<H> {
         self
     }
 
+    /// Adds a recorder already boxed (a fleet's, made per id).
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(crate) fn boxed_recorder(mut self, recorder: Box<dyn Recorder<H>>) -> Self {
+        self.recorders.push(recorder);
+        self
+    }
+
     /// The bound of the event queue (default 64, at least 1); `post` waits
     /// and `try_post` fails while it is full.
     pub fn capacity(mut self, capacity: usize) -> Self {

@@ -21,6 +21,28 @@ pub struct NewRow<'a> {
     pub(crate) state: &'a str,
     pub(crate) fingerprint: i64,
     pub(crate) at: i64,
+    /// Inserted already leased (epoch 1), so no other owner can take the
+    /// new machine between its insert and its first activation.
+    pub(crate) lease: Option<LeaseTerms<'a>>,
+}
+
+/// Who takes a lease, and for how long (on the database's clock).
+#[derive(Debug, Clone, Copy)]
+pub struct LeaseTerms<'a> {
+    pub(crate) owner: &'a str,
+    pub(crate) millis: i64,
+}
+
+/// What taking a machine's lease found.
+#[derive(Debug)]
+pub enum Acquired {
+    /// Taken, at this epoch (one above the last).
+    Granted(i64),
+    /// Another owner holds it until this time (nanoseconds since the
+    /// epoch, on the database's clock).
+    Held { owner: String, until: i64 },
+    /// No such machine.
+    Missing,
 }
 
 /// A compare-and-set: the row moves to `kind`/`state` and its version rises
@@ -33,6 +55,9 @@ pub struct Cas<'a> {
     pub(crate) expected_version: Option<i64>,
     pub(crate) from_kinds: &'a [String],
     pub(crate) timer: TimerWrite<'a>,
+    /// The writer's lease epoch, if it holds one: the row must still be
+    /// at it (a fleet's activation; see [`Backend::acquire`]).
+    pub(crate) epoch: Option<i64>,
 }
 
 /// What a compare-and-set does with the row's state timer.
@@ -123,6 +148,7 @@ pub trait Backend: Send + Sync + 'static {
         id: &str,
         fingerprint: i64,
         version: i64,
+        epoch: Option<i64>,
         timer: TimerWrite<'_>,
     ) -> impl Future<Output = Result<Option<Option<Row>>, BackendError>> + Send;
 
@@ -174,6 +200,48 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         machine: &'static str,
     ) -> impl Future<Output = Result<u64, BackendError>> + Send;
+
+    /// Takes the machine's lease for `terms.owner` if nobody else holds
+    /// it (free, expired, or already this owner's), raising its epoch.
+    #[doc(hidden)]
+    fn acquire(
+        &self,
+        machine: &'static str,
+        id: &str,
+        terms: LeaseTerms<'_>,
+    ) -> impl Future<Output = Result<Acquired, BackendError>> + Send;
+
+    /// Extends every lease `terms.owner` still holds on machines of
+    /// `machine`: their ids and epochs.
+    #[doc(hidden)]
+    fn renew(
+        &self,
+        machine: &'static str,
+        terms: LeaseTerms<'_>,
+    ) -> impl Future<Output = Result<Vec<(String, i64)>, BackendError>> + Send;
+
+    /// Gives the lease back, if `owner` still holds it at `epoch`.
+    #[doc(hidden)]
+    fn release(
+        &self,
+        machine: &'static str,
+        id: &str,
+        owner: &str,
+        epoch: i64,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// Takes the leases of up to `limit` machines whose timer is due by
+    /// `due` (nanoseconds since the epoch) and that no other owner holds,
+    /// earliest first, skipping rows another claimer has locked: their ids
+    /// and new epochs.
+    #[doc(hidden)]
+    fn claim_due(
+        &self,
+        machine: &'static str,
+        terms: LeaseTerms<'_>,
+        due: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<(String, i64)>, BackendError>> + Send;
 
     /// Returns when a change after `position` may be readable (or after a
     /// while): what a [`Changes`](super::Changes) stream sleeps on.

@@ -30,6 +30,15 @@ pub enum StoreError<K: 'static> {
         /// The version it has.
         actual: u64,
     },
+    /// A fleet's activation wrote with a lease epoch the machine has moved
+    /// past: another activation (in this process or another) took the
+    /// machine over, and only its writes commit. Nothing changed.
+    Fenced {
+        /// The id.
+        id: String,
+        /// The epoch the writer held, now superseded.
+        epoch: u64,
+    },
     /// The machine is not of the kind the caller expected (`transition_from`).
     WrongState {
         /// The id.
@@ -126,6 +135,10 @@ impl<K: StateKind> Display for StoreError<K> {
                 expected,
                 actual,
             } => write!(f, "`{machine}` `{id}` is `{actual}`, not `{expected}`"),
+            Self::Fenced { id, epoch } => write!(
+                f,
+                "`{machine}` `{id}` was taken over: its lease is past epoch {epoch}, this writer's"
+            ),
             Self::Illegal(error) => Display::fmt(error, f),
             Self::NotAccepted(error) => Display::fmt(error, f),
             Self::Decode { id, message } => {

@@ -44,7 +44,8 @@ use crate::persist::PendingTimer;
 use crate::{Fire, StateMachine};
 use backend::Backend as _;
 pub(crate) use backend::TimerWrite;
-pub(crate) use row::nanos as row_nanos;
+pub(crate) use error::check_id;
+pub(crate) use row::{nanos as row_nanos, time as row_time, to_u64 as row_u64};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use typed::{Expect, Step};
@@ -207,6 +208,7 @@ where
             Step::Transition,
             next,
             TimerWrite::Clear,
+            None,
         )
     }
 
@@ -243,6 +245,7 @@ where
             Step::Update,
             next,
             TimerWrite::Keep,
+            None,
         )
     }
 
@@ -279,6 +282,7 @@ where
             Step::Transition,
             next,
             TimerWrite::Clear,
+            None,
         )
     }
 

@@ -26,6 +26,9 @@ pub struct Row {
     /// (JSON), both set or both null; null in an outbox row.
     pub(crate) timer_at: Option<i64>,
     pub(crate) timer_event: Option<String>,
+    /// The epoch of the machine's lease (0 if never leased; 0 in an outbox
+    /// row): a fleet's writes are fenced by it.
+    pub(crate) lease_epoch: i64,
 }
 
 /// The state as the backends store it: JSON text.

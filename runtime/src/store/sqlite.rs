@@ -15,7 +15,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::{Notify, Semaphore};
 
-use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow, Rewrite, TimerWrite};
+use super::backend::{
+    Acquired, Backend, Cas, CasOutcome, LeaseTerms, NewRow, OutboxRow, Rewrite, TimerWrite,
+};
 use super::error::NewerSchema;
 use super::row::{self, Row};
 use super::sealed::Backed;
@@ -23,7 +25,7 @@ use super::{BackendError, StoreError, StoreResult};
 
 /// The schema this release writes; `statewright_schema` records it, and
 /// an earlier one is upgraded on open.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// The schema of a new database. `left_kind` is the kind a machine left in
 /// its last change: the compare-and-set keeps it so that the outbox row
@@ -64,6 +66,18 @@ CREATE INDEX statewright_outbox_by_machine
     ON statewright_outbox (machine, position);
 CREATE INDEX statewright_outbox_by_id
     ON statewright_outbox (machine, id, position);
+";
+
+/// Schema 2 to 3: a fleet's leases. `lease_until` is in nanoseconds since
+/// the epoch on this host's clock (`statewright_now()`), which every
+/// process that opens the file shares; `lease_epoch` rises with each
+/// activation, and fences its writes.
+const UPGRADE_FROM_2: &str = "
+ALTER TABLE statewright_machines ADD COLUMN lease_owner TEXT;
+ALTER TABLE statewright_machines ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE statewright_machines ADD COLUMN lease_until INTEGER;
+CREATE INDEX statewright_machines_by_owner
+    ON statewright_machines (machine, lease_owner) WHERE lease_owner IS NOT NULL;
 ";
 
 /// Schema 1 (releases before the single-statement compare-and-set) to 2.
@@ -272,6 +286,14 @@ impl Pool {
                 Ok(checksum(text(0), text(1), text(2)))
             },
         )?;
+        // Leases are on this host's clock: every process that opens the
+        // file runs here.
+        connection.create_scalar_function(
+            "statewright_now",
+            0,
+            FunctionFlags::SQLITE_UTF8,
+            |_| Ok(row::nanos(std::time::SystemTime::now())),
+        )?;
         create_schema(&connection)?;
         Ok(connection)
     }
@@ -315,10 +337,12 @@ fn create_schema(connection: &Connection) -> Result<(), BackendError> {
             connection.query_row("SELECT MAX(version) FROM statewright_schema", [], |row| {
                 row.get(0)
             })?;
+        // A new database is schema 2's tables, upgraded like any other.
         match version {
-            None => connection.execute_batch(SCHEMA)?,
+            None => connection.execute_batch(&[SCHEMA, UPGRADE_FROM_2].concat())?,
             Some(SCHEMA_VERSION) => return Ok(()),
-            Some(1) => connection.execute_batch(UPGRADE_FROM_1)?,
+            Some(1) => connection.execute_batch(&[UPGRADE_FROM_1, UPGRADE_FROM_2].concat())?,
+            Some(2) => connection.execute_batch(UPGRADE_FROM_2)?,
             Some(version) => return Err(Box::new(NewerSchema::new(version, SCHEMA_VERSION))),
         }
         connection.execute("DELETE FROM statewright_schema", [])?;
@@ -351,6 +375,7 @@ fn machine_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         intact: row.get("intact")?,
         timer_at: row.get("timer_at")?,
         timer_event: row.get("timer_event")?,
+        lease_epoch: row.get("lease_epoch")?,
     })
 }
 
@@ -359,7 +384,7 @@ fn read_row(connection: &Connection, machine: &str, id: &str) -> rusqlite::Resul
         .prepare_cached(
             "SELECT id, kind, state, version, fingerprint, updated_at AS at,
                     checksum = statewright_checksum(id, kind, state) AS intact,
-                    timer_at, timer_event
+                    timer_at, timer_event, lease_epoch
                FROM statewright_machines WHERE machine = ?1 AND id = ?2",
         )?
         .query_row(params![machine, id], machine_row)
@@ -377,12 +402,13 @@ const COMPARE_AND_SET: &str = "UPDATE statewright_machines
     AND checksum = statewright_checksum(id, kind, state)
     AND version = COALESCE(?7, version) AND version < 9223372036854775807
     AND kind IN (SELECT value FROM json_each(?8))
+    AND lease_epoch = COALESCE(?12, lease_epoch)
   RETURNING version, left_kind, timer_at, timer_event";
 
 /// A migration's page: rows under one fingerprint, by id.
 const STAMPED: &str = "SELECT id, kind, state, version, fingerprint, updated_at AS at,
                     checksum = statewright_checksum(id, kind, state) AS intact,
-                    timer_at, timer_event
+                    timer_at, timer_event, lease_epoch
    FROM statewright_machines WHERE machine = ?1 AND fingerprint = ?2 AND id > ?3
   ORDER BY id LIMIT ?4";
 
@@ -397,7 +423,39 @@ const SET_TIMER: &str = "UPDATE statewright_machines
     SET timer_at = CASE WHEN ?5 THEN timer_at ELSE ?6 END,
         timer_event = CASE WHEN ?5 THEN timer_event ELSE ?7 END
   WHERE machine = ?1 AND id = ?2 AND fingerprint = ?3 AND version = ?4
-    AND checksum = statewright_checksum(id, kind, state)";
+    AND checksum = statewright_checksum(id, kind, state)
+    AND lease_epoch = COALESCE(?8, lease_epoch)";
+
+/// The lease, if nobody else holds it: `?3` owner, `?4` its length in
+/// milliseconds.
+const ACQUIRE: &str = "UPDATE statewright_machines
+    SET lease_owner = ?3, lease_epoch = lease_epoch + 1,
+        lease_until = statewright_now() + ?4 * 1000000
+  WHERE machine = ?1 AND id = ?2
+    AND (lease_owner IS NULL OR lease_owner = ?3 OR lease_until < statewright_now())
+  RETURNING lease_epoch";
+
+/// Every lease an owner still holds, extended.
+const RENEW: &str = "UPDATE statewright_machines
+    SET lease_until = statewright_now() + ?3 * 1000000
+  WHERE machine = ?1 AND lease_owner = ?2
+  RETURNING id, lease_epoch";
+
+const RELEASE: &str = "UPDATE statewright_machines
+    SET lease_owner = NULL, lease_until = NULL
+  WHERE machine = ?1 AND id = ?2 AND lease_owner = ?3 AND lease_epoch = ?4";
+
+/// Machines whose timer is due and whose lease is free or expired (and
+/// not this owner's: its own are running here), taken earliest first.
+const CLAIM_DUE: &str = "UPDATE statewright_machines
+    SET lease_owner = ?2, lease_epoch = lease_epoch + 1,
+        lease_until = statewright_now() + ?3 * 1000000
+  WHERE machine = ?1 AND id IN (
+      SELECT id FROM statewright_machines
+       WHERE machine = ?1 AND timer_at <= ?4
+         AND (lease_owner IS NULL OR (lease_owner <> ?2 AND lease_until < statewright_now()))
+       ORDER BY timer_at LIMIT ?5)
+  RETURNING id, lease_epoch";
 
 impl Backend for SqliteBackend {
     async fn insert(&self, row: NewRow<'_>) -> Result<bool, BackendError> {
@@ -408,12 +466,17 @@ impl Backend for SqliteBackend {
             row.state.to_owned(),
         );
         let (fingerprint, at) = (row.fingerprint, row.at);
+        let owner = row.lease.map(|terms| terms.owner.to_owned());
+        let millis = row.lease.map(|terms| terms.millis);
         self.write(move |transaction| {
             let inserted = transaction.execute(
                 "INSERT INTO statewright_machines
-                     (machine, id, kind, state, version, fingerprint, updated_at, checksum)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, statewright_checksum(?2, ?3, ?4))",
-                params![machine, id, kind, state, fingerprint, at],
+                     (machine, id, kind, state, version, fingerprint, updated_at, checksum,
+                      lease_owner, lease_epoch, lease_until)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, statewright_checksum(?2, ?3, ?4),
+                         ?7, CASE WHEN ?7 IS NULL THEN 0 ELSE 1 END,
+                         statewright_now() + ?8 * 1000000)",
+                params![machine, id, kind, state, fingerprint, at, owner, millis],
             );
             match inserted {
                 Ok(_) => Ok(true),
@@ -443,6 +506,7 @@ impl Backend for SqliteBackend {
             cas.row.state.to_owned(),
         );
         let (fingerprint, at, expected) = (cas.row.fingerprint, cas.row.at, cas.expected_version);
+        let epoch = cas.epoch;
         let (keep_timer, timer_at, timer_event) = cas.timer.parameters();
         let timer_event = timer_event.map(str::to_owned);
         self.write(move |transaction| {
@@ -460,7 +524,8 @@ impl Backend for SqliteBackend {
                         from_kinds,
                         keep_timer,
                         timer_at,
-                        timer_event
+                        timer_event,
+                        epoch
                     ],
                     |row| {
                         let version: i64 = row.get("version")?;
@@ -501,6 +566,7 @@ impl Backend for SqliteBackend {
         id: &str,
         fingerprint: i64,
         version: i64,
+        epoch: Option<i64>,
         timer: TimerWrite<'_>,
     ) -> Result<Option<Option<Row>>, BackendError> {
         let (keep, at, event) = timer.parameters();
@@ -513,7 +579,8 @@ impl Backend for SqliteBackend {
                 version,
                 keep,
                 at,
-                event
+                event,
+                epoch
             ])?;
             if written == 1 {
                 Ok(None)
@@ -576,7 +643,7 @@ impl Backend for SqliteBackend {
             let mut statement = connection.prepare_cached(
                 "SELECT id, kind, state, version, fingerprint, updated_at AS at,
                     checksum = statewright_checksum(id, kind, state) AS intact,
-                    timer_at, timer_event
+                    timer_at, timer_event, lease_epoch
                        FROM statewright_machines WHERE machine = ?1 AND kind = ?2 ORDER BY id",
             )?;
             let rows = statement.query_map(params![machine, kind], machine_row)?;
@@ -601,12 +668,12 @@ impl Backend for SqliteBackend {
             // Two statements, so that each has its index.
             let mut statement = connection.prepare_cached(if only.is_some() {
                 "SELECT position, id, from_kind AS kind, state, version, fingerprint, at,
-                    TRUE AS intact, NULL AS timer_at, NULL AS timer_event
+                    TRUE AS intact, NULL AS timer_at, NULL AS timer_event, 0 AS lease_epoch
                        FROM statewright_outbox WHERE machine = ?1 AND id = ?4 AND position > ?2
                       ORDER BY position LIMIT ?3"
             } else {
                 "SELECT position, id, from_kind AS kind, state, version, fingerprint, at,
-                    TRUE AS intact, NULL AS timer_at, NULL AS timer_event
+                    TRUE AS intact, NULL AS timer_at, NULL AS timer_event, 0 AS lease_epoch
                        FROM statewright_outbox WHERE machine = ?1 AND position > ?2 AND ?4 IS NULL
                       ORDER BY position LIMIT ?3"
             })?;
@@ -629,6 +696,96 @@ impl Backend for SqliteBackend {
                 |row| row.get(0),
             )?;
             Ok(row::to_u64(last))
+        })
+        .await
+    }
+
+    async fn acquire(
+        &self,
+        machine: &'static str,
+        id: &str,
+        terms: LeaseTerms<'_>,
+    ) -> Result<Acquired, BackendError> {
+        let (id, owner, millis) = (id.to_owned(), terms.owner.to_owned(), terms.millis);
+        self.write(move |transaction| {
+            let epoch = transaction
+                .prepare_cached(ACQUIRE)?
+                .query_row(params![machine, id, owner, millis], |row| row.get(0))
+                .optional()?;
+            if let Some(epoch) = epoch {
+                return Ok(Acquired::Granted(epoch));
+            }
+            let held = transaction
+                .prepare_cached(
+                    "SELECT lease_owner, lease_until FROM statewright_machines
+                      WHERE machine = ?1 AND id = ?2",
+                )?
+                .query_row(params![machine, id], |row| {
+                    Ok((
+                        row.get::<_, Option<String>>(0)?,
+                        row.get::<_, Option<i64>>(1)?,
+                    ))
+                })
+                .optional()?;
+            Ok(match held {
+                None => Acquired::Missing,
+                Some((owner, until)) => Acquired::Held {
+                    owner: owner.unwrap_or_default(),
+                    until: until.unwrap_or_default(),
+                },
+            })
+        })
+        .await
+    }
+
+    async fn renew(
+        &self,
+        machine: &'static str,
+        terms: LeaseTerms<'_>,
+    ) -> Result<Vec<(String, i64)>, BackendError> {
+        let (owner, millis) = (terms.owner.to_owned(), terms.millis);
+        self.write(move |transaction| {
+            let mut statement = transaction.prepare_cached(RENEW)?;
+            let rows = statement.query_map(params![machine, owner, millis], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn release(
+        &self,
+        machine: &'static str,
+        id: &str,
+        owner: &str,
+        epoch: i64,
+    ) -> Result<(), BackendError> {
+        let (id, owner) = (id.to_owned(), owner.to_owned());
+        self.write(move |transaction| {
+            transaction
+                .prepare_cached(RELEASE)?
+                .execute(params![machine, id, owner, epoch])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn claim_due(
+        &self,
+        machine: &'static str,
+        terms: LeaseTerms<'_>,
+        due: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, BackendError> {
+        let (owner, millis) = (terms.owner.to_owned(), terms.millis);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.write(move |transaction| {
+            let mut statement = transaction.prepare_cached(CLAIM_DUE)?;
+            let rows = statement.query_map(params![machine, owner, millis, due, limit], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await
     }

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::backend::{Backend, Cas, CasOutcome, NewRow, Rewrite, TimerWrite};
+use super::backend::{Backend, Cas, CasOutcome, LeaseTerms, NewRow, Rewrite, TimerWrite};
 use super::error::check_id;
 use super::row::{self, Row};
 use super::{Change, KindOf, Migrated, StoreError, StoreResult, Stored};
@@ -40,14 +40,28 @@ where
     B: Backend,
     M: StateMachine + Serialize + Clone,
 {
+    insert_leased(backend, id, state, None).await
+}
+
+/// An insert; with `lease`, the row is born leased to its owner, at
+/// epoch 1.
+pub(crate) async fn insert_leased<B, M>(
+    backend: &B,
+    id: &str,
+    state: &M,
+    lease: Option<LeaseTerms<'_>>,
+) -> StoreResult<Stored<M>, M>
+where
+    B: Backend,
+    M: StateMachine + Serialize + Clone,
+{
     check_id(id)?;
     let encoded = row::encode(state, id)?;
     let now = SystemTime::now();
     let kind = state.kind().to_string();
-    let inserted = backend
-        .insert(new_row::<M>(id, &kind, &encoded, now))
-        .await
-        .map_err(StoreError::Backend)?;
+    let mut row = new_row::<M>(id, &kind, &encoded, now);
+    row.lease = lease;
+    let inserted = backend.insert(row).await.map_err(StoreError::Backend)?;
     if !inserted {
         return Err(StoreError::AlreadyExists { id: id.to_owned() });
     }
@@ -87,6 +101,7 @@ fn new_row<'a, M: StateMachine>(
         state,
         fingerprint: row::fingerprint::<M>(),
         at: row::nanos(at),
+        lease: None,
     }
 }
 
@@ -122,13 +137,14 @@ where
         Step::Transition,
         next,
         TimerWrite::Clear,
+        None,
     )
     .await
 }
 
 /// Every compare-and-set: one statement that checks the fingerprint, the
-/// expectation and the edge, and writes the row (its timer as `timer`
-/// says) and the outbox.
+/// expectation, the edge and the writer's lease `epoch` (if it holds one),
+/// and writes the row (its timer as `timer` says) and the outbox.
 pub(crate) async fn compare_and_set<B, M>(
     backend: &B,
     id: &str,
@@ -136,6 +152,7 @@ pub(crate) async fn compare_and_set<B, M>(
     step: Step,
     next: M,
     timer: TimerWrite<'_>,
+    epoch: Option<u64>,
 ) -> StoreResult<Stored<M>, M>
 where
     B: Backend,
@@ -167,6 +184,7 @@ where
             },
             from_kinds: &from_kinds,
             timer,
+            epoch: epoch.map(row::to_i64),
         };
         match backend
             .compare_and_set(cas)
@@ -188,7 +206,10 @@ where
                         .map(|(at, event)| PendingTimer::new(row::time(at), event)),
                 })
             }
-            CasOutcome::Missed(current) => explain_miss::<M>(id, expect, step, to, current)?,
+            CasOutcome::Missed(current) => {
+                fenced::<M>(id, epoch, current.as_ref())?;
+                explain_miss::<M>(id, expect, step, to, current)?;
+            }
         }
     }
     Err(StoreError::Backend(
@@ -206,6 +227,24 @@ fn legal<M: StateMachine>(step: Step, from: KindOf<M>, to: KindOf<M>) -> StoreRe
         Ok(())
     } else {
         Err(StoreError::Illegal(TransitionError::new(from, to)))
+    }
+}
+
+/// [`StoreError::Fenced`] if the row's lease moved past the writer's
+/// `epoch`: another activation owns it now.
+fn fenced<M: StateMachine>(
+    id: &str,
+    epoch: Option<u64>,
+    current: Option<&Row>,
+) -> StoreResult<(), M> {
+    match (epoch, current) {
+        (Some(epoch), Some(current)) if row::to_u64(current.lease_epoch) != epoch => {
+            Err(StoreError::Fenced {
+                id: id.to_owned(),
+                epoch,
+            })
+        }
+        _ => Ok(()),
     }
 }
 
@@ -252,6 +291,7 @@ pub(crate) async fn set_timer<B, M>(
     id: &str,
     version: u64,
     timer: TimerWrite<'_>,
+    epoch: Option<u64>,
 ) -> StoreResult<(), M>
 where
     B: Backend,
@@ -259,13 +299,22 @@ where
 {
     check_id(id)?;
     let fingerprint = row::fingerprint::<M>();
+    let (version_column, epoch_column) = (row::to_i64(version), epoch.map(row::to_i64));
     let missed = backend
-        .set_timer(M::NAME, id, fingerprint, row::to_i64(version), timer)
+        .set_timer(
+            M::NAME,
+            id,
+            fingerprint,
+            version_column,
+            epoch_column,
+            timer,
+        )
         .await
         .map_err(StoreError::Backend)?;
     let Some(current) = missed else {
         return Ok(());
     };
+    fenced::<M>(id, epoch, current.as_ref())?;
     let current = current.ok_or_else(|| StoreError::NotFound { id: id.to_owned() })?;
     let current = row::decode_machine::<M>(current)?;
     Err(StoreError::Stale {

@@ -299,6 +299,10 @@ impl<H: Handler> Run<H> {
 
     fn control(&mut self) {
         self.serve_checkpoints();
+        if self.shared.passivate.load(Ordering::Acquire) {
+            self.ending = Some(Outcome::Passivated(self.state.clone()));
+            return;
+        }
         if self.shared.stop.load(Ordering::Acquire) {
             self.stop();
             return;
@@ -657,13 +661,22 @@ impl<H: Handler> Run<H> {
     fn finish(&mut self, outcome: Outcome<H::State>) {
         self.sync_snapshot();
         self.leave();
-        record(&mut self.recorders, |recorder| recorder.on_finish(&outcome));
+        if let Outcome::Passivated(_) = outcome {
+            let mut snapshot = self.shared.snapshot();
+            snapshot.status = Status::Passivated;
+            record(&mut self.recorders, |recorder| {
+                recorder.on_passivate(&snapshot);
+            });
+        } else {
+            record(&mut self.recorders, |recorder| recorder.on_finish(&outcome));
+        }
         let status = match &outcome {
             Outcome::Completed(_) => Status::Completed,
             Outcome::Stopped(_) => Status::Stopped,
             Outcome::Crashed { .. } => Status::Crashed,
             Outcome::Aborted => Status::Aborted,
             Outcome::Lost { .. } => Status::Lost,
+            Outcome::Passivated(_) => Status::Passivated,
         };
         let _ = self.shared.outcome.set(outcome);
         self.shared.update(|snapshot| {

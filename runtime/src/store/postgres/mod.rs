@@ -18,7 +18,9 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Statement};
 
-use super::backend::{Backend, Cas, CasOutcome, NewRow, OutboxRow, Rewrite, TimerWrite};
+use super::backend::{
+    Acquired, Backend, Cas, CasOutcome, LeaseTerms, NewRow, OutboxRow, Rewrite, TimerWrite,
+};
 use super::error::backend;
 use super::row::{self, Row};
 use super::sealed::Backed;
@@ -384,7 +386,7 @@ impl PostgresBackend {
 
 const SELECT_MACHINE: &str = "SELECT id, kind, state, version, fingerprint, updated_at AS at,
                     checksum = statewright_checksum(id, kind, state) AS intact,
-                    timer_at, timer_event
+                    timer_at, timer_event, lease_epoch
    FROM statewright_machines WHERE machine = $1 AND id = $2";
 
 /// The row moves if it matches (see [`Cas`]), and its outbox row is
@@ -398,7 +400,7 @@ const COMPARE_AND_SET: &str = "WITH moved AS (
       WHERE machine = $1 AND id = $2 AND fingerprint = $5
         AND checksum = statewright_checksum(id, kind, state)
         AND version = COALESCE($7, version) AND version < 9223372036854775807
-        AND kind = ANY($8)
+        AND kind = ANY($8) AND lease_epoch = COALESCE($12, lease_epoch)
   RETURNING version, left_kind, timer_at, timer_event
  ),
  logged AS (
@@ -410,7 +412,7 @@ const COMPARE_AND_SET: &str = "WITH moved AS (
 /// A migration's page: rows under one fingerprint, by id.
 const STAMPED: &str = "SELECT id, kind, state, version, fingerprint, updated_at AS at,
                     checksum = statewright_checksum(id, kind, state) AS intact,
-                    timer_at, timer_event
+                    timer_at, timer_event, lease_epoch
    FROM statewright_machines WHERE machine = $1 AND fingerprint = $2 AND id > $3
   ORDER BY id LIMIT $4";
 
@@ -425,12 +427,47 @@ const SET_TIMER: &str = "UPDATE statewright_machines
     SET timer_at = CASE WHEN $5 THEN timer_at ELSE $6 END,
         timer_event = CASE WHEN $5 THEN timer_event ELSE $7 END
   WHERE machine = $1 AND id = $2 AND fingerprint = $3 AND version = $4
-    AND checksum = statewright_checksum(id, kind, state)";
+    AND checksum = statewright_checksum(id, kind, state)
+    AND lease_epoch = COALESCE($8, lease_epoch)";
+
+/// The lease, if nobody else holds it: `$3` owner, `$4` its length in
+/// milliseconds, on the database's clock.
+const ACQUIRE: &str = "UPDATE statewright_machines
+    SET lease_owner = $3, lease_epoch = lease_epoch + 1,
+        lease_until = statewright_now() + $4::BIGINT * 1000000
+  WHERE machine = $1 AND id = $2
+    AND (lease_owner IS NULL OR lease_owner = $3 OR lease_until < statewright_now())
+  RETURNING lease_epoch";
+
+/// Every lease an owner still holds, extended.
+const RENEW: &str = "UPDATE statewright_machines
+    SET lease_until = statewright_now() + $3::BIGINT * 1000000
+  WHERE machine = $1 AND lease_owner = $2
+  RETURNING id, lease_epoch";
+
+const RELEASE: &str = "UPDATE statewright_machines
+    SET lease_owner = NULL, lease_until = NULL
+  WHERE machine = $1 AND id = $2 AND lease_owner = $3 AND lease_epoch = $4";
+
+/// Machines whose timer is due and whose lease is free or expired (and
+/// not this owner's: its own are running here), taken earliest first;
+/// rows another process is claiming are skipped, not waited for, so each
+/// due timer goes to one claimer.
+const CLAIM_DUE: &str = "UPDATE statewright_machines AS taken
+    SET lease_owner = $2, lease_epoch = taken.lease_epoch + 1,
+        lease_until = statewright_now() + $3::BIGINT * 1000000
+   FROM (SELECT machine, id FROM statewright_machines
+          WHERE machine = $1 AND timer_at <= $4::BIGINT
+            AND (lease_owner IS NULL OR (lease_owner <> $2 AND lease_until < statewright_now()))
+          ORDER BY timer_at LIMIT $5::BIGINT
+          FOR UPDATE SKIP LOCKED) AS due
+  WHERE taken.machine = due.machine AND taken.id = due.id
+  RETURNING taken.id, taken.lease_epoch";
 
 /// Outbox rows no later commit can precede: below the oldest transaction
 /// still writing (`$4`: one machine's, or every machine's when null).
 const CHANGES: &str = "SELECT position, id, from_kind AS kind, state, version, fingerprint, at,
-                    TRUE AS intact, NULL::BIGINT AS timer_at, NULL::TEXT AS timer_event
+                    TRUE AS intact, NULL::BIGINT AS timer_at, NULL::TEXT AS timer_event, 0::BIGINT AS lease_epoch
    FROM statewright_outbox
   WHERE machine = $1 AND position > $2 AND ($4::text IS NULL OR id = $4)
     AND position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
@@ -456,6 +493,7 @@ fn machine_row(found: &tokio_postgres::Row) -> Row {
         intact: found.get("intact"),
         timer_at: found.get("timer_at"),
         timer_event: found.get("timer_event"),
+        lease_epoch: found.get("lease_epoch"),
     }
 }
 
@@ -465,17 +503,24 @@ impl Backend for PostgresBackend {
             let (client, statement) = self
                 .prepared(
                     "INSERT INTO statewright_machines
-                         (machine, id, kind, state, version, fingerprint, updated_at, checksum)
-                     VALUES ($1, $2, $3, $4, 0, $5, $6, statewright_checksum($2, $3, $4))",
+                         (machine, id, kind, state, version, fingerprint, updated_at, checksum,
+                          lease_owner, lease_epoch, lease_until)
+                     VALUES ($1, $2, $3, $4, 0, $5, $6, statewright_checksum($2, $3, $4),
+                             $7, CASE WHEN $7::TEXT IS NULL THEN 0 ELSE 1 END,
+                             statewright_now() + $8::BIGINT * 1000000)",
                 )
                 .await?;
-            let parameters: [&(dyn ToSql + Sync); 6] = [
+            let owner = row.lease.map(|terms| terms.owner);
+            let millis = row.lease.map(|terms| terms.millis);
+            let parameters: [&(dyn ToSql + Sync); 8] = [
                 &row.machine,
                 &row.id,
                 &row.kind,
                 &row.state,
                 &row.fingerprint,
                 &row.at,
+                &owner,
+                &millis,
             ];
             match client.execute(&statement, &parameters).await {
                 Ok(_) => Ok(true),
@@ -500,7 +545,7 @@ impl Backend for PostgresBackend {
             .deadline(async {
                 let (client, statement) = self.prepared(COMPARE_AND_SET).await?;
                 let (keep_timer, timer_at, timer_event) = cas.timer.parameters();
-                let parameters: [&(dyn ToSql + Sync); 11] = [
+                let parameters: [&(dyn ToSql + Sync); 12] = [
                     &cas.row.machine,
                     &cas.row.id,
                     &cas.row.kind,
@@ -512,6 +557,7 @@ impl Backend for PostgresBackend {
                     &keep_timer,
                     &timer_at,
                     &timer_event,
+                    &cas.epoch,
                 ];
                 let moved = client.query_opt(&statement, &parameters).await?;
                 Ok(moved.map(|moved| CasOutcome::Committed {
@@ -538,14 +584,23 @@ impl Backend for PostgresBackend {
         id: &str,
         fingerprint: i64,
         version: i64,
+        epoch: Option<i64>,
         timer: TimerWrite<'_>,
     ) -> Result<Option<Option<Row>>, BackendError> {
         let (keep, at, event) = timer.parameters();
         let written = self
             .deadline(async {
                 let (client, statement) = self.prepared(SET_TIMER).await?;
-                let parameters: [&(dyn ToSql + Sync); 7] =
-                    [&machine, &id, &fingerprint, &version, &keep, &at, &event];
+                let parameters: [&(dyn ToSql + Sync); 8] = [
+                    &machine,
+                    &id,
+                    &fingerprint,
+                    &version,
+                    &keep,
+                    &at,
+                    &event,
+                    &epoch,
+                ];
                 Ok(client.execute(&statement, &parameters).await?)
             })
             .await?;
@@ -612,7 +667,7 @@ impl Backend for PostgresBackend {
                 .prepared(
                     "SELECT id, kind, state, version, fingerprint, updated_at AS at,
                     checksum = statewright_checksum(id, kind, state) AS intact,
-                    timer_at, timer_event
+                    timer_at, timer_event, lease_epoch
                        FROM statewright_machines WHERE machine = $1 AND kind = $2 ORDER BY id",
                 )
                 .await?;
@@ -661,6 +716,84 @@ impl Backend for PostgresBackend {
                 .get(0);
             // Every change to come will be at the horizon or after it.
             Ok(row::to_u64(horizon.saturating_sub(1)))
+        })
+        .await
+    }
+
+    async fn acquire(
+        &self,
+        machine: &'static str,
+        id: &str,
+        terms: LeaseTerms<'_>,
+    ) -> Result<Acquired, BackendError> {
+        self.deadline(async {
+            let (client, statement) = self.prepared(ACQUIRE).await?;
+            let parameters: [&(dyn ToSql + Sync); 4] = [&machine, &id, &terms.owner, &terms.millis];
+            if let Some(granted) = client.query_opt(&statement, &parameters).await? {
+                return Ok(Acquired::Granted(granted.get(0)));
+            }
+            let held = client
+                .query_opt(
+                    "SELECT lease_owner, lease_until FROM statewright_machines
+                      WHERE machine = $1 AND id = $2",
+                    &[&machine, &id],
+                )
+                .await?;
+            Ok(match held {
+                None => Acquired::Missing,
+                Some(held) => Acquired::Held {
+                    owner: held.get::<_, Option<String>>(0).unwrap_or_default(),
+                    until: held.get::<_, Option<i64>>(1).unwrap_or_default(),
+                },
+            })
+        })
+        .await
+    }
+
+    async fn renew(
+        &self,
+        machine: &'static str,
+        terms: LeaseTerms<'_>,
+    ) -> Result<Vec<(String, i64)>, BackendError> {
+        self.deadline(async {
+            let (client, statement) = self.prepared(RENEW).await?;
+            let parameters: [&(dyn ToSql + Sync); 3] = [&machine, &terms.owner, &terms.millis];
+            let rows = client.query(&statement, &parameters).await?;
+            Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+        })
+        .await
+    }
+
+    async fn release(
+        &self,
+        machine: &'static str,
+        id: &str,
+        owner: &str,
+        epoch: i64,
+    ) -> Result<(), BackendError> {
+        self.deadline(async {
+            let (client, statement) = self.prepared(RELEASE).await?;
+            let parameters: [&(dyn ToSql + Sync); 4] = [&machine, &id, &owner, &epoch];
+            client.execute(&statement, &parameters).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn claim_due(
+        &self,
+        machine: &'static str,
+        terms: LeaseTerms<'_>,
+        due: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, BackendError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.deadline(async {
+            let (client, statement) = self.prepared(CLAIM_DUE).await?;
+            let parameters: [&(dyn ToSql + Sync); 5] =
+                [&machine, &terms.owner, &terms.millis, &due, &limit];
+            let rows = client.query(&statement, &parameters).await?;
+            Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
         })
         .await
     }

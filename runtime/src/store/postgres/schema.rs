@@ -8,7 +8,7 @@ use deadpool_postgres::Pool;
 use crate::store::BackendError;
 
 /// The schema this release writes; an earlier one is upgraded on connect.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// The schema of a new database. An outbox row's position is the id of the
 /// transaction that wrote it (one change per transaction), so positions
@@ -54,6 +54,21 @@ CREATE TABLE statewright_outbox (
 );
 CREATE INDEX statewright_outbox_by_id
     ON statewright_outbox (machine, id, position);
+";
+
+/// Schema 2 to 3: a fleet's leases, on the database's clock
+/// (`statewright_now()`, nanoseconds since the epoch), so that hosts whose
+/// clocks disagree still agree on who holds a lease. `lease_epoch` rises
+/// with each activation, and fences its writes.
+const UPGRADE_FROM_2: &str = "
+CREATE FUNCTION statewright_now() RETURNS BIGINT
+    LANGUAGE sql VOLATILE PARALLEL SAFE
+    AS $$ SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000000)::BIGINT * 1000 $$;
+ALTER TABLE statewright_machines ADD COLUMN lease_owner TEXT;
+ALTER TABLE statewright_machines ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE statewright_machines ADD COLUMN lease_until BIGINT;
+CREATE INDEX statewright_machines_by_owner
+    ON statewright_machines (machine, lease_owner) WHERE lease_owner IS NOT NULL;
 ";
 
 /// Schema 1 (a sequence and a global lock ordered the outbox) to 2. The
@@ -102,10 +117,16 @@ pub(super) async fn create(pool: &Pool) -> Result<(), BackendError> {
             transaction
                 .batch_execute("CREATE TABLE statewright_schema (version BIGINT NOT NULL)")
                 .await?;
+            // A new database is schema 2's tables, upgraded like any other.
             transaction.batch_execute(SCHEMA).await?;
+            transaction.batch_execute(UPGRADE_FROM_2).await?;
         }
         Some(SCHEMA_VERSION) => return Ok(()),
-        Some(1) => transaction.batch_execute(UPGRADE_FROM_1).await?,
+        Some(1) => {
+            transaction.batch_execute(UPGRADE_FROM_1).await?;
+            transaction.batch_execute(UPGRADE_FROM_2).await?;
+        }
+        Some(2) => transaction.batch_execute(UPGRADE_FROM_2).await?,
         Some(version) => return Err(Box::new(NewerSchema::new(version, SCHEMA_VERSION))),
     }
     transaction

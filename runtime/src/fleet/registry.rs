@@ -1,0 +1,294 @@
+//! The fleet's map from id to activation, and how an activation is made:
+//! lease, load (or insert), run, and the clean-up when the run ends.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::time::Instant;
+
+use super::slot::{Activation, Found, Slot};
+use super::FleetError;
+use crate::store::backend::{Acquired, Backend as _, LeaseTerms};
+use crate::store::{row_time, typed, Store, StoreError};
+use crate::{Handler, Recorder, Runner, RunnerHandle, StateMachine};
+
+type Kind<H> = <<H as Handler>::State as StateMachine>::Kind;
+pub(crate) type Factory<H> = Arc<dyn Fn(&str) -> H + Send + Sync>;
+pub(crate) type RecorderFactory<H> =
+    Arc<dyn Fn(&str) -> Result<Box<dyn Recorder<H>>, String> + Send + Sync>;
+
+/// What every clone of a fleet shares.
+pub(crate) struct Registry<H: Handler, St> {
+    pub(crate) store: St,
+    factory: Factory<H>,
+    recorders: Vec<RecorderFactory<H>>,
+    pub(crate) owner: String,
+    pub(crate) lease: Duration,
+    pub(crate) idle_after: Duration,
+    slots: Mutex<HashMap<String, Arc<Slot<H>>>>,
+    closed: AtomicBool,
+    started: Instant,
+}
+
+/// How an activation comes to be.
+pub(crate) enum Origin<S> {
+    /// Loaded from the store, taking the lease (or with the epoch a claim
+    /// of due timers already took).
+    Load { claimed: Option<u64> },
+    /// Inserted, born leased.
+    Insert(S),
+}
+
+impl<H, St> Registry<H, St>
+where
+    H: Handler,
+    H::State: Serialize + DeserializeOwned,
+    H::Event: Serialize + DeserializeOwned,
+    St: Store<H::State>,
+{
+    pub(crate) fn new(
+        store: St,
+        factory: Factory<H>,
+        recorders: Vec<RecorderFactory<H>>,
+        owner: String,
+        lease: Duration,
+        idle_after: Duration,
+    ) -> Self {
+        Self {
+            store,
+            factory,
+            recorders,
+            owner,
+            lease,
+            idle_after,
+            slots: Mutex::new(HashMap::new()),
+            closed: AtomicBool::new(false),
+            started: Instant::now(),
+        }
+    }
+
+    pub(crate) fn terms(&self) -> LeaseTerms<'_> {
+        LeaseTerms {
+            owner: &self.owner,
+            millis: i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// Milliseconds since the fleet started (tokio's clock).
+    pub(crate) fn now(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn slots(&self) -> MutexGuard<'_, HashMap<String, Arc<Slot<H>>>> {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn slot(&self, id: &str) -> Option<Arc<Slot<H>>> {
+        self.slots().get(id).cloned()
+    }
+
+    pub(crate) fn all(&self) -> Vec<(String, Arc<Slot<H>>)> {
+        let slots = self.slots();
+        slots
+            .iter()
+            .map(|(id, slot)| (id.clone(), Arc::clone(slot)))
+            .collect()
+    }
+
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+
+    /// Removes `slot` from the map, if it is still `id`'s.
+    pub(crate) fn forget(&self, id: &str, slot: *const Slot<H>) {
+        let mut slots = self.slots();
+        if slots
+            .get(id)
+            .is_some_and(|current| Arc::as_ptr(current) == slot)
+        {
+            slots.remove(id);
+        }
+    }
+
+    /// `id`'s live run, activated (once, however many callers ask at
+    /// the same time) if it has none, and `work` done on it while the idle
+    /// collector leaves it alone.
+    pub(crate) async fn with_run<T, F, Fut>(
+        self: &Arc<Self>,
+        id: &str,
+        mut origin: Option<Origin<H::State>>,
+        work: F,
+    ) -> Result<T, FleetError<Kind<H>>>
+    where
+        F: FnOnce(RunnerHandle<H>) -> Fut,
+        Fut: core::future::Future<Output = T>,
+    {
+        loop {
+            let slot = {
+                if self.closed.load(Ordering::SeqCst) {
+                    return Err(FleetError::ShutDown);
+                }
+                let now = self.now();
+                let mut slots = self.slots();
+                let slot = slots
+                    .entry(id.to_owned())
+                    .or_insert_with(|| Arc::new(Slot::new(now)));
+                Arc::clone(slot)
+            };
+            match slot.found() {
+                Found::Live(handle) => {
+                    if let Some(Origin::Insert(_)) = origin {
+                        return Err(StoreError::AlreadyExists { id: id.to_owned() }.into());
+                    }
+                    let Some(_busy) = slot.enter(self.now()) else {
+                        tokio::task::yield_now().await;
+                        continue;
+                    };
+                    return Ok(work(handle).await);
+                }
+                Found::Ending(handle) => {
+                    handle.join().await;
+                    self.forget(id, Arc::as_ptr(&slot));
+                    continue;
+                }
+                Found::Dead => continue,
+                Found::Empty => {}
+            }
+            let loading = slot.loading.lock().await;
+            if !matches!(slot.found(), Found::Empty) {
+                continue;
+            }
+            let origin = origin.take().unwrap_or(Origin::Load { claimed: None });
+            match self.activate(id, &slot, origin).await {
+                Ok(()) => drop(loading),
+                Err(error) => {
+                    slot.kill();
+                    self.forget(id, Arc::as_ptr(&slot));
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    /// Leases, loads (or inserts) and spawns `id`'s run into `slot`.
+    async fn activate(
+        self: &Arc<Self>,
+        id: &str,
+        slot: &Arc<Slot<H>>,
+        origin: Origin<H::State>,
+    ) -> Result<(), FleetError<Kind<H>>> {
+        let backend = self.store.backend();
+        let (runner, epoch) = match origin {
+            Origin::Insert(state) => {
+                typed::insert_leased(backend, id, &state, Some(self.terms())).await?;
+                (Runner::new((self.factory)(id), state), 1)
+            }
+            Origin::Load { claimed } => {
+                let epoch = match claimed {
+                    Some(epoch) => epoch,
+                    None => self.acquire(id).await?,
+                };
+                match self.load(id).await {
+                    Ok(runner) => (runner, epoch),
+                    Err(error) => {
+                        self.release(id, epoch).await;
+                        return Err(error);
+                    }
+                }
+            }
+        };
+        let mut runner =
+            runner.persist_fenced(self.store.clone(), id.to_owned(), true, Some(epoch));
+        for make in &self.recorders {
+            match make(id) {
+                Ok(recorder) => runner = runner.boxed_recorder(recorder),
+                Err(message) => {
+                    self.release(id, epoch).await;
+                    let id = id.to_owned();
+                    return Err(FleetError::Recorder { id, message });
+                }
+            }
+        }
+        let (handle, run) = runner.pair();
+        slot.activate(Activation { handle, epoch });
+        let (registry, slot, id) = (Arc::downgrade(self), Arc::downgrade(slot), id.to_owned());
+        tokio::spawn(async move {
+            run.await;
+            Self::ended(&registry, &id, &slot, epoch).await;
+        });
+        Ok(())
+    }
+
+    /// After a run ends: its lease goes back, and its slot leaves the map.
+    async fn ended(registry: &Weak<Self>, id: &str, slot: &Weak<Slot<H>>, epoch: u64) {
+        let Some(registry) = registry.upgrade() else {
+            return;
+        };
+        registry.release(id, epoch).await;
+        registry.forget(id, slot.as_ptr());
+    }
+
+    async fn acquire(&self, id: &str) -> Result<u64, FleetError<Kind<H>>> {
+        crate::store::check_id::<Kind<H>>(id)?;
+        let acquired = self
+            .store
+            .backend()
+            .acquire(H::State::NAME, id, self.terms())
+            .await
+            .map_err(StoreError::Backend)?;
+        match acquired {
+            Acquired::Granted(epoch) => Ok(crate::store::row_u64(epoch)),
+            Acquired::Held { owner, until } => Err(FleetError::NotOwner {
+                id: id.to_owned(),
+                owner,
+                until: row_time(until),
+            }),
+            Acquired::Missing => Err(FleetError::NotFound { id: id.to_owned() }),
+        }
+    }
+
+    async fn load(&self, id: &str) -> Result<Runner<H>, FleetError<Kind<H>>> {
+        let stored = self
+            .store
+            .get(id)
+            .await?
+            .ok_or_else(|| FleetError::NotFound { id: id.to_owned() })?;
+        if H::State::is_terminal(stored.state.kind()) {
+            // Its run is over: nothing to activate.
+            return Err(FleetError::Runner(crate::RunnerError::Finished));
+        }
+        Ok(Runner::resume_stored((self.factory)(id), stored)?)
+    }
+
+    /// Gives the lease back; a failure only leaves it to expire.
+    pub(crate) async fn release(&self, id: &str, epoch: u64) {
+        let epoch = i64::try_from(epoch).unwrap_or(i64::MAX);
+        let released = self
+            .store
+            .backend()
+            .release(H::State::NAME, id, &self.owner, epoch)
+            .await;
+        if let Err(error) = released {
+            tracing::warn!(id, %error, "a fleet could not give a lease back; it will expire");
+        }
+    }
+}
+
+impl<H: Handler, St> Drop for Registry<H, St> {
+    /// A fleet dropped without `shutdown` passivates its runs (their leases
+    /// then expire).
+    fn drop(&mut self) {
+        for slot in self
+            .slots
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+        {
+            slot.passivate();
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Fleets on SQLite: one activation per id, passivation, due timers,
+//! leases and fencing, in one process (the PostgreSQL suite runs the same
+//! contract against a real server).
+
+use statewright::store::SqliteStore;
+
+mod durable_contract;
+mod fleet_contract;
+mod support;
+
+#[tokio::test]
+async fn concurrent_first_messages_share_one_activation() {
+    fleet_contract::one_activation_per_id(SqliteStore::memory().await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn idle_machines_passivate_and_come_back_where_they_were() {
+    fleet_contract::idle_machines_passivate(SqliteStore::memory().await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn a_due_timer_wakes_a_passivated_machine_and_fires_once() {
+    fleet_contract::due_timers_wake_passivated_machines(SqliteStore::memory().await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn start_resumes_the_timers_that_passed_while_nothing_ran() {
+    fleet_contract::start_resumes_due_timers(SqliteStore::memory().await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn refusals_are_runner_errors_and_unknown_ids_not_found() {
+    fleet_contract::refusals_are_runner_errors(SqliteStore::memory().await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn a_second_owner_waits_for_the_lease_and_a_deposed_one_is_fenced() {
+    let file = std::env::temp_dir().join(format!(
+        "statewright-fleet-leases-{}.sqlite",
+        std::process::id()
+    ));
+    let store = SqliteStore::open(&file).await.unwrap();
+    // The owner stalls past its lease: as its clock would see it, expired.
+    let expire = {
+        let file = file.clone();
+        async move {
+            let connection = rusqlite::Connection::open(&file).unwrap();
+            connection
+                .execute(
+                    "UPDATE statewright_machines SET lease_until = 0 WHERE id = 'lamp'",
+                    [],
+                )
+                .unwrap();
+        }
+    };
+    fleet_contract::leases_fence_a_second_owner(store, expire).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+}

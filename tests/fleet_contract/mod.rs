@@ -1,0 +1,248 @@
+//! A fleet's contract, as test bodies generic over the store: one
+//! activation per id, passivation, due timers, leases and fencing.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use statewright::fleet::{Fleet, FleetError};
+use statewright::store::Store;
+use statewright::{Applied, Recorder, Snapshot, Status};
+
+use crate::durable_contract::{Lamp, Lamplighter, Switch};
+use crate::support::{within, Log};
+
+/// Counts each activation's start and end as the recorders see them.
+struct Counter(Log, String);
+
+impl Recorder<Lamplighter> for Counter {
+    fn on_start(&mut self, _: &Snapshot<Lamp>) {
+        self.0.push(format!("start {}", self.1));
+    }
+    fn on_restore(&mut self, _: &Snapshot<Lamp>) {
+        self.0.push(format!("restore {}", self.1));
+    }
+    fn on_passivate(&mut self, _: &Snapshot<Lamp>) {
+        self.0.push(format!("passivate {}", self.1));
+    }
+    fn on_finish(&mut self, _: &statewright::Outcome<Lamp>) {
+        self.0.push(format!("finish {}", self.1));
+    }
+}
+
+/// A lamp with a timer long enough that no test waits for it.
+fn lamplighter(_: &str) -> Lamplighter {
+    Lamplighter {
+        on_for: Duration::from_secs(3600),
+    }
+}
+
+fn counted<S: Store<Lamp>>(
+    fleet: statewright::fleet::FleetBuilder<Lamplighter, S>,
+    log: &Log,
+) -> statewright::fleet::FleetBuilder<Lamplighter, S> {
+    let log = log.clone();
+    fleet.recorder(move |id: &str| Ok::<_, std::io::Error>(Counter(log.clone(), id.to_owned())))
+}
+
+/// Sixteen first messages at once share one load: one `on_restore`, one
+/// activation, every event applied.
+pub(crate) async fn one_activation_per_id<S: Store<Lamp>>(store: S) {
+    store.insert("lamp", &Lamp::Off).await.unwrap();
+    let log = Log::default();
+    let fleet = within(counted(Fleet::new(store.clone(), lamplighter), &log).start())
+        .await
+        .unwrap();
+    let mut senders = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let fleet = fleet.clone();
+        senders.spawn(async move { fleet.send("lamp", Switch::Press).await });
+    }
+    let mut applied = 0;
+    while let Some(sent) = within(senders.join_next()).await {
+        sent.unwrap().unwrap();
+        applied += 1;
+    }
+    assert_eq!(applied, 16);
+    assert_eq!(
+        log.lines(),
+        ["restore lamp"],
+        "one load for all first messages"
+    );
+    assert_eq!(fleet.active(), 1);
+    assert_eq!(store.get("lamp").await.unwrap().unwrap().version, 16);
+    within(fleet.shutdown()).await;
+    assert_eq!(log.lines(), ["restore lamp", "passivate lamp"]);
+    assert!(matches!(
+        fleet.send("lamp", Switch::Press).await,
+        Err(FleetError::ShutDown)
+    ));
+}
+
+/// A machine idle for `idle_after` is passivated (not finished): the row
+/// stays, `on_passivate` runs, and the next event activates it again with
+/// `on_restore`, its `seq` going on from the store's version.
+pub(crate) async fn idle_machines_passivate<S: Store<Lamp>>(store: S) {
+    let log = Log::default();
+    let fleet = counted(Fleet::new(store.clone(), lamplighter), &log)
+        .idle_after(Duration::from_millis(50))
+        .sweep_every(Duration::from_millis(10));
+    let fleet = within(fleet.start()).await.unwrap();
+    within(fleet.insert("lamp", Lamp::Off)).await.unwrap();
+    within(fleet.send("lamp", Switch::Press)).await.unwrap();
+    within(fleet.send("lamp", Switch::Press)).await.unwrap();
+    within(async {
+        while fleet.active() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert_eq!(log.lines(), ["start lamp", "passivate lamp"]);
+    let snapshot = fleet.snapshot("lamp").await.unwrap();
+    assert_eq!(
+        (snapshot.state, snapshot.seq, snapshot.status),
+        (Lamp::Off, 2, Status::Passivated)
+    );
+    let applied = within(fleet.send("lamp", Switch::Press)).await.unwrap();
+    assert!(
+        matches!(applied, Applied::Transitioned { seq: 3, .. }),
+        "seq goes on from the stored version: {applied:?}"
+    );
+    assert_eq!(
+        log.lines(),
+        ["start lamp", "passivate lamp", "restore lamp"]
+    );
+    within(fleet.shutdown()).await;
+}
+
+/// A passivated machine's due timer activates it, and fires once.
+pub(crate) async fn due_timers_wake_passivated_machines<S: Store<Lamp>>(store: S) {
+    let on_for = Duration::from_millis(300);
+    let fleet = Fleet::new(store.clone(), move |_: &str| Lamplighter { on_for })
+        .idle_after(Duration::from_millis(20))
+        .sweep_every(Duration::from_millis(20));
+    let fleet = within(fleet.start()).await.unwrap();
+    within(fleet.insert("lamp", Lamp::Off)).await.unwrap();
+    within(fleet.send("lamp", Switch::Press)).await.unwrap();
+    // Passivated while its timer waits: the timer is due later than the
+    // machine counts as idle.
+    within(async {
+        while fleet.active() > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    let stored = store.get("lamp").await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.timer.is_some()), (Lamp::On, true));
+    let off = within(async {
+        loop {
+            let stored = store.get("lamp").await.unwrap().unwrap();
+            if stored.state == Lamp::Off {
+                return stored;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert_eq!((off.version, off.timer), (2, None), "fired once, cleared");
+    within(fleet.shutdown()).await;
+}
+
+/// `start` activates every machine whose timer passed while nothing ran
+/// it.
+pub(crate) async fn start_resumes_due_timers<S: Store<Lamp>>(store: S) {
+    let on_for = Duration::from_millis(100);
+    let lamp = Lamplighter { on_for };
+    let handle = statewright::Runner::insert(lamp, Lamp::Off, store.clone(), "lamp")
+        .await
+        .unwrap()
+        .spawn();
+    within(handle.send(Switch::Press)).await.unwrap();
+    handle.stop().unwrap();
+    within(handle.join()).await;
+    let stored = store.get("lamp").await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.timer.is_some()), (Lamp::On, true));
+    // The deadline passes while nothing runs the machine.
+    tokio::time::sleep(on_for * 2).await;
+
+    let fleet = Fleet::new(store.clone(), move |_: &str| Lamplighter { on_for });
+    let fleet = within(fleet.start()).await.unwrap();
+    let off = within(async {
+        loop {
+            let stored = store.get("lamp").await.unwrap().unwrap();
+            if stored.state == Lamp::Off {
+                return stored;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert_eq!((off.version, off.timer), (2, None));
+    within(fleet.shutdown()).await;
+}
+
+/// Two fleets on one store: a machine runs in one at a time; `shutdown`
+/// gives its leases back so the other takes over at once; a write of an
+/// activation whose lease was taken over is fenced, and its run ends.
+pub(crate) async fn leases_fence_a_second_owner<S, F>(store: S, expire_lamp: F)
+where
+    S: Store<Lamp>,
+    F: std::future::Future<Output = ()>,
+{
+    let first = within(
+        Fleet::new(store.clone(), lamplighter)
+            .owner("first")
+            .start(),
+    )
+    .await
+    .unwrap();
+    let second = within(
+        Fleet::new(store.clone(), lamplighter)
+            .owner("second")
+            .start(),
+    )
+    .await
+    .unwrap();
+    within(first.insert("lamp", Lamp::Off)).await.unwrap();
+    match within(second.send("lamp", Switch::Press)).await {
+        Err(FleetError::NotOwner { owner, .. }) => assert_eq!(owner, "first"),
+        other => panic!("expected NotOwner, got {other:?}"),
+    }
+    within(first.shutdown()).await;
+    within(second.send("lamp", Switch::Press)).await.unwrap();
+
+    // The second owner stalls past its lease; a third takes the machine.
+    let third = within(
+        Fleet::new(store.clone(), lamplighter)
+            .owner("third")
+            .start(),
+    )
+    .await
+    .unwrap();
+    expire_lamp.await;
+    within(third.send("lamp", Switch::Press)).await.unwrap();
+    match within(second.send("lamp", Switch::Press)).await {
+        Err(FleetError::Fenced { id, .. }) => assert_eq!(id, "lamp"),
+        other => panic!("expected Fenced, got {other:?}"),
+    }
+    let stored = store.get("lamp").await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.version), (Lamp::Off, 2));
+    within(third.shutdown()).await;
+    within(second.shutdown()).await;
+}
+
+/// Events that are not the lamp's: a handler refusing one is a runner
+/// error, not a fleet failure.
+pub(crate) async fn refusals_are_runner_errors<S: Store<Lamp>>(store: S) {
+    let fleet = within(Fleet::new(store, lamplighter).start())
+        .await
+        .unwrap();
+    within(fleet.insert("lamp", Lamp::Off)).await.unwrap();
+    let refused = within(fleet.send("lamp", Switch::Snooze)).await.unwrap();
+    assert!(matches!(refused, Applied::Rejected { .. }), "{refused:?}");
+    assert!(matches!(
+        within(fleet.send("nobody", Switch::Press)).await,
+        Err(FleetError::NotFound { id }) if id == "nobody"
+    ));
+    assert_eq!(fleet.active(), 1, "a missing id leaves nothing behind");
+    within(fleet.shutdown()).await;
+}
