@@ -58,3 +58,9 @@ async fn a_second_owner_waits_for_the_lease_and_a_deposed_one_is_fenced() {
         let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_senders_on_many_machines_each_reply_matches_the_outbox() {
+    let store = SqliteStore::memory().await.unwrap();
+    fleet_contract::many_senders(store, 1000, 10).await;
+}

@@ -431,6 +431,11 @@ async fn fleet_leases(url: String) {
     fleet_contract::leases_fence_a_second_owner(store, expire).await;
 }
 
+async fn fleet_many_senders(url: String) {
+    let store = PostgresStore::connect(&url).await.unwrap();
+    fleet_contract::many_senders(store, 1000, 10).await;
+}
+
 async fn child(url: String) {
     let wins = store_contract::cycle_until(store(&url).await, 60).await;
     println!("child wins: {wins}");
@@ -473,7 +478,8 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 27] = [
+    let tests: [(&str, Test); 28] = [
+        ("fleet_many_senders", |url| Box::pin(fleet_many_senders(url))),
         ("fleet_refusals", |url| Box::pin(fleet_refusals(url))),
         ("fleet_one_activation", |url| {
             Box::pin(fleet_one_activation(url))

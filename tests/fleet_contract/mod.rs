@@ -246,3 +246,92 @@ pub(crate) async fn refusals_are_runner_errors<S: Store<Lamp>>(store: S) {
     assert_eq!(fleet.active(), 1, "a missing id leaves nothing behind");
     within(fleet.shutdown()).await;
 }
+
+/// `ids` machines, `senders` concurrent senders each, while idle machines
+/// passivate under them: every send is applied once, the replies' `seq`s
+/// of a machine are exactly its versions in the outbox (none repeated or
+/// skipped), and a machine never has two activations at a time.
+pub(crate) async fn many_senders<S: Store<Lamp>>(store: S, ids: usize, senders: usize) {
+    let ids: Vec<String> = (0..ids).map(|n| format!("lamp-{n}")).collect();
+    for id in &ids {
+        store.insert(id, &Lamp::Off).await.unwrap();
+    }
+    let log = Log::default();
+    let fleet = counted(Fleet::new(store.clone(), lamplighter), &log)
+        .idle_after(Duration::from_millis(2))
+        .sweep_every(Duration::from_millis(1));
+    let fleet = within(fleet.start()).await.unwrap();
+    let mut replied: std::collections::HashMap<String, Vec<u64>> = Default::default();
+    // Two rounds, all machines passivated in between: every first message
+    // of the second round races the others to activate its machine again.
+    for round in [0..senders / 2, senders / 2..senders] {
+        let mut sending = tokio::task::JoinSet::new();
+        for id in &ids {
+            for sender in round.clone() {
+                let (fleet, id) = (fleet.clone(), id.clone());
+                let delay = Duration::from_micros(100 * sender as u64);
+                sending.spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let applied = fleet.send(&id, Switch::Press).await;
+                    (id, applied)
+                });
+            }
+        }
+        while let Some(sent) = within(sending.join_next()).await {
+            let (id, applied) = sent.unwrap();
+            match applied {
+                Ok(Applied::Transitioned { seq, .. }) => replied.entry(id).or_default().push(seq),
+                other => panic!("{id}: {other:?}"),
+            }
+        }
+        within(async {
+            while fleet.active() > 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+    }
+    within(fleet.shutdown()).await;
+    let activations = log
+        .lines()
+        .iter()
+        .filter(|line| line.starts_with("restore"))
+        .count();
+    println!("{} sends, {activations} activations", ids.len() * senders);
+
+    let changes = store.changes_since(0, usize::MAX).await.unwrap();
+    let expected: Vec<u64> = (1..=senders as u64).collect();
+    for id in &ids {
+        let mut seqs = replied.remove(id).unwrap_or_default();
+        seqs.sort_unstable();
+        assert_eq!(seqs, expected, "{id}: one reply per version");
+        let versions: Vec<u64> = changes
+            .iter()
+            .filter(|change| &change.id == id)
+            .map(|change| change.version)
+            .collect();
+        assert_eq!(
+            versions, expected,
+            "{id}: the outbox in order, none repeated or skipped"
+        );
+        // Every activation ends before the next begins.
+        let mut active = false;
+        for line in log.lines() {
+            let Some((event, of)) = line.split_once(' ') else {
+                continue;
+            };
+            if of != id {
+                continue;
+            }
+            let starting = matches!(event, "start" | "restore");
+            assert_ne!(
+                starting,
+                active,
+                "{id}: {event} while {}",
+                if active { "active" } else { "inactive" }
+            );
+            active = starting;
+        }
+        assert!(!active, "{id}: shut down");
+    }
+}
