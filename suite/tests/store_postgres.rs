@@ -479,7 +479,9 @@ fn main() {
         return;
     };
     let tests: [(&str, Test); 28] = [
-        ("fleet_many_senders", |url| Box::pin(fleet_many_senders(url))),
+        ("fleet_many_senders", |url| {
+            Box::pin(fleet_many_senders(url))
+        }),
         ("fleet_refusals", |url| Box::pin(fleet_refusals(url))),
         ("fleet_one_activation", |url| {
             Box::pin(fleet_one_activation(url))

@@ -261,7 +261,7 @@ pub(crate) async fn many_senders<S: Store<Lamp>>(store: S, ids: usize, senders: 
         .idle_after(Duration::from_millis(2))
         .sweep_every(Duration::from_millis(1));
     let fleet = within(fleet.start()).await.unwrap();
-    let mut replied: std::collections::HashMap<String, Vec<u64>> = Default::default();
+    let mut replied = std::collections::HashMap::<String, Vec<u64>>::new();
     // Two rounds, all machines passivated in between: every first message
     // of the second round races the others to activate its machine again.
     for round in [0..senders / 2, senders / 2..senders] {
