@@ -1,0 +1,196 @@
+//! A fleet against the same machines on hand-held durable runners, over
+//! one SQLite file: sends per second, the first send to a passivated
+//! machine (activation) against a send to an active one, and resident
+//! memory per activation with 100,000 machines stored and 10,000 active.
+//! Prints a table; nothing is asserted.
+
+use std::time::{Duration, Instant};
+
+use statewright::fleet::Fleet;
+use statewright::store::{SqliteStore, Store};
+use statewright::{state_machine, Cx, Handler, Runner, Step};
+
+#[state_machine]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+enum Meter {
+    #[initial]
+    Counting { count: u64 },
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Add;
+
+struct Adder;
+
+impl Handler for Adder {
+    type State = Meter;
+    type Event = Add;
+
+    fn handle(&mut self, state: &Meter, _: Add, _: &mut Cx<Self>) -> Step<Meter> {
+        let Meter::Counting { count } = state;
+        Step::update(Meter::Counting { count: count + 1 })
+    }
+}
+
+const MACHINES: usize = 100;
+const SENDS: usize = 5_000;
+const STORED: usize = 100_000;
+const ACTIVE: usize = 1_000;
+/// Activations measured for memory: enough that the allocator's noise
+/// averages out.
+const RESIDENT: usize = 10_000;
+
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn percentile(samples: &mut [Duration], p: f64) -> f64 {
+    samples.sort_unstable();
+    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[index].as_secs_f64() * 1e6
+}
+
+async fn store(path: &std::path::Path) -> SqliteStore<Meter> {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    SqliteStore::open(path).await.expect("a store")
+}
+
+fn id(n: usize) -> String {
+    format!("meter-{n}")
+}
+
+/// Sends per second, round robin over `MACHINES` active machines.
+async fn sends_per_second(path: &std::path::Path) -> (f64, f64) {
+    let store = store(path).await;
+    let mut handles = Vec::new();
+    for n in 0..MACHINES {
+        let id = id(n);
+        let runner = Runner::insert(Adder, Meter::Counting { count: 0 }, store.clone(), &id);
+        handles.push(runner.await.expect("inserted").spawn());
+    }
+    let started = Instant::now();
+    for n in 0..SENDS {
+        handles[n % MACHINES].send(Add).await.expect("applied");
+    }
+    let hand_held = SENDS as f64 / started.elapsed().as_secs_f64();
+    drop(handles);
+
+    let store = self::store(path).await;
+    let fleet = Fleet::new(store, |_: &str| Adder)
+        .start()
+        .await
+        .expect("a fleet");
+    for n in 0..MACHINES {
+        fleet
+            .insert(&id(n), Meter::Counting { count: 0 })
+            .await
+            .expect("inserted");
+    }
+    let started = Instant::now();
+    for n in 0..SENDS {
+        fleet.send(&id(n % MACHINES), Add).await.expect("applied");
+    }
+    let through_fleet = SENDS as f64 / started.elapsed().as_secs_f64();
+    fleet.shutdown().await;
+    (hand_held, through_fleet)
+}
+
+/// The first send to a passivated machine against a send to an active
+/// one, and the passivation itself: microseconds at p50 and p99.
+async fn activation(path: &std::path::Path) -> [(f64, f64); 3] {
+    let store = store(path).await;
+    for n in 0..ACTIVE {
+        store
+            .insert(&id(n), &Meter::Counting { count: 0 })
+            .await
+            .expect("inserted");
+    }
+    let fleet = Fleet::new(store, |_: &str| Adder)
+        .start()
+        .await
+        .expect("a fleet");
+    let (mut first, mut then, mut passivations) = (Vec::new(), Vec::new(), Vec::new());
+    for n in 0..ACTIVE {
+        let started = Instant::now();
+        fleet.send(&id(n), Add).await.expect("applied");
+        first.push(started.elapsed());
+        let started = Instant::now();
+        fleet.send(&id(n), Add).await.expect("applied");
+        then.push(started.elapsed());
+    }
+    for n in 0..ACTIVE {
+        let started = Instant::now();
+        fleet.passivate(&id(n)).await;
+        passivations.push(started.elapsed());
+    }
+    fleet.shutdown().await;
+    [&mut first, &mut then, &mut passivations]
+        .map(|samples| (percentile(samples, 0.5), percentile(samples, 0.99)))
+}
+
+/// Resident bytes per activation, 100,000 machines stored.
+async fn memory(path: &std::path::Path) -> Option<u64> {
+    let store = store(path).await;
+    for chunk in 0..STORED / 1000 {
+        let mut inserts = tokio::task::JoinSet::new();
+        for n in chunk * 1000..(chunk + 1) * 1000 {
+            let store = store.clone();
+            inserts.spawn(async move { store.insert(&id(n), &Meter::Counting { count: 0 }).await });
+        }
+        while let Some(inserted) = inserts.join_next().await {
+            inserted.expect("joined").expect("inserted");
+        }
+    }
+    let fleet = Fleet::new(store, |_: &str| Adder)
+        .start()
+        .await
+        .expect("a fleet");
+    // One activation first, so that the pools and caches are warm.
+    fleet.send(&id(STORED - 1), Add).await.expect("applied");
+    let before = resident_bytes()?;
+    for n in 0..RESIDENT {
+        fleet.send(&id(n), Add).await.expect("applied");
+    }
+    let after = resident_bytes()?;
+    assert_eq!(fleet.active(), RESIDENT + 1);
+    fleet.shutdown().await;
+    Some(after.saturating_sub(before) / RESIDENT as u64)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let path = std::env::temp_dir().join(format!(
+        "statewright-fleet-bench-{}.sqlite",
+        std::process::id()
+    ));
+    runtime.block_on(async {
+        let (hand_held, through_fleet) = sends_per_second(&path).await;
+        println!("| sends/s over {MACHINES} machines, SQLite file | hand-held handles | fleet | fleet / hand-held |");
+        println!("|---|---|---|---|");
+        println!(
+            "| durable `send` (an update) | {hand_held:.0} | {through_fleet:.0} | {:.2}x |",
+            through_fleet / hand_held
+        );
+        let [first, then, passivation] = activation(&path).await;
+        println!("\n| {ACTIVE} machines, SQLite file | p50 | p99 |");
+        println!("|---|---|---|");
+        println!("| first send (activation: lease, load, spawn, the step) | {:.0} µs | {:.0} µs |", first.0, first.1);
+        println!("| next send (active) | {:.0} µs | {:.0} µs |", then.0, then.1);
+        println!("| passivation (the run ends, the lease is given back) | {:.0} µs | {:.0} µs |", passivation.0, passivation.1);
+        match memory(&path).await {
+            Some(bytes) => println!("\nresident memory per activation ({STORED} stored, {RESIDENT} active): {bytes} bytes"),
+            None => println!("\nresident memory: unavailable (no /proc/self/statm)"),
+        }
+    });
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
