@@ -3,6 +3,12 @@
 //! machine (activation) against a send to an active one, and resident
 //! memory per activation with 100,000 machines stored and 10,000 active.
 //! Prints a table; nothing is asserted.
+// Counts of a few thousand, as floats for rates and percentiles.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_truncation
+)]
 
 use std::time::{Duration, Instant};
 

@@ -26,6 +26,18 @@
 //!
 //! A database of an earlier release is upgraded when a store opens it, in
 //! one transaction, every row kept; one of a later release is refused.
+//!
+//! # Fleets
+//!
+//! A [`Fleet`](crate::fleet::Fleet) runs the machines of a store, each as
+//! at most one activation, owned through a lease kept in the machine's row
+//! (owner, epoch, until; on the database's clock, or the host's for
+//! SQLite). Every write of an activation is fenced by its lease epoch as
+//! well as its version: **at most one writer commits per epoch**. During a
+//! takeover a user may see two in-memory copies of a machine for at most
+//! one lease; the old owner's late write fails with [`StoreError::Fenced`]
+//! and its run ends. Writes through the store's own methods are not
+//! leased: they are checked by version only.
 
 pub(crate) mod backend;
 mod changes;
