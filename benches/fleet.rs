@@ -10,11 +10,14 @@
     clippy::cast_possible_truncation
 )]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use statewright::fleet::Fleet;
 use statewright::store::{SqliteStore, Store};
 use statewright::{state_machine, Cx, Handler, Runner, Step};
+use support::resident_bytes;
 
 #[state_machine]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -45,12 +48,6 @@ const ACTIVE: usize = 1_000;
 /// Activations measured for memory: enough that the allocator's noise
 /// averages out.
 const RESIDENT: usize = 10_000;
-
-fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
 
 fn percentile(samples: &mut [Duration], p: f64) -> f64 {
     samples.sort_unstable();

@@ -4,15 +4,9 @@
 mod support;
 
 use statewright::Runner;
-use support::{Adder, Counter, RawActor, Tick};
+use support::{resident_bytes, Adder, Counter, RawActor, Tick};
 
 const COUNT: usize = 100_000;
-
-fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
 
 fn per_item(before: Option<u64>, after: Option<u64>) -> String {
     match (before, after) {

@@ -1,4 +1,5 @@
-//! The machine and the raw tokio actor both runner benchmarks use.
+//! The machine and the raw tokio actor both runner benchmarks use, and
+//! how the memory benchmarks read resident memory.
 #![allow(dead_code, unreachable_pub)]
 
 use statewright::{state_machine, Cx, Handler, Step};
@@ -77,4 +78,11 @@ impl RawActor {
     pub async fn post(&self, tick: Tick) {
         let _ = self.queue.send((tick, None)).await;
     }
+}
+
+/// This process's resident memory in bytes (Linux: `/proc/self/statm`).
+pub fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
 }
