@@ -64,3 +64,75 @@ async fn many_senders_on_many_machines_each_reply_matches_the_outbox() {
     let store = SqliteStore::memory().await.unwrap();
     fleet_contract::many_senders(store, 1000, 10).await;
 }
+
+const CHILD: &str = "STATEWRIGHT_FLEET_CHILD";
+
+/// A database file of its own, removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str) -> Self {
+        Self(std::env::temp_dir().join(format!(
+            "statewright-fleet-{name}-{}.sqlite",
+            std::process::id()
+        )))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        }
+    }
+}
+
+/// Run by the tests below in a separate process, sharing their file.
+#[tokio::test]
+async fn child_process_fleet() {
+    let Ok(spec) = std::env::var(CHILD) else {
+        return; // only as a child
+    };
+    let (mode, path) = spec.split_once(' ').unwrap();
+    let store = SqliteStore::open(path).await.unwrap();
+    fleet_contract::processes::child(store, mode).await;
+}
+
+fn child(mode: &str, file: &TempFile) -> std::process::Command {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--exact",
+            "child_process_fleet",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, format!("{mode} {}", file.0.display()));
+    command
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_killed_with_100_activations_is_taken_over_and_each_timer_fires_once() {
+    let file = TempFile::new("killed");
+    let store = SqliteStore::open(&file.0).await.unwrap();
+    fleet_contract::processes::killed_owner_is_taken_over(store, child("hold", &file)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_paused_past_its_lease_is_fenced_when_it_wakes() {
+    let file = TempFile::new("paused");
+    let store = SqliteStore::open(&file.0).await.unwrap();
+    let expire = {
+        let path = file.0.clone();
+        async move {
+            let connection = rusqlite::Connection::open(&path).unwrap();
+            connection
+                .execute(
+                    "UPDATE statewright_machines SET lease_until = 0 WHERE id = 'lamp'",
+                    [],
+                )
+                .unwrap();
+        }
+    };
+    fleet_contract::processes::paused_owner_is_fenced(store, child("sleep", &file), expire).await;
+}

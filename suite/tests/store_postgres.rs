@@ -436,6 +436,31 @@ async fn fleet_many_senders(url: String) {
     fleet_contract::many_senders(store, 1000, 10).await;
 }
 
+/// A command that runs this binary as a fleet's child process.
+fn fleet_child(mode: &str, url: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command.args(["fleet-child", mode, url]);
+    command
+}
+
+async fn fleet_killed_owner(url: String) {
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let child = fleet_child("hold", &url);
+    fleet_contract::processes::killed_owner_is_taken_over(store, child).await;
+}
+
+async fn fleet_paused_owner(url: String) {
+    let store = PostgresStore::connect(&url).await.unwrap();
+    let edit = client(&url).await;
+    let expire = async move {
+        edit.batch_execute("UPDATE statewright_machines SET lease_until = 0 WHERE id = 'lamp'")
+            .await
+            .unwrap();
+    };
+    let child = fleet_child("sleep", &url);
+    fleet_contract::processes::paused_owner_is_fenced(store, child, expire).await;
+}
+
 async fn child(url: String) {
     let wins = store_contract::cycle_until(store(&url).await, 60).await;
     println!("child wins: {wins}");
@@ -463,6 +488,14 @@ fn main() {
         run(&runtime, child, args[position + 1].clone());
         return;
     }
+    if let Some(position) = args.iter().position(|arg| arg == "fleet-child") {
+        let (mode, url) = (args[position + 1].clone(), args[position + 2].clone());
+        runtime.block_on(async move {
+            let store = PostgresStore::connect(&url).await.unwrap();
+            fleet_contract::processes::child(store, &mode).await;
+        });
+        return;
+    }
     if let Some(position) = args.iter().position(|arg| arg == "crash") {
         let url = args[position + 1].clone();
         runtime.block_on(async move {
@@ -478,7 +511,13 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 28] = [
+    let tests: [(&str, Test); 30] = [
+        ("fleet_killed_owner", |url| {
+            Box::pin(fleet_killed_owner(url))
+        }),
+        ("fleet_paused_owner", |url| {
+            Box::pin(fleet_paused_owner(url))
+        }),
         ("fleet_many_senders", |url| {
             Box::pin(fleet_many_senders(url))
         }),

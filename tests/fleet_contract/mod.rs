@@ -2,6 +2,8 @@
 //! activation per id, passivation, due timers, leases and fencing.
 #![allow(dead_code)]
 
+pub(crate) mod processes;
+
 use std::time::Duration;
 
 use statewright::fleet::{Fleet, FleetError};

@@ -206,6 +206,7 @@ impl Display for NewerSchema {
 impl std::error::Error for NewerSchema {}
 
 /// A driver's error as [`StoreError::Backend`].
+#[cfg(feature = "postgres")]
 pub(crate) fn backend<K, E: std::error::Error + Send + Sync + 'static>(error: E) -> StoreError<K> {
     StoreError::Backend(Box::new(error))
 }

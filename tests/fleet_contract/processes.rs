@@ -1,0 +1,234 @@
+//! Fleets in two processes sharing one store: an owner killed while it
+//! holds 100 activations, and an owner paused past its lease.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use statewright::fleet::{Fleet, FleetError};
+use statewright::store::Store;
+
+use crate::durable_contract::{Lamp, Lamplighter, Switch};
+use crate::support::within;
+
+/// How many machines the killed owner holds.
+pub(crate) const HELD: usize = 100;
+
+/// The child's side: what it does, then waits for commands on stdin
+/// (`press` sends to `lamp`), answering each on stdout.
+pub(crate) async fn child<S: Store<Lamp>>(store: S, mode: &str) {
+    match mode {
+        "hold" => {
+            // Leases of 2 s; each lamp's timer is due in 1 s and will be
+            // fired by whoever holds it then.
+            let on_for = Duration::from_secs(1);
+            let fleet = Fleet::new(store, move |_: &str| Lamplighter { on_for })
+                .owner("doomed")
+                .lease(Duration::from_secs(2))
+                .start()
+                .await
+                .unwrap();
+            for n in 0..HELD {
+                fleet
+                    .send(&format!("lamp-{n}"), Switch::Press)
+                    .await
+                    .unwrap();
+            }
+            println!("ready");
+            std::future::pending::<()>().await;
+        }
+        "sleep" => {
+            let on_for = Duration::from_secs(3600);
+            let fleet = Fleet::new(store, move |_: &str| Lamplighter { on_for })
+                .owner("sleeper")
+                .start()
+                .await
+                .unwrap();
+            fleet.send("lamp", Switch::Press).await.unwrap();
+            println!("ready");
+            let (lines, commands) = tokio::sync::mpsc::unbounded_channel();
+            std::thread::spawn(move || {
+                for line in std::io::stdin().lock().lines() {
+                    let _ = lines.send(line.unwrap_or_default());
+                }
+            });
+            let mut commands = commands;
+            while let Some(command) = commands.recv().await {
+                if command == "press" {
+                    let answer = match fleet.send("lamp", Switch::Press).await {
+                        Ok(_) => "applied".to_owned(),
+                        Err(FleetError::Fenced { epoch, .. }) => format!("fenced at epoch {epoch}"),
+                        Err(other) => format!("other: {other}"),
+                    };
+                    println!("answer: {answer}");
+                }
+            }
+        }
+        other => panic!("no child mode {other}"),
+    }
+}
+
+/// A child process and its stdout as lines.
+pub(crate) struct Process {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Process {
+    pub(crate) fn spawn(mut command: Command) -> Self {
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if sender.send(line.unwrap_or_default()).is_err() {
+                    return;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Self {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    /// The first line that holds `prefix`, from there on (a test harness
+    /// prints its own lines, and the start of this one's).
+    async fn line(&self, prefix: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            match self.lines.try_recv() {
+                Ok(line) if line.contains(prefix) => {
+                    return line[line.find(prefix).unwrap_or_default()..].to_owned();
+                }
+                Ok(_) => continue,
+                Err(mpsc::TryRecvError::Empty) if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err(error) => panic!("no `{prefix}` line from the child: {error}"),
+            }
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(sent.success(), "kill {signal} {pid}");
+    }
+
+    fn tell(&mut self, command: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        writeln!(stdin, "{command}").unwrap();
+        stdin.flush().unwrap();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The versions the outbox holds for `id`, in order.
+async fn versions<S: Store<Lamp>>(store: &S, id: &str) -> Vec<u64> {
+    let changes = store.changes_since(0, usize::MAX).await.unwrap();
+    changes
+        .iter()
+        .filter(|change| change.id == id)
+        .map(|change| change.version)
+        .collect()
+}
+
+/// An owner killed (SIGKILL) while it holds 100 activations: its leases
+/// hold others off until they expire; then another fleet takes every
+/// machine over, each due timer fires once, and no committed step is lost.
+pub(crate) async fn killed_owner_is_taken_over<S: Store<Lamp>>(store: S, child: Command) {
+    for n in 0..HELD {
+        store
+            .insert(&format!("lamp-{n}"), &Lamp::Off)
+            .await
+            .unwrap();
+    }
+    let doomed = Process::spawn(child);
+    doomed.line("ready").await;
+    doomed.signal("-KILL");
+
+    let on_for = Duration::from_secs(1);
+    let heir = Fleet::new(store.clone(), move |_: &str| Lamplighter { on_for })
+        .owner("heir")
+        .lease(Duration::from_secs(2))
+        .sweep_every(Duration::from_millis(50));
+    let heir = within(heir.start()).await.unwrap();
+    match within(heir.send("lamp-0", Switch::Snooze)).await {
+        // (Unless this machine took the whole lease to get here.)
+        Err(FleetError::NotOwner { owner, .. }) => assert_eq!(owner, "doomed"),
+        other => println!("lamp-0 already free: {other:?}"),
+    }
+    for n in 0..HELD {
+        let id = format!("lamp-{n}");
+        let off = within(async {
+            loop {
+                let stored = store.get(&id).await.unwrap().unwrap();
+                if stored.state == Lamp::Off {
+                    return stored;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert_eq!((off.version, off.timer), (2, None), "{id}");
+        assert_eq!(versions(&store, &id).await, [1, 2], "{id}: fired once");
+    }
+    within(heir.shutdown()).await;
+}
+
+/// An owner paused (SIGSTOP) past its lease: another fleet takes the
+/// machine over; when the first wakes, its activation's late write is
+/// fenced and not applied.
+pub(crate) async fn paused_owner_is_fenced<S, F>(store: S, child: Command, expire_lamp: F)
+where
+    S: Store<Lamp>,
+    F: std::future::Future<Output = ()>,
+{
+    store.insert("lamp", &Lamp::Off).await.unwrap();
+    let mut sleeper = Process::spawn(child);
+    sleeper.line("ready").await;
+    sleeper.signal("-STOP");
+    // Paused past its lease (30 s: the database is told it has passed).
+    expire_lamp.await;
+    let heir = within(
+        Fleet::new(store.clone(), lamplighter_for_an_hour)
+            .owner("heir")
+            .start(),
+    )
+    .await
+    .unwrap();
+    within(heir.send("lamp", Switch::Press)).await.unwrap();
+    sleeper.signal("-CONT");
+    sleeper.tell("press");
+    let answer = sleeper.line("answer: ").await;
+    assert!(answer.starts_with("answer: fenced"), "{answer}");
+    let stored = store.get("lamp").await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.version), (Lamp::Off, 2));
+    assert_eq!(
+        versions(&store, "lamp").await,
+        [1, 2],
+        "the late write is not in the outbox"
+    );
+    within(heir.shutdown()).await;
+}
+
+fn lamplighter_for_an_hour(_: &str) -> Lamplighter {
+    Lamplighter {
+        on_for: Duration::from_secs(3600),
+    }
+}
