@@ -109,7 +109,7 @@ impl Process {
                 Ok(line) if line.contains(prefix) => {
                     return line[line.find(prefix).unwrap_or_default()..].to_owned();
                 }
-                Ok(_) => continue,
+                Ok(_) => {}
                 Err(mpsc::TryRecvError::Empty) if std::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
