@@ -1,19 +1,26 @@
 //! A coding agent's worker lifecycle (seed 004): named events, `fail` from any
 //! live state, a retry out of `Failed`, and staleness derived from heartbeat
-//! age instead of stored as a state. The second half keeps the workers in
+//! age instead of stored as a state. The second part keeps the workers in
 //! SQLite: every transition is a compare-and-set on the machine's version,
-//! and a publisher task reads each committed change from the outbox.
+//! and a publisher task reads each committed change from the outbox. The
+//! third part runs supervised workers as a fleet shared by two processes: the
+//! second takes the workers and is killed (SIGKILL) mid-run; the first is
+//! refused while the dead owner's leases last, then takes the workers over,
+//! and each heartbeat timer (a stored state timer) fires once.
 //!
 //! Run with `cargo run --example worker` (in your own crate, enable the
 //! `sqlite` feature of `statewright`). `scripts/postgres cargo run --example
-//! worker --features postgres -- postgres` adds a third part: two OS
+//! worker --features postgres -- postgres` adds two parts: two OS
 //! processes (this program runs itself again) share one PostgreSQL-backed
-//! set of workers and watch each other's changes.
+//! set of workers and watch each other's changes, and the fleet again, on
+//! PostgreSQL.
 
 use std::collections::HashMap;
 use std::fmt::{self, Write};
+use std::time::Duration;
 
-use statewright::state_machine;
+use statewright::fleet::{Fleet, FleetBuilder, FleetError};
+use statewright::{state_machine, Cx, Handler, Step};
 #[cfg(feature = "postgres")]
 use std::io::BufRead;
 #[cfg(feature = "postgres")]
@@ -234,6 +241,143 @@ async fn store_demo_on(path: &std::path::Path) -> Result<Vec<String>, Box<dyn st
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
+/// A worker under supervision, as a fleet runs it: lifecycle events go
+/// through the table, heartbeats re-arm the state timer, and a worker
+/// silent for `timeout` fails. The timer is stored with the state, so it
+/// fires once even if the process that set it dies.
+pub(crate) struct Supervisor {
+    timeout: Duration,
+}
+
+/// What a supervisor hears.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Signal {
+    /// A lifecycle event of the table.
+    Lifecycle(WorkerEvent),
+    /// The agent is alive.
+    Heartbeat,
+    /// No heartbeat for the whole timeout (the state timer's event).
+    Silent,
+}
+
+/// Only `Assigned` and `Working` wait on the agent.
+fn waits_on_agent(state: &Worker) -> bool {
+    matches!(state, Worker::Assigned | Worker::Working)
+}
+
+impl Handler for Supervisor {
+    type State = Worker;
+    type Event = Signal;
+
+    fn handle(&mut self, state: &Worker, signal: Signal, cx: &mut Cx<Self>) -> Step<Worker> {
+        match signal {
+            Signal::Lifecycle(event) => {
+                let mut next = state.clone();
+                match next.fire(event) {
+                    Ok(_) => Step::to(next),
+                    Err(error) => Step::reject(error.to_string()),
+                }
+            }
+            Signal::Heartbeat if waits_on_agent(state) => {
+                cx.set_timeout(self.timeout, Signal::Silent);
+                Step::stay()
+            }
+            Signal::Heartbeat => Step::reject("not waiting on the agent"),
+            Signal::Silent => Step::to(Worker::Failed {
+                reason: "no heartbeat".into(),
+            }),
+        }
+    }
+
+    fn on_enter(&mut self, state: &Worker, cx: &mut Cx<Self>) {
+        if waits_on_agent(state) {
+            cx.set_timeout(self.timeout, Signal::Silent);
+        }
+    }
+}
+
+/// The workers the other owner takes, and how long its leases and the
+/// heartbeat timeout last.
+const FLEET_WORKERS: [&str; 3] = ["w-1", "w-2", "w-3"];
+const LEASE: Duration = Duration::from_secs(1);
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(2);
+
+fn supervisors<S: Store<Worker>>(store: S) -> FleetBuilder<Supervisor, S> {
+    Fleet::new(store, |_: &str| Supervisor {
+        timeout: HEARTBEAT_TIMEOUT,
+    })
+    .lease(LEASE)
+    .sweep_every(Duration::from_millis(100))
+}
+
+/// The other owner (a second process in `main`): takes the workers, starts
+/// them and hears one heartbeat each, then is left to die.
+pub(crate) async fn other_owner<S: Store<Worker>>(
+    store: S,
+) -> Result<Fleet<Supervisor, S>, AnyError> {
+    let fleet = supervisors(store).owner("second").start().await?;
+    for id in FLEET_WORKERS {
+        fleet.insert(id, Worker::Assigned).await?;
+        fleet
+            .send(id, Signal::Lifecycle(WorkerEvent::Start))
+            .await?;
+        fleet.send(id, Signal::Heartbeat).await?;
+    }
+    Ok(fleet)
+}
+
+/// The fleet part: `kill_other` starts the other owner and kills it
+/// mid-run; this owner is refused while the dead one's leases last, then
+/// takes its workers over, and each heartbeat timer fires once.
+pub(crate) async fn fleet_demo<S, F>(store: S, kill_other: F) -> Result<Vec<String>, AnyError>
+where
+    S: Store<Worker>,
+    F: std::future::Future<Output = Result<(), AnyError>>,
+{
+    let mut log = Vec::new();
+    let mut say = |line: String| {
+        println!("{line}");
+        log.push(line);
+    };
+    let mut changes = store.subscribe().await?;
+    kill_other.await?;
+    say(format!(
+        "the second owner took {} workers and died (leases of {LEASE:?}, heartbeat timeout {HEARTBEAT_TIMEOUT:?})",
+        FLEET_WORKERS.len()
+    ));
+    let fleet = supervisors(store.clone()).owner("first").start().await?;
+    match fleet.send("w-1", Signal::Heartbeat).await {
+        Err(FleetError::NotOwner { owner, .. }) => {
+            say(format!(
+                "first owner: w-1 is still `{owner}`'s until its lease ends"
+            ));
+        }
+        other => say(format!("first owner: w-1 unexpectedly {other:?}")),
+    }
+    let mut failed = 0;
+    while failed < FLEET_WORKERS.len() {
+        let change = changes.next().await?;
+        if let Worker::Failed { reason } = &change.to {
+            failed += 1;
+            say(format!(
+                "{} v{}: {} -> Failed ({reason}), fired by the first owner",
+                change.id, change.version, change.from
+            ));
+        }
+    }
+    let outbox = store.changes_since(0, usize::MAX).await?;
+    let failures = outbox
+        .iter()
+        .filter(|change| change.to.kind() == WorkerKind::Failed)
+        .count();
+    say(format!(
+        "each heartbeat timer fired once: {failures} failures in the outbox for {} workers",
+        FLEET_WORKERS.len()
+    ));
+    fleet.shutdown().await;
+    Ok(log)
+}
+
 /// Moves worker `mine` (start, submit) and reports the two changes of
 /// `theirs`, which the other process makes, as this one sees them.
 #[cfg(feature = "postgres")]
@@ -311,9 +455,83 @@ async fn second_process(url: &str, mine: &str, theirs: &str) -> Result<(), AnyEr
     share(&store, "second process", mine, theirs, &mut watching).await
 }
 
+/// Starts this program again as the other owner of the fleet part (`mode`
+/// names the store, at `location`), waits until it holds the workers, and
+/// kills it (SIGKILL: no shutdown, its leases stay until they expire).
+async fn kill_other_process(mode: &str, location: &str) -> Result<(), AnyError> {
+    use std::io::BufRead as _;
+    let mut other = std::process::Command::new(std::env::current_exe()?)
+        .args(["fleet-second", mode, location])
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let output = other.stdout.take().ok_or("no stdout")?;
+    let ready = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(output)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line == "ready")
+    });
+    let ready = ready.await?;
+    other.kill()?;
+    other.wait()?;
+    if ready {
+        Ok(())
+    } else {
+        Err("the other owner ended before it held the workers".into())
+    }
+}
+
+/// The other owner's process: holds the workers until it is killed.
+async fn other_process(mode: &str, location: &str) -> Result<(), AnyError> {
+    match mode {
+        "sqlite" => hold(other_owner(SqliteStore::<Worker>::open(location).await?).await?).await,
+        #[cfg(feature = "postgres")]
+        "postgres" => {
+            hold(other_owner(PostgresStore::<Worker>::connect(location).await?).await?).await
+        }
+        other => Err(format!("no store `{other}`").into()),
+    }
+}
+
+/// Says it holds the workers, and keeps `fleet` running until the process
+/// is killed.
+async fn hold<S: Store<Worker>>(fleet: Fleet<Supervisor, S>) -> Result<(), AnyError> {
+    println!("ready");
+    std::future::pending::<()>().await;
+    drop(fleet);
+    Ok(())
+}
+
+/// The fleet part on an SQLite file that both processes open.
+async fn sqlite_fleet_part() -> Result<(), AnyError> {
+    let path = std::env::temp_dir().join(format!(
+        "statewright-worker-fleet-{}.sqlite",
+        std::process::id()
+    ));
+    let location = path.display().to_string();
+    let result = async {
+        let store = SqliteStore::<Worker>::open(&path).await?;
+        fleet_demo(store, kill_other_process("sqlite", &location)).await
+    }
+    .await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    result.map(drop)
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let [_, role, mode, location] = args.as_slice() {
+        if role == "fleet-second" {
+            if let Err(error) = other_process(mode, location).await {
+                eprintln!("the other owner failed: {error}");
+                std::process::exit(1);
+            }
+            return;
+        }
+    }
     #[cfg(feature = "postgres")]
     if let [_, mode, url, mine, theirs] = args.as_slice() {
         if mode == "postgres-second" {
@@ -329,6 +547,11 @@ async fn main() {
     print!("{out}");
     if let Err(error) = store_demo().await {
         eprintln!("store demo failed: {error}");
+        std::process::exit(1);
+    }
+    println!("\nA fleet of supervised workers, two processes sharing the SQLite file:");
+    if let Err(error) = sqlite_fleet_part().await {
+        eprintln!("fleet demo failed: {error}");
         std::process::exit(1);
     }
     if args.get(1).map(String::as_str) == Some("postgres") {
@@ -349,7 +572,11 @@ const RUN_WITH_POSTGRES: &str =
 async fn postgres_part() -> Result<(), AnyError> {
     let url = std::env::var("STATEWRIGHT_POSTGRES_URL")
         .map_err(|_| format!("set STATEWRIGHT_POSTGRES_URL, or run `{RUN_WITH_POSTGRES}`"))?;
-    two_processes(&url).await
+    two_processes(&url).await?;
+    println!("\nThe fleet of supervised workers, on PostgreSQL:");
+    let store = PostgresStore::<Worker>::connect(&url).await?;
+    fleet_demo(store, kill_other_process("postgres", &url)).await?;
+    Ok(())
 }
 
 /// Without the `postgres` feature, what to run instead.

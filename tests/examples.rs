@@ -257,3 +257,31 @@ fn edge_cover_walks_every_edge_of_every_example_machine() {
     let events: Vec<_> = path.iter().map(|edge| edge.event.unwrap_or("-")).collect();
     assert_eq!(events, ["start", "submit", "approve", "complete"]);
 }
+
+#[tokio::test]
+async fn worker_fleet_takes_over_a_dead_owners_workers_and_each_heartbeat_timer_fires_once() {
+    let store = statewright::store::SqliteStore::<worker::Worker>::memory()
+        .await
+        .unwrap();
+    // The other owner, in this process: dropped without `shutdown`, as a
+    // killed process would leave it, its leases held until they expire.
+    let other = {
+        let store = store.clone();
+        async move {
+            drop(worker::other_owner(store).await?);
+            Ok(())
+        }
+    };
+    let log = within(worker::fleet_demo(store, other))
+        .await
+        .expect("the fleet demo runs");
+    let expected = [
+        "first owner: w-1 is still `second`'s until its lease ends",
+        "each heartbeat timer fired once: 3 failures in the outbox for 3 workers",
+    ];
+    assert_lines_in_order(log.iter().map(String::as_str), &expected);
+    for id in ["w-1", "w-2", "w-3"] {
+        let line = format!("{id} v2: Working -> Failed (no heartbeat), fired by the first owner");
+        assert!(log.contains(&line), "{line} in {log:#?}");
+    }
+}
