@@ -14,11 +14,16 @@
 //! checkpoint, stops the runner as a restart would, and restores it: the
 //! restored runner fires that invocation at its original deadline.
 //!
-//! Run with `cargo run --example network_runner`; it finishes in about five seconds.
+//! Run with `cargo run --example network_runner`; it finishes in about five
+//! seconds. `cargo run --example network_runner -- fleet` runs five
+//! networks by id in one store instead, as a fleet that passivates the
+//! idle ones.
 
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
+use statewright::fleet::{Fleet, FleetError};
+use statewright::store::SqliteStore;
 use statewright::{
     state_machine, Applied, Checkpoint, Cx, Handler, Runner, RunnerError, RunnerHandle, Snapshot,
     Step, TracingRecorder,
@@ -368,7 +373,89 @@ pub(crate) async fn demo() -> String {
     out.join("\n")
 }
 
+/// The fleet mode (`-- fleet`): `count` networks by id, each its own
+/// machine in one SQLite store, run by one fleet. Each starts a run; when
+/// its run is over and it has been idle a moment, it is passivated (its
+/// task ends, its row stays), and a message activates it again. Returns
+/// what it printed.
+pub(crate) async fn fleet_demo(count: usize) -> Result<Vec<String>, Box<dyn std::error::Error>> {
+    let mut log = Vec::new();
+    let mut say = |line: String| {
+        println!("{line}");
+        log.push(line);
+    };
+    let store = SqliteStore::<Network>::memory().await?;
+    let fleet = Fleet::new(store, |_: &str| new_runner())
+        .idle_after(Duration::from_millis(200))
+        .sweep_every(Duration::from_millis(100))
+        .start()
+        .await?;
+    let ids: Vec<String> = (1..=count).map(|n| format!("net-{n}")).collect();
+    for (n, id) in ids.iter().enumerate() {
+        fleet.insert(id, Network::Idle).await?;
+        let prompt = format!("prompt {}", n + 1);
+        let started = fleet.send(id, Command::StartRun { prompt }).await;
+        say(format!("{id} start: {}", fleet_reply(started)));
+    }
+    say(format!("{} networks active", fleet.active()));
+    // Each run goes through its invocations, passivated while it waits on
+    // its timer (the lockout, the wait for the next invocation: the fleet
+    // activates it again when the timer is due) but never while an
+    // invocation (a state task) runs; then it is idle, and passivated.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut fewest = count;
+    loop {
+        let mut over = fleet.active() == 0;
+        for id in &ids {
+            over &= fleet.snapshot(id).await?.kind == NetworkKind::Idle;
+        }
+        if over {
+            break;
+        }
+        fewest = fewest.min(fleet.active());
+        if tokio::time::Instant::now() > deadline {
+            return Err("the networks did not finish their runs".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    say(format!(
+        "every run is over; while they waited on timers as few as {fewest} networks were active"
+    ));
+    for id in &ids {
+        let snapshot = fleet.snapshot(id).await?;
+        say(format!(
+            "{id}: {} [{:?}]",
+            snapshot_line(&snapshot),
+            snapshot.status
+        ));
+    }
+    let again = Command::StartRun {
+        prompt: "again".into(),
+    };
+    say(format!(
+        "net-1 start again (activated from the store): {}",
+        fleet_reply(fleet.send("net-1", again).await)
+    ));
+    say(format!("{} network active", fleet.active()));
+    fleet.shutdown().await;
+    Ok(log)
+}
+
+fn fleet_reply(result: Result<Applied<Network>, FleetError<NetworkKind>>) -> String {
+    match result {
+        Ok(applied) => reply(Ok(applied)),
+        Err(error) => format!("error: {error}"),
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("fleet") {
+        if let Err(error) = fleet_demo(5).await {
+            eprintln!("fleet demo failed: {error}");
+            std::process::exit(1);
+        }
+        return;
+    }
     demo().await;
 }

@@ -5,17 +5,24 @@
 //! `finalized` flag; here the runner calls the hooks in order, inside the
 //! run, and guarantees `on_finish` exactly once.
 //!
+//! A fleet mode follows: councils by id in one store, a minutes book per
+//! id (a recorder made for each activation), and a council adjourned
+//! (passivated) and resumed: `on_passivate`, then `on_restore`, never a
+//! second `on_finish`.
+//!
 //! Run with `cargo run --example recorder`.
 
 use std::sync::{Arc, Mutex};
 
+use statewright::fleet::Fleet;
+use statewright::store::SqliteStore;
 use statewright::{
     state_machine, Cx, Handler, Outcome, Recorder, Rejection, Runner, Snapshot, Step, Transition,
 };
 
 /// A council deliberating on one question.
 #[state_machine]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Council {
     #[initial]
     #[on(open => Deliberating)]
@@ -28,7 +35,7 @@ pub(crate) enum Council {
     Decided { verdict: String },
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 enum Motion {
     Open,
     Argue,
@@ -103,6 +110,14 @@ impl Recorder<Chair> for Minutes {
     fn on_finish(&mut self, outcome: &Outcome<Council>) {
         self.write(format!("closed: {outcome}"));
     }
+
+    fn on_restore(&mut self, snapshot: &Snapshot<Council>) {
+        self.write(format!("resumed in {} at #{}", snapshot.kind, snapshot.seq));
+    }
+
+    fn on_passivate(&mut self, snapshot: &Snapshot<Council>) {
+        self.write(format!("adjourned in {} (not closed)", snapshot.kind));
+    }
 }
 
 async fn session(motions: Vec<Motion>, minutes: &Minutes) {
@@ -157,6 +172,47 @@ pub(crate) async fn demo() -> Vec<Vec<String>> {
     vec![decided.read(), crashed.read(), abandoned.read()]
 }
 
+/// The fleet mode: councils by id in one store, each with its own minutes
+/// book (a recorder made per id). A council adjourned (passivated) is not
+/// closed: its next motion resumes it where it was. Returns each book.
+pub(crate) async fn fleet_demo() -> Result<Vec<(String, Vec<String>)>, Box<dyn std::error::Error>> {
+    let books: Arc<Mutex<Vec<(String, Minutes)>>> = Arc::default();
+    let store = SqliteStore::<Council>::memory().await?;
+    let fleet = Fleet::new(store, |_: &str| Chair)
+        .recorder({
+            let books = Arc::clone(&books);
+            move |id: &str| {
+                let mut books = books.lock().map_err(|_| "the books are poisoned")?;
+                let book = match books.iter().find(|(of, _)| of == id) {
+                    Some((_, book)) => book.clone(),
+                    None => {
+                        books.push((id.to_owned(), Minutes::default()));
+                        books[books.len() - 1].1.clone()
+                    }
+                };
+                Ok::<_, &str>(book)
+            }
+        })
+        .start()
+        .await?;
+    for id in ["council-1", "council-2"] {
+        fleet.insert(id, Council::Convened).await?;
+        fleet.send(id, Motion::Open).await?;
+    }
+    fleet.passivate("council-2").await;
+    fleet.send("council-2", Motion::Argue).await?;
+    fleet.send("council-1", Motion::CallVote).await?;
+    fleet
+        .send("council-1", Motion::Tally { ayes: 4, noes: 1 })
+        .await?;
+    fleet.shutdown().await;
+    let books = books.lock().map_err(|_| "the books are poisoned")?;
+    Ok(books
+        .iter()
+        .map(|(id, book)| (id.clone(), book.read()))
+        .collect())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     // The crash is the point of the second session; keep its report short.
@@ -166,5 +222,20 @@ async fn main() {
             println!("{line}");
         }
         println!();
+    }
+    println!("A fleet of councils, one minutes book each:");
+    match fleet_demo().await {
+        Ok(books) => {
+            for (id, minutes) in books {
+                println!("{id}:");
+                for line in minutes {
+                    println!("  {line}");
+                }
+            }
+        }
+        Err(error) => {
+            eprintln!("fleet demo failed: {error}");
+            std::process::exit(1);
+        }
     }
 }

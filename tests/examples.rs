@@ -285,3 +285,62 @@ async fn worker_fleet_takes_over_a_dead_owners_workers_and_each_heartbeat_timer_
         assert!(log.contains(&line), "{line} in {log:#?}");
     }
 }
+
+#[tokio::test]
+async fn recorder_fleet_keeps_a_book_per_council_and_an_adjourned_one_resumes() {
+    let books = within(recorder::fleet_demo())
+        .await
+        .expect("the fleet demo runs");
+    let book = |id: &str| {
+        let found = books.iter().find(|(of, _)| of == id);
+        found.map_or_else(
+            || panic!("no book for {id}: {books:#?}"),
+            |(_, book)| book.clone(),
+        )
+    };
+    assert_eq!(
+        book("council-2"),
+        [
+            "opened in Convened",
+            "  motion Open while Convened",
+            "  #1 now Deliberating { round: 1 }",
+            "adjourned in Deliberating (not closed)",
+            "resumed in Deliberating at #1",
+            "  motion Argue while Deliberating",
+            "  #2 now Deliberating { round: 2 }",
+            "adjourned in Deliberating (not closed)",
+        ]
+    );
+    let decided = book("council-1");
+    assert_eq!(
+        decided.last().map(String::as_str),
+        Some("closed: Completed(Decided)")
+    );
+    assert_eq!(
+        decided
+            .iter()
+            .filter(|line| line.starts_with("closed"))
+            .count(),
+        1
+    );
+}
+
+/// Networks passivate while they wait on timers and come back when the
+/// timers are due, but never while an invocation (a state task) runs, so
+/// every run gets through its three invocations.
+#[tokio::test]
+async fn network_fleet_runs_every_network_through_passivations() {
+    let log = within(network_runner::fleet_demo(3))
+        .await
+        .expect("the fleet demo runs");
+    for id in ["net-1", "net-2", "net-3"] {
+        let line = format!("{id}: #7  idle             can_start_run=true [Passivated]");
+        assert!(log.contains(&line), "{line} in {log:#?}");
+    }
+    assert!(
+        log.contains(
+            &"net-1 start again (activated from the store): accepted, now InLockout".to_owned()
+        ),
+        "{log:#?}"
+    );
+}

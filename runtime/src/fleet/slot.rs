@@ -116,8 +116,9 @@ impl<H: Handler> Slot<H> {
         Some(Busy(self))
     }
 
-    /// Passivates the run if it has been idle since `idle_before` and no
-    /// sender is at work; whether it did.
+    /// Passivates the run if it has been idle since `idle_before`, no
+    /// sender is at work, no event is queued and no state task is running
+    /// (passivating would cancel it); whether it did.
     pub(crate) fn passivate_if_idle(&self, idle_before: u64) -> bool {
         if self.last_used.load(Ordering::Relaxed) > idle_before {
             return false;
@@ -134,7 +135,8 @@ impl<H: Handler> Slot<H> {
             return false;
         }
         let queued = handle.events.max_capacity() - handle.events.capacity();
-        if self.busy.load(Ordering::SeqCst) > 0 || queued > 0 {
+        let working = queued > 0 || handle.tasks_outstanding();
+        if self.busy.load(Ordering::SeqCst) > 0 || working {
             // Unless an explicit passivation came in meanwhile.
             let _ = self.passivating.compare_exchange(
                 DECIDING,

@@ -44,6 +44,9 @@ pub(crate) struct Shared<S: StateMachine, E> {
     pub(crate) stop: AtomicBool,
     /// Set by a fleet: end the run as `stop` does, but as a passivation.
     pub(crate) passivate: AtomicBool,
+    /// The state tasks whose output the run has not received, once the
+    /// run spawned one: a fleet does not passivate a run with one.
+    pub(crate) outstanding_tasks: OnceLock<Arc<std::sync::atomic::AtomicU32>>,
     /// Live handles; the last one dropped stops the run. 32 bits (four
     /// billion handles) keep `Shared` in a smaller allocation.
     pub(crate) handles: AtomicU32,
@@ -112,6 +115,7 @@ impl<S: StateMachine + Clone, E> Shared<S, E> {
             pause: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             passivate: AtomicBool::new(false),
+            outstanding_tasks: OnceLock::new(),
             handles: AtomicU32::new(1),
             requested: AtomicBool::new(false),
             control: AtomicWaker::new(),
@@ -661,6 +665,16 @@ impl<H: Handler> RunnerHandle<H> {
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn passivate(&self) -> Result<(), FinishedError> {
         self.control(&self.shared.passivate, true)
+    }
+
+    /// Whether a state task of the run is running, or its output waits
+    /// for the run.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(crate) fn tasks_outstanding(&self) -> bool {
+        self.shared
+            .outstanding_tasks
+            .get()
+            .is_some_and(|count| count.load(Ordering::SeqCst) > 0)
     }
 
     /// The outcome, once the run has ended.

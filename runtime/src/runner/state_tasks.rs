@@ -4,6 +4,8 @@
 //! a transition is recognised and dropped.
 
 use core::any::Any;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use tokio::sync::mpsc;
@@ -31,6 +33,9 @@ pub(super) struct StateTasks<E> {
 struct Results<E> {
     sender: mpsc::UnboundedSender<Tagged<E>>,
     receiver: mpsc::UnboundedReceiver<Tagged<E>>,
+    /// Tasks whose output the run has not received yet (aborted ones
+    /// count until their end): a fleet passivates no run with one.
+    outstanding: Arc<AtomicU32>,
 }
 
 impl<E: Send + 'static> StateTasks<E> {
@@ -47,14 +52,17 @@ impl<E: Send + 'static> StateTasks<E> {
         let inner = tokio::spawn(task);
         self.running.retain(|task| !task.is_finished());
         self.running.push(inner.abort_handle());
-        let results = self
-            .results
-            .get_or_insert_with(|| {
-                let (sender, receiver) = mpsc::unbounded_channel();
-                Results { sender, receiver }
-            })
-            .sender
-            .clone();
+        let results = self.results.get_or_insert_with(|| {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            let outstanding = Arc::new(AtomicU32::new(0));
+            Results {
+                sender,
+                receiver,
+                outstanding,
+            }
+        });
+        results.outstanding.fetch_add(1, Ordering::SeqCst);
+        let (sender, outstanding) = (results.sender.clone(), Arc::clone(&results.outstanding));
         let entry = self.entry;
         tokio::spawn(async move {
             let output = match inner.await {
@@ -62,9 +70,14 @@ impl<E: Send + 'static> StateTasks<E> {
                 Err(error) if error.is_panic() => {
                     TaskOutput::Panicked(panic_message(&*error.into_panic()))
                 }
-                Err(_) => return,
+                Err(_) => {
+                    outstanding.fetch_sub(1, Ordering::SeqCst);
+                    return;
+                }
             };
-            let _ = results.send((entry, output));
+            if sender.send((entry, output)).is_err() {
+                outstanding.fetch_sub(1, Ordering::SeqCst);
+            }
         });
     }
 
@@ -77,6 +90,11 @@ impl<E: Send + 'static> StateTasks<E> {
         self.entry += 1;
     }
 
+    /// The count of tasks not yet delivered, once a task was spawned.
+    pub(super) fn outstanding(&self) -> Option<&Arc<AtomicU32>> {
+        self.results.as_ref().map(|results| &results.outstanding)
+    }
+
     /// The next output of the current state's tasks, or a panic of any
     /// task (reported whatever the state is by now).
     pub(super) fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<TaskOutput<E>> {
@@ -84,7 +102,11 @@ impl<E: Send + 'static> StateTasks<E> {
             return Poll::Pending;
         };
         loop {
-            match results.receiver.poll_recv(cx) {
+            let received = results.receiver.poll_recv(cx);
+            if let Poll::Ready(Some(_)) = &received {
+                results.outstanding.fetch_sub(1, Ordering::SeqCst);
+            }
+            match received {
                 Poll::Ready(Some((entry, TaskOutput::Event(event)))) => {
                     if entry == self.entry {
                         return Poll::Ready(TaskOutput::Event(event));

@@ -563,6 +563,9 @@ impl<H: Handler> Run<H> {
         if !cx.spawned.is_empty() {
             for task in cx.spawned {
                 self.tasks.spawn(task);
+                if let Some(outstanding) = self.tasks.outstanding() {
+                    let _ = self.shared.outstanding_tasks.set(Arc::clone(outstanding));
+                }
             }
         }
         if !cx.to_self.is_empty() {
