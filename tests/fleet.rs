@@ -29,6 +29,11 @@ async fn start_resumes_the_timers_that_passed_while_nothing_ran() {
 }
 
 #[tokio::test]
+async fn a_lease_no_activation_uses_is_given_back_at_the_next_renewal() {
+    fleet_contract::unused_leases_are_given_back(SqliteStore::memory().await.unwrap()).await;
+}
+
+#[tokio::test]
 async fn refusals_are_runner_errors_and_unknown_ids_not_found() {
     fleet_contract::refusals_are_runner_errors(SqliteStore::memory().await.unwrap()).await;
 }

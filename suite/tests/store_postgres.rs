@@ -409,6 +409,11 @@ async fn fleet_due_timers(url: String) {
     fleet_contract::due_timers_wake_passivated_machines(store).await;
 }
 
+async fn fleet_unused_leases(url: String) {
+    let store = PostgresStore::connect(&url).await.unwrap();
+    fleet_contract::unused_leases_are_given_back(store).await;
+}
+
 async fn fleet_refusals(url: String) {
     let store = PostgresStore::connect(&url).await.unwrap();
     fleet_contract::refusals_are_runner_errors(store).await;
@@ -511,7 +516,10 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 30] = [
+    let tests: [(&str, Test); 31] = [
+        ("fleet_unused_leases", |url| {
+            Box::pin(fleet_unused_leases(url))
+        }),
         ("fleet_killed_owner", |url| {
             Box::pin(fleet_killed_owner(url))
         }),

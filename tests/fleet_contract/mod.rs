@@ -337,3 +337,52 @@ pub(crate) async fn many_senders<S: Store<Lamp>>(store: S, ids: usize, senders: 
         assert!(!active, "{id}: shut down");
     }
 }
+
+/// A lease no activation uses (here: left by an owner of the same name
+/// that died) is given back at the next renewal, instead of renewed
+/// forever and keeping every other fleet out.
+pub(crate) async fn unused_leases_are_given_back<S: Store<Lamp>>(store: S) {
+    let hour = Duration::from_secs(3600);
+    let dead = within(
+        Fleet::new(store.clone(), lamplighter)
+            .owner("same")
+            .lease(hour)
+            .start(),
+    )
+    .await
+    .unwrap();
+    within(dead.insert("lamp", Lamp::Off)).await.unwrap();
+    drop(dead); // no shutdown: the lease stays, for an hour
+    let other = within(
+        Fleet::new(store.clone(), lamplighter)
+            .owner("other")
+            .start(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        within(other.send("lamp", Switch::Press)).await,
+        Err(FleetError::NotOwner { .. })
+    ));
+    let restarted = Fleet::new(store.clone(), lamplighter)
+        .owner("same")
+        .lease(Duration::from_millis(30));
+    let restarted = within(restarted.start()).await.unwrap();
+    let applied = within(async {
+        loop {
+            match other.send("lamp", Switch::Press).await {
+                Err(FleetError::NotOwner { .. }) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                applied => return applied,
+            }
+        }
+    })
+    .await;
+    assert!(
+        matches!(applied, Ok(Applied::Transitioned { seq: 1, .. })),
+        "{applied:?}"
+    );
+    within(restarted.shutdown()).await;
+    within(other.shutdown()).await;
+}

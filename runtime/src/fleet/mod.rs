@@ -447,8 +447,19 @@ where
         let registry = &self.inner.registry;
         registry.close();
         self.inner.upkeep.abort();
-        for (id, _) in registry.all() {
-            self.passivate(&id).await;
+        let ending: Vec<_> = registry
+            .all()
+            .into_iter()
+            .filter_map(|(id, slot)| {
+                let (_, epoch) = slot.live()?;
+                let handle = slot.passivate()?;
+                Some((id, slot, epoch, handle))
+            })
+            .collect();
+        for (id, slot, epoch, handle) in ending {
+            handle.join().await;
+            registry.release(&id, epoch).await;
+            registry.forget(&id, Arc::as_ptr(&slot));
         }
     }
 }

@@ -60,8 +60,11 @@ where
     }
 }
 
-/// Renews every lease this owner holds, and passivates the activations
-/// whose lease it no longer holds; whether the renewal got through.
+/// Renews every lease this owner holds, passivates the activations whose
+/// lease it no longer holds, and gives back the leases no activation uses
+/// (one whose release failed, or one a restarted owner of the same name
+/// left): renewed forever, they would keep every other fleet out and the
+/// machine's timer unclaimed. Whether the renewal got through.
 async fn renew<H, St>(registry: &Registry<H, St>) -> bool
 where
     H: Handler,
@@ -87,6 +90,13 @@ where
                 tracing::warn!(id, epoch, "a fleet lost a lease; the activation ends");
                 slot.passivate();
             }
+        }
+    }
+    for (id, epoch) in held {
+        // An id with a slot is being loaded, runs or is ending: its lease
+        // is in use, or given back by its run's end.
+        if registry.slot(&id).is_none() {
+            registry.release(&id, row_u64(epoch)).await;
         }
     }
     true
