@@ -17,7 +17,17 @@ use std::time::{Duration, Instant};
 use statewright::fleet::Fleet;
 use statewright::store::{SqliteStore, Store};
 use statewright::{state_machine, Cx, Handler, Runner, Step};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use support::resident_bytes;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
+
+/// Heap bytes a region still holds.
+fn held(region: &Region<'_, std::alloc::System>) -> u64 {
+    let change = region.change();
+    (change.bytes_allocated as u64).saturating_sub(change.bytes_deallocated as u64)
+}
 
 #[state_machine]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -66,9 +76,11 @@ fn id(n: usize) -> String {
     format!("meter-{n}")
 }
 
-/// Sends per second, round robin over `MACHINES` active machines.
-async fn sends_per_second(path: &std::path::Path) -> (f64, f64) {
-    let store = store(path).await;
+/// Sends per second, round robin over `MACHINES` active machines, on an
+/// in-memory store: no fsync, so the fleet's own cost is not lost in the
+/// disk's noise.
+async fn sends_per_second() -> (f64, f64) {
+    let store = SqliteStore::memory().await.expect("a store");
     let mut handles = Vec::new();
     for n in 0..MACHINES {
         let id = id(n);
@@ -82,7 +94,7 @@ async fn sends_per_second(path: &std::path::Path) -> (f64, f64) {
     let hand_held = SENDS as f64 / started.elapsed().as_secs_f64();
     drop(handles);
 
-    let store = self::store(path).await;
+    let store = SqliteStore::memory().await.expect("a store");
     let fleet = Fleet::new(store, |_: &str| Adder)
         .start()
         .await
@@ -135,8 +147,10 @@ async fn activation(path: &std::path::Path) -> [(f64, f64); 3] {
         .map(|samples| (percentile(samples, 0.5), percentile(samples, 0.99)))
 }
 
-/// Resident bytes per activation, 100,000 machines stored.
-async fn memory(path: &std::path::Path) -> Option<u64> {
+/// Resident bytes per running machine, 100,000 machines stored: through
+/// a fleet, or on hand-held durable runners. Each is measured in a fresh
+/// process (see `main`), so neither reuses pages the other freed.
+async fn memory(path: &std::path::Path, fleet: bool) -> Option<(u64, u64)> {
     let store = store(path).await;
     for chunk in 0..STORED / 1000 {
         let mut inserts = tokio::task::JoinSet::new();
@@ -148,20 +162,55 @@ async fn memory(path: &std::path::Path) -> Option<u64> {
             inserted.expect("joined").expect("inserted");
         }
     }
-    let fleet = Fleet::new(store, |_: &str| Adder)
-        .start()
-        .await
-        .expect("a fleet");
-    // One activation first, so that the pools and caches are warm.
-    fleet.send(&id(STORED - 1), Add).await.expect("applied");
-    let before = resident_bytes()?;
-    for n in 0..RESIDENT {
-        fleet.send(&id(n), Add).await.expect("applied");
+    if fleet {
+        let fleet = Fleet::new(store, |_: &str| Adder)
+            .start()
+            .await
+            .expect("a fleet");
+        // One activation first, so that the pools and caches are warm.
+        fleet.send(&id(STORED - 1), Add).await.expect("applied");
+        let (before, region) = (resident_bytes()?, Region::new(GLOBAL));
+        for n in 0..RESIDENT {
+            fleet.send(&id(n), Add).await.expect("applied");
+        }
+        let (after, heap) = (resident_bytes()?, held(&region));
+        assert_eq!(fleet.active(), RESIDENT + 1);
+        fleet.shutdown().await;
+        let resident = after.saturating_sub(before);
+        return Some((resident / RESIDENT as u64, heap / RESIDENT as u64));
     }
-    let after = resident_bytes()?;
-    assert_eq!(fleet.active(), RESIDENT + 1);
-    fleet.shutdown().await;
-    Some(after.saturating_sub(before) / RESIDENT as u64)
+    let warm = Runner::load(Adder, store.clone(), &id(STORED - 1))
+        .await
+        .expect("loaded")
+        .spawn();
+    warm.send(Add).await.expect("applied");
+    let mut handles = Vec::with_capacity(RESIDENT);
+    let (before, region) = (resident_bytes()?, Region::new(GLOBAL));
+    for n in 0..RESIDENT {
+        let handle = Runner::load(Adder, store.clone(), &id(n))
+            .await
+            .expect("loaded")
+            .spawn();
+        handle.send(Add).await.expect("applied");
+        handles.push(handle);
+    }
+    let (after, heap) = (resident_bytes()?, held(&region));
+    drop((handles, warm));
+    let resident = after.saturating_sub(before);
+    Some((resident / RESIDENT as u64, heap / RESIDENT as u64))
+}
+
+/// Runs this benchmark again as `memory <fleet|hand-held>`: its line.
+fn memory_in_a_fresh_process(which: &str) -> String {
+    let output = std::env::current_exe().and_then(|exe| {
+        std::process::Command::new(exe)
+            .args(["memory", which])
+            .output()
+    });
+    match output {
+        Ok(output) => String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+        Err(error) => format!("unavailable: {error}"),
+    }
 }
 
 fn main() {
@@ -174,9 +223,24 @@ fn main() {
         "statewright-fleet-bench-{}.sqlite",
         std::process::id()
     ));
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, mode, which] = args.as_slice() {
+        if mode == "memory" {
+            match runtime.block_on(memory(&path, which == "fleet")) {
+                Some((resident, heap)) => {
+                    println!("{resident} bytes resident, {heap} bytes of Rust heap");
+                }
+                None => println!("unavailable (no /proc/self/statm)"),
+            }
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            return;
+        }
+    }
     runtime.block_on(async {
-        let (hand_held, through_fleet) = sends_per_second(&path).await;
-        println!("| sends/s over {MACHINES} machines, SQLite file | hand-held handles | fleet | fleet / hand-held |");
+        let (hand_held, through_fleet) = sends_per_second().await;
+        println!("| sends/s over {MACHINES} machines, SQLite in memory | hand-held handles | fleet | fleet / hand-held |");
         println!("|---|---|---|---|");
         println!(
             "| durable `send` (an update) | {hand_held:.0} | {through_fleet:.0} | {:.2}x |",
@@ -188,10 +252,9 @@ fn main() {
         println!("| first send (activation: lease, load, spawn, the step) | {:.0} µs | {:.0} µs |", first.0, first.1);
         println!("| next send (active) | {:.0} µs | {:.0} µs |", then.0, then.1);
         println!("| passivation (the run ends, the lease is given back) | {:.0} µs | {:.0} µs |", passivation.0, passivation.1);
-        match memory(&path).await {
-            Some(bytes) => println!("\nresident memory per activation ({STORED} stored, {RESIDENT} active): {bytes} bytes"),
-            None => println!("\nresident memory: unavailable (no /proc/self/statm)"),
-        }
+        println!("\nresident memory, {STORED} machines stored, {RESIDENT} running:");
+        println!("  per hand-held durable runner: {}", memory_in_a_fresh_process("hand-held"));
+        println!("  per fleet activation:         {}", memory_in_a_fresh_process("fleet"));
     });
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

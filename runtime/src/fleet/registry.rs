@@ -214,11 +214,18 @@ where
             }
         }
         let (handle, run) = runner.pair();
-        slot.activate(Activation { handle, epoch });
+        let since = self.now();
+        slot.activate(Activation {
+            handle,
+            epoch,
+            since,
+        });
         let (registry, slot, id) = (Arc::downgrade(self), Arc::downgrade(slot), id.to_owned());
         tokio::spawn(async move {
             run.await;
-            Self::ended(&registry, &id, &slot, epoch).await;
+            // Boxed: the clean-up's store call would otherwise be laid out
+            // in every running task, next to the run.
+            Box::pin(Self::ended(&registry, &id, &slot, epoch)).await;
         });
         Ok(())
     }

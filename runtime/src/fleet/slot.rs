@@ -40,6 +40,9 @@ pub(crate) struct Activation<H: Handler> {
     pub(crate) handle: RunnerHandle<H>,
     /// The lease epoch its writes are fenced by.
     pub(crate) epoch: u64,
+    /// When it started: milliseconds since the fleet's start. A renewal
+    /// that began earlier cannot have seen its lease.
+    pub(crate) since: u64,
 }
 
 /// What a slot holds, as a sender sees it.
@@ -91,6 +94,16 @@ impl<H: Handler> Slot<H> {
 
     pub(crate) fn kill(&self) {
         *self.lock() = State::Dead;
+    }
+
+    /// When the live run started (see [`Activation::since`]), if any.
+    pub(crate) fn live_since(&self) -> Option<u64> {
+        match &*self.lock() {
+            State::Active(activation) if activation.handle.outcome().is_none() => {
+                Some(activation.since)
+            }
+            _ => None,
+        }
     }
 
     /// The live run's handle and epoch, if any.

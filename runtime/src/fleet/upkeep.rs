@@ -72,6 +72,7 @@ where
     H::Event: Serialize + DeserializeOwned,
     St: Store<H::State>,
 {
+    let started = registry.now();
     let renewed = registry
         .store
         .backend()
@@ -85,6 +86,10 @@ where
         }
     };
     for (id, slot) in registry.all() {
+        // An activation younger than the renewal took its lease after it.
+        if slot.live_since().is_none_or(|since| since >= started) {
+            continue;
+        }
         if let Some((_, epoch)) = slot.live() {
             if held.get(&id).map(|&held| row_u64(held)) != Some(epoch) {
                 tracing::warn!(id, epoch, "a fleet lost a lease; the activation ends");
