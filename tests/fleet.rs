@@ -33,6 +33,11 @@ async fn a_lease_no_activation_uses_is_given_back_at_the_next_renewal() {
     fleet_contract::unused_leases_are_given_back(SqliteStore::memory().await.unwrap()).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewals_running_during_activations_keep_every_activation() {
+    fleet_contract::renewals_keep_new_activations(SqliteStore::memory().await.unwrap()).await;
+}
+
 #[tokio::test]
 async fn refusals_are_runner_errors_and_unknown_ids_not_found() {
     fleet_contract::refusals_are_runner_errors(SqliteStore::memory().await.unwrap()).await;

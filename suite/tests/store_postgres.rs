@@ -414,6 +414,11 @@ async fn fleet_unused_leases(url: String) {
     fleet_contract::unused_leases_are_given_back(store).await;
 }
 
+async fn fleet_renewals(url: String) {
+    let store = PostgresStore::connect(&url).await.unwrap();
+    fleet_contract::renewals_keep_new_activations(store).await;
+}
+
 async fn fleet_refusals(url: String) {
     let store = PostgresStore::connect(&url).await.unwrap();
     fleet_contract::refusals_are_runner_errors(store).await;
@@ -516,7 +521,8 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 31] = [
+    let tests: [(&str, Test); 32] = [
+        ("fleet_renewals", |url| Box::pin(fleet_renewals(url))),
         ("fleet_unused_leases", |url| {
             Box::pin(fleet_unused_leases(url))
         }),
