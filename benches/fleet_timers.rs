@@ -1,0 +1,168 @@
+//! 100,000 passivated machines whose stored timers fall due over a minute:
+//! one fleet's sweeper activates each in time for its timer, which fires
+//! once. Prints how late the timers fired (p50, p99, max) and checks that
+//! each fired exactly once. SQLite on tmpfs (`/dev/shm` when there is
+//! one), so the disk's fsync does not set the pace.
+// Counts and nanoseconds as floats for percentiles.
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_truncation
+)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use statewright::fleet::Fleet;
+use statewright::store::{SqliteStore, Store};
+use statewright::{state_machine, Cx, Handler, Step};
+
+#[state_machine]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+enum Alarm {
+    #[initial]
+    #[to(Rung)]
+    Set,
+    #[terminal]
+    Rung,
+}
+
+/// The timer's event carries its deadline, so the handler can tell how
+/// late it fired.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+enum Ring {
+    Due { at_nanos: u64 },
+}
+
+struct Bell {
+    late: Arc<Mutex<Vec<Duration>>>,
+}
+
+impl Handler for Bell {
+    type State = Alarm;
+    type Event = Ring;
+
+    fn handle(&mut self, _: &Alarm, ring: Ring, _: &mut Cx<Self>) -> Step<Alarm> {
+        let Ring::Due { at_nanos } = ring;
+        let due = UNIX_EPOCH + Duration::from_nanos(at_nanos);
+        let late = SystemTime::now().duration_since(due).unwrap_or_default();
+        if let Ok(mut all) = self.late.lock() {
+            all.push(late);
+        }
+        Step::to(Alarm::Rung)
+    }
+}
+
+const MACHINES: usize = 100_000;
+const SPREAD: Duration = Duration::from_secs(60);
+/// How long before the first deadline the fleet starts.
+const LEAD: Duration = Duration::from_secs(5);
+
+fn nanos(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}
+
+/// Stores the machines, then gives each a timer by hand (as a run would
+/// have left it), spread over `SPREAD` after `first`.
+async fn store_alarms(path: &std::path::Path, first: SystemTime) -> SqliteStore<Alarm> {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let store = SqliteStore::<Alarm>::open(path).await.expect("a store");
+    for chunk in 0..MACHINES / 1000 {
+        let mut inserts = tokio::task::JoinSet::new();
+        for n in chunk * 1000..(chunk + 1) * 1000 {
+            let store = store.clone();
+            inserts.spawn(async move { store.insert(&format!("alarm-{n}"), &Alarm::Set).await });
+        }
+        while let Some(inserted) = inserts.join_next().await {
+            inserted.expect("joined").expect("inserted");
+        }
+    }
+    let mut connection = rusqlite::Connection::open(path).expect("the file");
+    let timers = connection.transaction().expect("a transaction");
+    for n in 0..MACHINES {
+        let due = first + SPREAD.mul_f64(n as f64 / MACHINES as f64);
+        let event = format!(r#"{{"Due":{{"at_nanos":{}}}}}"#, nanos(due));
+        timers
+            .execute(
+                "UPDATE statewright_machines SET timer_at = ?1, timer_event = ?2
+                  WHERE machine = 'Alarm' AND id = ?3",
+                rusqlite::params![nanos(due) as i64, event, format!("alarm-{n}")],
+            )
+            .expect("a timer");
+    }
+    timers.commit().expect("committed");
+    store
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let directory = std::path::Path::new("/dev/shm");
+    let directory = if directory.is_dir() {
+        directory.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    let path = directory.join(format!("statewright-timers-{}.sqlite", std::process::id()));
+    runtime.block_on(async {
+        let first = SystemTime::now() + LEAD + Duration::from_secs(10);
+        let store = store_alarms(&path, first).await;
+        let late = Arc::new(Mutex::new(Vec::new()));
+        let bells = Arc::clone(&late);
+        let fleet = Fleet::new(store.clone(), move |_: &str| Bell {
+            late: Arc::clone(&bells),
+        })
+        .idle_after(Duration::from_secs(1))
+        .sweep_every(Duration::from_millis(100))
+        .start()
+        .await
+        .expect("a fleet");
+        let end = first + SPREAD + Duration::from_secs(120);
+        let mut peak = 0;
+        loop {
+            let rung = late.lock().map(|late| late.len()).unwrap_or_default();
+            peak = peak.max(fleet.active());
+            if rung >= MACHINES || SystemTime::now() > end {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        fleet.shutdown().await;
+        let rung = store.list(AlarmKind::Rung).await.expect("listed");
+        let left = store.list(AlarmKind::Set).await.expect("listed");
+        let mut late = late.lock().map(|late| late.clone()).unwrap_or_default();
+        late.sort_unstable();
+        let at = |p: f64| late.get(((late.len() as f64 - 1.0) * p) as usize).copied();
+        println!(
+            "| {MACHINES} timers due over {SPREAD:?}, one fleet, SQLite on {} | |",
+            directory.display()
+        );
+        println!("|---|---|");
+        println!("| fired (handler calls) | {} |", late.len());
+        println!(
+            "| machines rung, at version 1 | {} |",
+            rung.iter().filter(|alarm| alarm.version == 1).count()
+        );
+        println!("| machines still set | {} |", left.len());
+        for (label, p) in [("p50", 0.5), ("p99", 0.99), ("max", 1.0)] {
+            if let Some(late) = at(p) {
+                println!("| lateness {label} | {:.1} ms |", millis(late));
+            }
+        }
+        println!("| most machines active at once | {peak} |");
+    });
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
