@@ -94,7 +94,11 @@ async fn store_alarms(path: &std::path::Path, first: SystemTime) -> SqliteStore<
             .execute(
                 "UPDATE statewright_machines SET timer_at = ?1, timer_event = ?2
                   WHERE machine = 'Alarm' AND id = ?3",
-                rusqlite::params![nanos(due) as i64, event, format!("alarm-{n}")],
+                rusqlite::params![
+                    i64::try_from(nanos(due)).unwrap_or(i64::MAX),
+                    event,
+                    format!("alarm-{n}")
+                ],
             )
             .expect("a timer");
     }
