@@ -2,6 +2,7 @@
 //! one SQLite file: sends per second, the first send to a passivated
 //! machine (activation) against a send to an active one, and resident
 //! memory per activation with 100,000 machines stored and 10,000 active.
+//! Under `scripts/postgres`, the sends and activations on PostgreSQL too.
 //! Prints a table; nothing is asserted.
 // Counts of a few thousand, as floats for rates and percentiles.
 #![allow(
@@ -15,7 +16,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use statewright::fleet::Fleet;
-use statewright::store::{SqliteStore, Store};
+use statewright::store::{PostgresStore, SqliteStore, Store};
 use statewright::{state_machine, Cx, Handler, Runner, Step};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use support::resident_bytes;
@@ -76,11 +77,10 @@ fn id(n: usize) -> String {
     format!("meter-{n}")
 }
 
-/// Sends per second, round robin over `MACHINES` active machines, on an
-/// in-memory store: no fsync, so the fleet's own cost is not lost in the
-/// disk's noise.
-async fn sends_per_second() -> (f64, f64) {
-    let store = SqliteStore::memory().await.expect("a store");
+/// Sends per second, round robin over `MACHINES` active machines: on
+/// hand-held runners over `hand`, then through a fleet over `fleet`.
+async fn sends_per_second<S: Store<Meter>>(hand: S, fleet: S) -> (f64, f64) {
+    let store = hand;
     let mut handles = Vec::new();
     for n in 0..MACHINES {
         let id = id(n);
@@ -94,8 +94,7 @@ async fn sends_per_second() -> (f64, f64) {
     let hand_held = SENDS as f64 / started.elapsed().as_secs_f64();
     drop(handles);
 
-    let store = SqliteStore::memory().await.expect("a store");
-    let fleet = Fleet::new(store, |_: &str| Adder)
+    let fleet = Fleet::new(fleet, |_: &str| Adder)
         .start()
         .await
         .expect("a fleet");
@@ -116,8 +115,7 @@ async fn sends_per_second() -> (f64, f64) {
 
 /// The first send to a passivated machine against a send to an active
 /// one, and the passivation itself: microseconds at p50 and p99.
-async fn activation(path: &std::path::Path) -> [(f64, f64); 3] {
-    let store = store(path).await;
+async fn activation<S: Store<Meter>>(store: S) -> [(f64, f64); 3] {
     for n in 0..ACTIVE {
         store
             .insert(&id(n), &Meter::Counting { count: 0 })
@@ -213,6 +211,45 @@ fn memory_in_a_fresh_process(which: &str) -> String {
     }
 }
 
+fn print_sends(store: &str, (hand_held, through_fleet): (f64, f64)) {
+    println!(
+        "| durable `send` (an update), {store} | {hand_held:.0} | {through_fleet:.0} | {:.2}x |",
+        through_fleet / hand_held
+    );
+}
+
+fn print_activation(store: &str, [first, then, passivation]: [(f64, f64); 3]) {
+    println!(
+        "| first send (activation: lease, load, spawn, the step), {store} | {:.0} µs | {:.0} µs |",
+        first.0, first.1
+    );
+    println!(
+        "| next send (active), {store} | {:.0} µs | {:.0} µs |",
+        then.0, then.1
+    );
+    println!(
+        "| passivation (the run ends, the lease is given back), {store} | {:.0} µs | {:.0} µs |",
+        passivation.0, passivation.1
+    );
+}
+
+/// A fresh database on the PostgreSQL server at `server`; its URL.
+async fn pg_database(server: &str) -> String {
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let (admin, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls)
+        .await
+        .expect("the server");
+    tokio::spawn(connection);
+    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("statewright_fleet_bench_{}_{count}", std::process::id());
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("a database");
+    let (base, _) = server.rsplit_once('/').expect("a URL with a database");
+    format!("{base}/{name}")
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -239,22 +276,41 @@ fn main() {
         }
     }
     runtime.block_on(async {
-        let (hand_held, through_fleet) = sends_per_second().await;
-        println!("| sends/s over {MACHINES} machines, SQLite in memory | hand-held handles | fleet | fleet / hand-held |");
-        println!("|---|---|---|---|");
+        let memory = || async { SqliteStore::memory().await.expect("a store") };
+        let sends = sends_per_second(memory().await, memory().await).await;
         println!(
-            "| durable `send` (an update) | {hand_held:.0} | {through_fleet:.0} | {:.2}x |",
-            through_fleet / hand_held
+            "| sends/s over {MACHINES} machines | hand-held handles | fleet | fleet / hand-held |"
         );
-        let [first, then, passivation] = activation(&path).await;
-        println!("\n| {ACTIVE} machines, SQLite file | p50 | p99 |");
+        println!("|---|---|---|---|");
+        print_sends("SQLite in memory", sends);
+        let postgres = std::env::var("STATEWRIGHT_POSTGRES_URL").ok();
+        if let Some(server) = &postgres {
+            let hand = PostgresStore::connect(&pg_database(server).await)
+                .await
+                .expect("a store");
+            let fleet = PostgresStore::connect(&pg_database(server).await)
+                .await
+                .expect("a store");
+            print_sends("PostgreSQL", sends_per_second(hand, fleet).await);
+        }
+        println!("\n| {ACTIVE} machines | p50 | p99 |");
         println!("|---|---|---|");
-        println!("| first send (activation: lease, load, spawn, the step) | {:.0} µs | {:.0} µs |", first.0, first.1);
-        println!("| next send (active) | {:.0} µs | {:.0} µs |", then.0, then.1);
-        println!("| passivation (the run ends, the lease is given back) | {:.0} µs | {:.0} µs |", passivation.0, passivation.1);
+        print_activation("SQLite file", activation(store(&path).await).await);
+        if let Some(server) = &postgres {
+            let store = PostgresStore::connect(&pg_database(server).await)
+                .await
+                .expect("a store");
+            print_activation("PostgreSQL", activation(store).await);
+        }
         println!("\nresident memory, {STORED} machines stored, {RESIDENT} running:");
-        println!("  per hand-held durable runner: {}", memory_in_a_fresh_process("hand-held"));
-        println!("  per fleet activation:         {}", memory_in_a_fresh_process("fleet"));
+        println!(
+            "  per hand-held durable runner: {}",
+            memory_in_a_fresh_process("hand-held")
+        );
+        println!(
+            "  per fleet activation:         {}",
+            memory_in_a_fresh_process("fleet")
+        );
     });
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

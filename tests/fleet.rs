@@ -39,6 +39,11 @@ async fn renewals_running_during_activations_keep_every_activation() {
 }
 
 #[tokio::test]
+async fn passivation_handles_the_queued_events_first() {
+    fleet_contract::passivation_drops_nothing_queued(SqliteStore::memory().await.unwrap()).await;
+}
+
+#[tokio::test]
 async fn refusals_are_runner_errors_and_unknown_ids_not_found() {
     fleet_contract::refusals_are_runner_errors(SqliteStore::memory().await.unwrap()).await;
 }

@@ -419,6 +419,11 @@ async fn fleet_renewals(url: String) {
     fleet_contract::renewals_keep_new_activations(store).await;
 }
 
+async fn fleet_passivation_drains(url: String) {
+    let store = PostgresStore::connect(&url).await.unwrap();
+    fleet_contract::passivation_drops_nothing_queued(store).await;
+}
+
 async fn fleet_refusals(url: String) {
     let store = PostgresStore::connect(&url).await.unwrap();
     fleet_contract::refusals_are_runner_errors(store).await;
@@ -521,7 +526,10 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 32] = [
+    let tests: [(&str, Test); 33] = [
+        ("fleet_passivation_drains", |url| {
+            Box::pin(fleet_passivation_drains(url))
+        }),
         ("fleet_renewals", |url| Box::pin(fleet_renewals(url))),
         ("fleet_unused_leases", |url| {
             Box::pin(fleet_unused_leases(url))

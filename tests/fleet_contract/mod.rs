@@ -407,3 +407,23 @@ pub(crate) async fn renewals_keep_new_activations<S: Store<Lamp>>(store: S) {
     assert_eq!(fleet.active(), ids.len());
     within(fleet.shutdown()).await;
 }
+
+/// `passivate` handles what was queued first: no accepted event is
+/// dropped, and the next one goes to a new activation.
+pub(crate) async fn passivation_drops_nothing_queued<S: Store<Lamp>>(store: S) {
+    let fleet = within(Fleet::new(store.clone(), lamplighter).start())
+        .await
+        .unwrap();
+    within(fleet.insert("lamp", Lamp::Off)).await.unwrap();
+    for _ in 0..50 {
+        within(fleet.post("lamp", Switch::Press)).await.unwrap();
+    }
+    assert!(within(fleet.passivate("lamp")).await, "it was active");
+    assert_eq!(store.get("lamp").await.unwrap().unwrap().version, 50);
+    let applied = within(fleet.send("lamp", Switch::Press)).await.unwrap();
+    assert!(
+        matches!(applied, Applied::Transitioned { seq: 51, .. }),
+        "{applied:?}"
+    );
+    within(fleet.shutdown()).await;
+}

@@ -300,10 +300,10 @@ where
     /// [`FleetError::NotFound`]; [`FleetError::NotOwner`] if another fleet
     /// runs it; [`FleetError::Fenced`] if this fleet's activation was taken
     /// over (the event was not applied); [`FleetError::Runner`] for what
-    /// the run refused (see [`RunnerHandle::send`](crate::RunnerHandle::send));
-    /// `Finished` for a machine in a terminal state, or one passivated
-    /// while the event waited); [`FleetError::Store`];
-    /// [`FleetError::Recorder`]; [`FleetError::ShutDown`].
+    /// the run refused (see [`RunnerHandle::send`](crate::RunnerHandle::send)),
+    /// and `Runner(Finished)` for a machine in a terminal state;
+    /// [`FleetError::Store`]; [`FleetError::Recorder`];
+    /// [`FleetError::ShutDown`].
     ///
     /// # Cancel safety
     ///
@@ -322,9 +322,10 @@ where
     }
 
     /// Queues `event` for machine `id` without waiting for it to be
-    /// handled, activating the machine if it is not running here. An event
-    /// queued to a run that ends before handling it is queued again, once,
-    /// to the machine's next activation.
+    /// handled, activating the machine if it is not running here. A run
+    /// that ended just before the event reached its queue gives it back,
+    /// and it goes to the machine's next activation (once). No
+    /// passivation drops a queued event: the run handles its queue first.
     ///
     /// # Errors
     ///
@@ -411,8 +412,9 @@ where
     /// Passivates machine `id` if it is active here, and waits until its
     /// run has ended and its lease is given back: its recorders'
     /// `on_passivate` has run and the store holds everything it saved.
-    /// Returns whether it was active. An event racing this call may fail
-    /// with `Runner(Finished)`.
+    /// Returns whether it was active. Events already queued or being sent
+    /// are handled first; those sent from now on wait, and go to the
+    /// machine's next activation.
     ///
     /// # Cancel safety
     ///
@@ -425,7 +427,10 @@ where
         let Some((_, epoch)) = slot.live() else {
             return false;
         };
-        let Some(handle) = slot.passivate() else {
+        // A task of its own: the slot lets no sender in from now on, so the
+        // passivation must go on if this future is dropped.
+        let draining = tokio::spawn(Arc::clone(&slot).drain_and_passivate());
+        let Ok(Some(handle)) = draining.await else {
             return false;
         };
         handle.join().await;
@@ -447,19 +452,24 @@ where
         let registry = &self.inner.registry;
         registry.close();
         self.inner.upkeep.abort();
-        let ending: Vec<_> = registry
-            .all()
-            .into_iter()
-            .filter_map(|(id, slot)| {
-                let (_, epoch) = slot.live()?;
-                let handle = slot.passivate()?;
-                Some((id, slot, epoch, handle))
-            })
-            .collect();
-        for (id, slot, epoch, handle) in ending {
-            handle.join().await;
-            registry.release(&id, epoch).await;
-            registry.forget(&id, Arc::as_ptr(&slot));
+        let mut ending = Vec::new();
+        for (id, slot) in registry.all() {
+            let registry = Arc::clone(registry);
+            ending.push(tokio::spawn(async move {
+                let Some((_, epoch)) = slot.live() else {
+                    return;
+                };
+                if let Some(handle) = Arc::clone(&slot).drain_and_passivate().await {
+                    handle.join().await;
+                    registry.release(&id, epoch).await;
+                    registry.forget(&id, Arc::as_ptr(&slot));
+                }
+            }));
+        }
+        // Tasks of their own, so the passivations go on if this future is
+        // dropped.
+        for passivation in ending {
+            let _ = passivation.await;
         }
     }
 }

@@ -2,7 +2,7 @@
 //! collector from passivating it under a sender.
 
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::{Handler, RunnerHandle};
 
@@ -169,11 +169,35 @@ impl<H: Handler> Slot<H> {
     }
 
     /// Passivates the run now, busy or not (a sender racing this may get
-    /// `Finished`); its handle, to join.
+    /// `Finished`, and queued events are dropped); its handle, to join.
+    /// For a run that must not take another step: its lease is gone.
     pub(crate) fn passivate(&self) -> Option<RunnerHandle<H>> {
+        let handle = self.close()?;
+        let _ = handle.passivate();
+        Some(handle)
+    }
+
+    /// Passivates the run once the senders at work are answered and its
+    /// queue is empty (no new sender gets in meanwhile): nothing accepted
+    /// is dropped. Its handle, to join.
+    pub(crate) async fn drain_and_passivate(self: Arc<Self>) -> Option<RunnerHandle<H>> {
+        let handle = self.close()?;
+        while self.busy.load(Ordering::SeqCst) > 0
+            || handle.events.max_capacity() > handle.events.capacity()
+        {
+            if handle.outcome().is_some() {
+                return Some(handle);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        let _ = handle.passivate();
+        Some(handle)
+    }
+
+    /// Lets no new sender in; the live run's handle.
+    fn close(&self) -> Option<RunnerHandle<H>> {
         let (handle, _) = self.live()?;
         self.passivating.store(PASSIVATING, Ordering::SeqCst);
-        let _ = handle.passivate();
         Some(handle)
     }
 }
