@@ -251,11 +251,7 @@ async fn pg_database(server: &str) -> String {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = support::runtime();
     let path = std::env::temp_dir().join(format!(
         "statewright-fleet-bench-{}.sqlite",
         std::process::id()

@@ -10,6 +10,8 @@
     clippy::cast_possible_truncation
 )]
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -107,11 +109,7 @@ async fn store_alarms(path: &std::path::Path, first: SystemTime) -> SqliteStore<
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = support::runtime();
     let directory = std::path::Path::new("/dev/shm");
     let directory = if directory.is_dir() {
         directory.to_path_buf()

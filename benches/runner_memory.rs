@@ -18,11 +18,7 @@ fn per_item(before: Option<u64>, after: Option<u64>) -> String {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = support::runtime();
     runtime.block_on(async {
         let (handle, run) = Runner::new(Adder, Counter::Idle).pair();
         println!(

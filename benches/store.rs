@@ -304,11 +304,7 @@ async fn round_trip(durable: Option<&str>) -> f64 {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = support::runtime();
     println!(
         "SQLite (file, WAL, synchronous = FULL), {CHANGES} changes per writer, median of {RUNS}"
     );

@@ -395,43 +395,24 @@ async fn migration(url: String) {
     store_contract::migration(store(&url).await, newer).await;
 }
 
-async fn fleet_one_activation(url: String) {
-    fleet_contract::one_activation_per_id(PostgresStore::connect(&url).await.unwrap()).await;
+/// Fleet contract tests that need nothing but a store on a fresh database.
+macro_rules! fleet_tests {
+    ($($name:ident => $body:ident),* $(,)?) => {$(
+        async fn $name(url: String) {
+            fleet_contract::$body(PostgresStore::connect(&url).await.unwrap()).await;
+        }
+    )*};
 }
 
-async fn fleet_passivation(url: String) {
-    let store = PostgresStore::connect(&url).await.unwrap();
-    fleet_contract::idle_machines_passivate(store).await;
-}
-
-async fn fleet_due_timers(url: String) {
-    let store = PostgresStore::connect(&url).await.unwrap();
-    fleet_contract::due_timers_wake_passivated_machines(store).await;
-}
-
-async fn fleet_unused_leases(url: String) {
-    let store = PostgresStore::connect(&url).await.unwrap();
-    fleet_contract::unused_leases_are_given_back(store).await;
-}
-
-async fn fleet_renewals(url: String) {
-    let store = PostgresStore::connect(&url).await.unwrap();
-    fleet_contract::renewals_keep_new_activations(store).await;
-}
-
-async fn fleet_passivation_drains(url: String) {
-    let store = PostgresStore::connect(&url).await.unwrap();
-    fleet_contract::passivation_drops_nothing_queued(store).await;
-}
-
-async fn fleet_refusals(url: String) {
-    let store = PostgresStore::connect(&url).await.unwrap();
-    fleet_contract::refusals_are_runner_errors(store).await;
-}
-
-async fn fleet_start_resumes(url: String) {
-    let store = PostgresStore::connect(&url).await.unwrap();
-    fleet_contract::start_resumes_due_timers(store).await;
+fleet_tests! {
+    fleet_one_activation => one_activation_per_id,
+    fleet_passivation => idle_machines_passivate,
+    fleet_due_timers => due_timers_wake_passivated_machines,
+    fleet_unused_leases => unused_leases_are_given_back,
+    fleet_renewals => renewals_keep_new_activations,
+    fleet_passivation_drains => passivation_drops_nothing_queued,
+    fleet_refusals => refusals_are_runner_errors,
+    fleet_start_resumes => start_resumes_due_timers,
 }
 
 async fn fleet_leases(url: String) {
