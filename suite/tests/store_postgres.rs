@@ -187,29 +187,11 @@ fn signal(signal: &str, pids: &[i32]) {
     assert!(status.success(), "kill -{signal} {pids:?}");
 }
 
-/// A frozen server (its postmaster and the store's backends stopped with
-/// SIGSTOP, as a hung host or a dropped network leaves them) fails every
-/// call within the store's timeout instead of hanging; a durable run whose
-/// write times out ends `Lost`. After the server thaws, the write either
-/// committed or did not: the version says which, as the docs promise.
-async fn a_frozen_server_fails_calls_within_the_timeout(url: String) {
-    use durable_contract::{Command, Order};
-    use statewright::{Outcome, Runner, RunnerError};
-
-    let app = "statewright_frozen";
-    let store = PostgresStore::<Order>::builder(&format!("{url}?application_name={app}"))
-        .timeout(Duration::from_secs(2))
-        .connect_timeout(Duration::from_secs(2))
-        .connect()
-        .await
-        .unwrap();
-    store.insert("o", &Order::Open { items: 0 }).await.unwrap();
-    let (handler, _) = durable_contract::clerk();
-    let order = Runner::load(handler, store.clone(), "o")
-        .await
-        .unwrap()
-        .spawn();
-    let admin = client(&url).await;
+/// Stops (SIGSTOP) the server's postmaster and the backends of the
+/// connections named `app`, as a hung host or a dropped network leaves
+/// them; the processes, to thaw with `signal("CONT", ..)`.
+async fn freeze(url: &str, app: &str) -> Vec<i32> {
+    let admin = client(url).await;
     let data: String = admin
         .query_one("SHOW data_directory", &[])
         .await
@@ -235,6 +217,71 @@ async fn a_frozen_server_fails_calls_within_the_timeout(url: String) {
     assert!(!frozen.is_empty(), "the store's connections");
     frozen.push(postmaster);
     signal("STOP", &frozen);
+    frozen
+}
+
+/// A fleet whose database freezes stops taking events before its leases
+/// end (no renewal gets through for two thirds of a lease: every
+/// activation is passivated); after the thaw, the next event activates the
+/// machine again, `seq` going on.
+async fn fleet_frozen_server(url: String) {
+    use durable_contract::{Lamp, Lamplighter, Switch};
+    use statewright::fleet::Fleet;
+    use statewright::Applied;
+
+    let app = "statewright_fleet_frozen";
+    let store = PostgresStore::<Lamp>::builder(&format!("{url}?application_name={app}"))
+        .timeout(Duration::from_millis(500))
+        .connect_timeout(Duration::from_millis(500))
+        .connect()
+        .await
+        .unwrap();
+    let on_for = Duration::from_secs(3600);
+    let fleet = Fleet::new(store, move |_: &str| Lamplighter { on_for })
+        .lease(Duration::from_millis(1500))
+        .start();
+    let fleet = within(fleet).await.unwrap();
+    within(fleet.insert("lamp", Lamp::Off)).await.unwrap();
+    within(fleet.send("lamp", Switch::Press)).await.unwrap();
+    let frozen = freeze(&url, app).await;
+    within(async {
+        while fleet.active() > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    signal("CONT", &frozen);
+    let applied = within(fleet.send("lamp", Switch::Press)).await.unwrap();
+    assert!(
+        matches!(applied, Applied::Transitioned { seq: 2, .. }),
+        "{applied:?}"
+    );
+    within(fleet.shutdown()).await;
+}
+
+/// A frozen server (its postmaster and the store's backends stopped with
+/// SIGSTOP, as a hung host or a dropped network leaves them) fails every
+/// call within the store's timeout instead of hanging; a durable run whose
+/// write times out ends `Lost`. After the server thaws, the write either
+/// committed or did not: the version says which, as the docs promise.
+async fn a_frozen_server_fails_calls_within_the_timeout(url: String) {
+    use durable_contract::{Command, Order};
+    use statewright::{Outcome, Runner, RunnerError};
+
+    let app = "statewright_frozen";
+    let store = PostgresStore::<Order>::builder(&format!("{url}?application_name={app}"))
+        .timeout(Duration::from_secs(2))
+        .connect_timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .unwrap();
+    store.insert("o", &Order::Open { items: 0 }).await.unwrap();
+    let (handler, _) = durable_contract::clerk();
+    let order = Runner::load(handler, store.clone(), "o")
+        .await
+        .unwrap()
+        .spawn();
+    let frozen = freeze(&url, app).await;
 
     let sent = within(order.send(Command::Pay)).await;
     let reads = [
@@ -507,7 +554,10 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 33] = [
+    let tests: [(&str, Test); 34] = [
+        ("fleet_frozen_server", |url| {
+            Box::pin(fleet_frozen_server(url))
+        }),
         ("fleet_passivation_drains", |url| {
             Box::pin(fleet_passivation_drains(url))
         }),

@@ -88,12 +88,13 @@ pub struct Fleet<H: Handler, St> {
 
 struct Inner<H: Handler, St> {
     registry: Arc<Registry<H, St>>,
-    upkeep: AbortHandle,
+    /// The renewal and sweeper tasks.
+    upkeep: [AbortHandle; 2],
 }
 
 impl<H: Handler, St> Drop for Inner<H, St> {
     fn drop(&mut self) {
-        self.upkeep.abort();
+        self.upkeep.iter().for_each(AbortHandle::abort);
     }
 }
 
@@ -237,10 +238,11 @@ where
             self.idle_after,
         ));
         upkeep::claim_due(&registry, self.sweep_every).await?;
-        let upkeep = tokio::spawn(upkeep::run(Arc::downgrade(&registry), self.sweep_every));
+        let renewals = tokio::spawn(upkeep::renewals(Arc::downgrade(&registry)));
+        let sweeps = tokio::spawn(upkeep::sweeps(Arc::downgrade(&registry), self.sweep_every));
         let inner = Inner {
             registry,
-            upkeep: upkeep.abort_handle(),
+            upkeep: [renewals.abort_handle(), sweeps.abort_handle()],
         };
         Ok(Fleet {
             inner: Arc::new(inner),
@@ -451,7 +453,7 @@ where
     pub async fn shutdown(&self) {
         let registry = &self.inner.registry;
         registry.close();
-        self.inner.upkeep.abort();
+        self.inner.upkeep.iter().for_each(AbortHandle::abort);
         let mut ending = Vec::new();
         for (id, slot) in registry.all() {
             let registry = Arc::clone(registry);

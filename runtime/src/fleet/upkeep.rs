@@ -20,14 +20,15 @@ type Kind<H> = <<H as Handler>::State as StateMachine>::Kind;
 /// How many due machines one claim takes.
 const CLAIM_BATCH: usize = 256;
 
-/// How often the task wakes: often enough to renew each lease three times
-/// in its length and to claim due timers within `sweep_every`.
-pub(crate) fn tick(lease: Duration, sweep_every: Duration) -> Duration {
-    (lease / 3).min(sweep_every).max(Duration::from_millis(1))
-}
-
-/// Runs until the fleet is dropped (it holds the registry weakly).
-pub(crate) async fn run<H, St>(registry: Weak<Registry<H, St>>, sweep_every: Duration)
+/// Renews the leases every third of their length, until the fleet is
+/// dropped (it holds the registry weakly). A task of its own, so that no
+/// sweep or slow activation holds a renewal back.
+///
+/// When no renewal has got through for two thirds of a lease, the leases
+/// may end before one does: every activation is passivated then, while
+/// the leases are surely still this fleet's. A renewal that hangs (a
+/// frozen server) is given only until that moment.
+pub(crate) async fn renewals<H, St>(registry: Weak<Registry<H, St>>)
 where
     H: Handler,
     H::State: Serialize + DeserializeOwned,
@@ -38,24 +39,38 @@ where
         return;
     };
     let mut renewed = Instant::now();
-    let mut next_renewal = renewed + lease / 3;
     loop {
-        tokio::time::sleep(tick(lease, sweep_every)).await;
+        tokio::time::sleep(lease / 3).await;
         let Some(registry) = registry.upgrade() else {
             return;
         };
-        if Instant::now() >= next_renewal {
-            let started = Instant::now();
-            if renew(&registry).await {
-                renewed = started;
-            } else if started.duration_since(renewed) >= lease * 2 / 3 {
-                // The lease may end before a renewal gets through: stop
-                // taking events while it is surely still ours.
-                passivate_all(&registry);
-            }
-            next_renewal = started + lease / 3;
+        let (started, deadline) = (Instant::now(), renewed + lease * 2 / 3);
+        let left = deadline.saturating_duration_since(started);
+        match tokio::time::timeout(left, renew(&registry)).await {
+            Ok(true) => renewed = started,
+            Ok(false) | Err(_) if Instant::now() >= deadline => passivate_all(&registry),
+            Ok(false) | Err(_) => {}
         }
-        let _ = claim_due(&registry, sweep_every).await;
+    }
+}
+
+/// Claims due timers and passivates idle machines every `sweep_every`,
+/// until the fleet is dropped.
+pub(crate) async fn sweeps<H, St>(registry: Weak<Registry<H, St>>, sweep_every: Duration)
+where
+    H: Handler,
+    H::State: Serialize + DeserializeOwned,
+    H::Event: Serialize + DeserializeOwned,
+    St: Store<H::State>,
+{
+    loop {
+        tokio::time::sleep(sweep_every).await;
+        let Some(registry) = registry.upgrade() else {
+            return;
+        };
+        if let Err(error) = claim_due(&registry, sweep_every).await {
+            tracing::warn!(%error, "a fleet could not claim its due timers");
+        }
         passivate_idle(&registry);
     }
 }
