@@ -270,3 +270,28 @@ async fn a_migration_maps_the_rows_of_an_earlier_table_and_reports_the_rest() {
         .unwrap();
     store_contract::migration(db.store().await, newer).await;
 }
+
+/// A call dropped while its work runs on the blocking pool keeps the
+/// connection until the work ends: the next call waits for it instead of
+/// opening another (for an in-memory store, a new and empty database).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_call_does_not_let_the_memory_store_open_a_second_database() {
+    let store = SqliteStore::<Worker>::memory().await.unwrap();
+    let mut inserts = tokio::task::JoinSet::new();
+    for n in 0..5_000 {
+        let store = store.clone();
+        inserts.spawn(async move { store.insert(&format!("w-{n}"), &Worker::Assigned).await });
+    }
+    while let Some(inserted) = inserts.join_next().await {
+        inserted.unwrap().unwrap();
+    }
+    for _ in 0..5 {
+        // A long read, started on the blocking pool, then dropped.
+        let mut listing = Box::pin(store.list(store_contract::WorkerKind::Assigned));
+        assert!(support::poll_once(listing.as_mut()).await.is_none());
+        tokio::task::yield_now().await;
+        drop(listing);
+        let found = support::within(store.get("w-0")).await.unwrap();
+        assert!(found.is_some(), "the machines are still there");
+    }
+}

@@ -214,9 +214,14 @@ impl SqliteBackend {
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, BackendError> + Send + 'static,
     ) -> Result<T, BackendError> {
-        let permit = self.0.permits.acquire().await?;
-        let inner = Arc::clone(&self.0);
+        // The permit goes back with the connection, on the blocking pool:
+        // a caller that drops this future while the work runs must not let
+        // another caller open a connection beside it (for an in-memory
+        // store, that would be a new, empty database).
+        self.0.permits.acquire().await?.forget();
+        let permit = Permit(Arc::clone(&self.0));
         let result = tokio::task::spawn_blocking(move || {
+            let inner = &permit.0;
             let mut connection = match inner.take() {
                 Some(connection) => connection,
                 None => inner.connect()?,
@@ -226,7 +231,6 @@ impl SqliteBackend {
             result
         })
         .await?;
-        drop(permit);
         result
     }
 
@@ -247,6 +251,15 @@ impl SqliteBackend {
             .await?;
         self.0.committed.notify_waiters();
         Ok(result)
+    }
+}
+
+/// A permit of the pool, given back when dropped (after the connection).
+struct Permit(Arc<Pool>);
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.0.permits.add_permits(1);
     }
 }
 
