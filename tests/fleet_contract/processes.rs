@@ -54,7 +54,9 @@ pub(crate) async fn child<S: Store<Lamp>>(store: S, mode: &str) {
                 }
             });
             let mut commands = commands;
-            while let Some(command) = commands.recv().await {
+            // The parent answers within a minute, or this child gives up.
+            let next = Duration::from_secs(60);
+            while let Ok(Some(command)) = tokio::time::timeout(next, commands.recv()).await {
                 if command == "press" {
                     let answer = match fleet.send("lamp", Switch::Press).await {
                         Ok(_) => "applied".to_owned(),
