@@ -43,34 +43,8 @@ pub(crate) enum Origin<S> {
     Insert(S),
 }
 
-impl<H, St> Registry<H, St>
-where
-    H: Handler,
-    H::State: Serialize + DeserializeOwned,
-    H::Event: Serialize + DeserializeOwned,
-    St: Store<H::State>,
-{
-    pub(crate) fn new(
-        store: St,
-        factory: Factory<H>,
-        recorders: Vec<RecorderFactory<H>>,
-        owner: String,
-        lease: Duration,
-        idle_after: Duration,
-    ) -> Self {
-        Self {
-            store,
-            factory,
-            recorders,
-            owner,
-            lease,
-            idle_after,
-            slots: Mutex::new(HashMap::new()),
-            closed: AtomicBool::new(false),
-            started: Instant::now(),
-        }
-    }
-
+/// What needs no store: the map, the clock, the owner's terms.
+impl<H: Handler, St> Registry<H, St> {
     pub(crate) fn terms(&self) -> LeaseTerms<'_> {
         LeaseTerms {
             owner: &self.owner,
@@ -111,6 +85,35 @@ where
             .is_some_and(|current| Arc::as_ptr(current) == slot)
         {
             slots.remove(id);
+        }
+    }
+}
+
+impl<H, St> Registry<H, St>
+where
+    H: Handler,
+    H::State: Serialize + DeserializeOwned,
+    H::Event: Serialize + DeserializeOwned,
+    St: Store<H::State>,
+{
+    pub(crate) fn new(
+        store: St,
+        factory: Factory<H>,
+        recorders: Vec<RecorderFactory<H>>,
+        owner: String,
+        lease: Duration,
+        idle_after: Duration,
+    ) -> Self {
+        Self {
+            store,
+            factory,
+            recorders,
+            owner,
+            lease,
+            idle_after,
+            slots: Mutex::new(HashMap::new()),
+            closed: AtomicBool::new(false),
+            started: Instant::now(),
         }
     }
 
@@ -235,7 +238,12 @@ where
         let Some(registry) = registry.upgrade() else {
             return;
         };
-        registry.release(id, epoch).await;
+        let by_caller = slot
+            .upgrade()
+            .is_some_and(|slot| slot.released_by_caller.load(Ordering::SeqCst));
+        if !by_caller {
+            registry.release(id, epoch).await;
+        }
         registry.forget(id, slot.as_ptr());
     }
 

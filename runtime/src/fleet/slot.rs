@@ -1,7 +1,7 @@
 //! One id's place in a fleet: its activation, and what keeps the idle
 //! collector from passivating it under a sender.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::{Handler, RunnerHandle};
@@ -22,6 +22,9 @@ pub(crate) struct Slot<H: Handler> {
     passivating: AtomicU8,
     /// When a sender last used it: milliseconds since the fleet's start.
     last_used: AtomicU64,
+    /// Set when `Fleet::passivate` (or `shutdown`) gives the lease back
+    /// itself, after the run ends, so the run's clean-up does not as well.
+    pub(crate) released_by_caller: AtomicBool,
 }
 
 const OPEN: u8 = 0;
@@ -65,6 +68,7 @@ impl<H: Handler> Slot<H> {
             busy: AtomicU32::new(0),
             passivating: AtomicU8::new(OPEN),
             last_used: AtomicU64::new(now),
+            released_by_caller: AtomicBool::new(false),
         }
     }
 
@@ -182,6 +186,7 @@ impl<H: Handler> Slot<H> {
     /// is dropped. Its handle, to join.
     pub(crate) async fn drain_and_passivate(self: Arc<Self>) -> Option<RunnerHandle<H>> {
         let handle = self.close()?;
+        self.released_by_caller.store(true, Ordering::SeqCst);
         while self.busy.load(Ordering::SeqCst) > 0
             || handle.events.max_capacity() > handle.events.capacity()
         {

@@ -122,25 +122,13 @@ where
     true
 }
 
-fn passivate_all<H, St>(registry: &Registry<H, St>)
-where
-    H: Handler,
-    H::State: Serialize + DeserializeOwned,
-    H::Event: Serialize + DeserializeOwned,
-    St: Store<H::State>,
-{
+fn passivate_all<H: Handler, St>(registry: &Registry<H, St>) {
     for (_, slot) in registry.all() {
         slot.passivate();
     }
 }
 
-fn passivate_idle<H, St>(registry: &Registry<H, St>)
-where
-    H: Handler,
-    H::State: Serialize + DeserializeOwned,
-    H::Event: Serialize + DeserializeOwned,
-    St: Store<H::State>,
-{
+fn passivate_idle<H: Handler, St>(registry: &Registry<H, St>) {
     let idle_after = registry.idle_after;
     let idle_millis = u64::try_from(idle_after.as_millis()).unwrap_or(u64::MAX);
     let Some(idle_before) = registry.now().checked_sub(idle_millis) else {
