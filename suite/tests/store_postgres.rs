@@ -187,6 +187,20 @@ fn signal(signal: &str, pids: &[i32]) {
     assert!(status.success(), "kill -{signal} {pids:?}");
 }
 
+/// A store whose connections are named `app` (for [`freeze`]), with
+/// `timeout` on every call and on connecting.
+async fn named_store<M>(url: &str, app: &str, timeout: Duration) -> PostgresStore<M>
+where
+    M: statewright::StateMachine + serde::Serialize + serde::de::DeserializeOwned + Clone + Sync,
+{
+    PostgresStore::builder(&format!("{url}?application_name={app}"))
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .connect()
+        .await
+        .unwrap()
+}
+
 /// Stops (SIGSTOP) the server's postmaster and the backends of the
 /// connections named `app`, as a hung host or a dropped network leaves
 /// them; the processes, to thaw with `signal("CONT", ..)`.
@@ -230,12 +244,7 @@ async fn fleet_frozen_server(url: String) {
     use statewright::Applied;
 
     let app = "statewright_fleet_frozen";
-    let store = PostgresStore::<Lamp>::builder(&format!("{url}?application_name={app}"))
-        .timeout(Duration::from_millis(500))
-        .connect_timeout(Duration::from_millis(500))
-        .connect()
-        .await
-        .unwrap();
+    let store = named_store::<Lamp>(&url, app, Duration::from_millis(500)).await;
     let on_for = Duration::from_secs(3600);
     let fleet = Fleet::new(store, move |_: &str| Lamplighter { on_for })
         .lease(Duration::from_millis(1500))
@@ -269,12 +278,7 @@ async fn a_frozen_server_fails_calls_within_the_timeout(url: String) {
     use statewright::{Outcome, Runner, RunnerError};
 
     let app = "statewright_frozen";
-    let store = PostgresStore::<Order>::builder(&format!("{url}?application_name={app}"))
-        .timeout(Duration::from_secs(2))
-        .connect_timeout(Duration::from_secs(2))
-        .connect()
-        .await
-        .unwrap();
+    let store = named_store::<Order>(&url, app, Duration::from_secs(2)).await;
     store.insert("o", &Order::Open { items: 0 }).await.unwrap();
     let (handler, _) = durable_contract::clerk();
     let order = Runner::load(handler, store.clone(), "o")
