@@ -134,20 +134,8 @@ async fn an_owner_killed_with_100_activations_is_taken_over_and_each_timer_fires
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_owner_paused_past_its_lease_is_fenced_when_it_wakes() {
+async fn an_owner_paused_past_its_real_lease_is_taken_over_and_fenced() {
     let file = TempFile::new("paused");
     let store = SqliteStore::open(&file.0).await.unwrap();
-    let expire = {
-        let path = file.0.clone();
-        async move {
-            let connection = rusqlite::Connection::open(&path).unwrap();
-            connection
-                .execute(
-                    "UPDATE statewright_machines SET lease_until = 0 WHERE id = 'lamp'",
-                    [],
-                )
-                .unwrap();
-        }
-    };
-    fleet_contract::processes::paused_owner_is_fenced(store, child("sleep", &file), expire).await;
+    fleet_contract::processes::paused_owner_is_fenced(store, child("sleep", &file)).await;
 }

@@ -498,14 +498,8 @@ async fn fleet_killed_owner(url: String) {
 
 async fn fleet_paused_owner(url: String) {
     let store = PostgresStore::connect(&url).await.unwrap();
-    let edit = client(&url).await;
-    let expire = async move {
-        edit.batch_execute("UPDATE statewright_machines SET lease_until = 0 WHERE id = 'lamp'")
-            .await
-            .unwrap();
-    };
     let child = fleet_child("sleep", &url);
-    fleet_contract::processes::paused_owner_is_fenced(store, child, expire).await;
+    fleet_contract::processes::paused_owner_is_fenced(store, child).await;
 }
 
 async fn child(url: String) {

@@ -14,6 +14,11 @@ use crate::support::within;
 
 /// How many machines the killed owner holds.
 pub(crate) const HELD: usize = 100;
+/// The paused owner's lease: real, and short enough to wait out.
+const PAUSED_LEASE: Duration = Duration::from_secs(1);
+/// How long the paused owner's lamp stays on: its timer is due after the
+/// lease has ended.
+const PAUSED_LAMP_ON_FOR: Duration = Duration::from_secs(2);
 
 /// The child's side: what it does, then waits for commands on stdin
 /// (`press` sends to `lamp`), answering each on stdout.
@@ -39,9 +44,11 @@ pub(crate) async fn child<S: Store<Lamp>>(store: S, mode: &str) {
             std::future::pending::<()>().await;
         }
         "sleep" => {
-            let on_for = Duration::from_secs(3600);
+            // A real lease, short enough for the parent to wait out.
+            let on_for = PAUSED_LAMP_ON_FOR;
             let fleet = Fleet::new(store, move |_: &str| Lamplighter { on_for })
                 .owner("sleeper")
+                .lease(PAUSED_LEASE)
                 .start()
                 .await
                 .unwrap();
@@ -61,6 +68,7 @@ pub(crate) async fn child<S: Store<Lamp>>(store: S, mode: &str) {
                     let answer = match fleet.send("lamp", Switch::Press).await {
                         Ok(_) => "applied".to_owned(),
                         Err(FleetError::Fenced { epoch, .. }) => format!("fenced at epoch {epoch}"),
+                        Err(FleetError::NotOwner { owner, .. }) => format!("not owner: {owner}"),
                         Err(other) => format!("other: {other}"),
                     };
                     println!("answer: {answer}");
@@ -193,44 +201,74 @@ pub(crate) async fn killed_owner_is_taken_over<S: Store<Lamp>>(store: S, child: 
     within(heir.shutdown()).await;
 }
 
-/// An owner paused (SIGSTOP) past its lease: another fleet takes the
-/// machine over; when the first wakes, its activation's late write is
-/// fenced and not applied.
-pub(crate) async fn paused_owner_is_fenced<S, F>(store: S, child: Command, expire_lamp: F)
-where
-    S: Store<Lamp>,
-    F: std::future::Future<Output = ()>,
-{
+/// An owner paused (SIGSTOP) with a real lease of one second and a timer
+/// due after it: another fleet is refused while the lease holds, takes
+/// the machine over once it has ended, and fires the timer once. When the
+/// first owner wakes, its late writes (its own timer, overdue by then,
+/// and a press it is told to send) are fenced, or refused before they
+/// reach the store because its renewals have lapsed: never applied.
+pub(crate) async fn paused_owner_is_fenced<S: Store<Lamp>>(store: S, child: Command) {
     store.insert("lamp", &Lamp::Off).await.unwrap();
     let mut sleeper = Process::spawn(child);
     sleeper.line("ready").await;
     sleeper.signal("-STOP");
-    // Paused past its lease (30 s: the database is told it has passed).
-    expire_lamp.await;
-    let heir = within(
-        Fleet::new(store.clone(), lamplighter_for_an_hour)
-            .owner("heir")
-            .start(),
-    )
-    .await
-    .unwrap();
-    within(heir.send("lamp", Switch::Press)).await.unwrap();
+    // The lamp is on at version 1, its timer due two seconds after the
+    // press, its lease the sleeper's until a second after its last renewal.
+    let on_for = PAUSED_LAMP_ON_FOR;
+    let heir = Fleet::new(store.clone(), move |_: &str| Lamplighter { on_for })
+        .owner("heir")
+        .lease(PAUSED_LEASE)
+        .sweep_every(Duration::from_millis(50));
+    let heir = within(heir.start()).await.unwrap();
+    match within(heir.snapshot("lamp")).await {
+        Ok(snapshot) => assert_eq!(snapshot.state, Lamp::On),
+        Err(error) => panic!("the heir cannot read the lamp: {error}"),
+    }
+    match within(heir.send("lamp", Switch::Snooze)).await {
+        Err(FleetError::NotOwner { owner, .. }) => assert_eq!(owner, "sleeper"),
+        // (Unless this machine took the whole lease to get here: the snooze
+        // then moved the timer, and the lamp goes off later.)
+        other => println!("the lease had already ended: {other:?}"),
+    }
+    let off = within(async {
+        loop {
+            let stored = store.get("lamp").await.unwrap().unwrap();
+            if stored.state == Lamp::Off {
+                return stored;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(
+        (off.version, off.timer),
+        (2, None),
+        "the heir fired the timer"
+    );
+    assert_eq!(heir.active(), 1, "the heir holds the lamp");
+
     sleeper.signal("-CONT");
     sleeper.tell("press");
     let answer = sleeper.line("answer: ").await;
-    assert!(answer.starts_with("answer: fenced"), "{answer}");
+    // Fenced if the press waited behind the sleeper's own overdue timer
+    // write; refused as not owned if the sleeper had already passivated
+    // the lamp (its renewals lapsed) and activated it again; `Finished`
+    // if that passivation came while the press waited in the queue.
+    let refused = [
+        "fenced at epoch 1",
+        "not owner: heir",
+        "other: runner has finished",
+    ];
+    assert!(
+        refused.iter().any(|how| answer == format!("answer: {how}")),
+        "the late press must not be applied: {answer}"
+    );
     let stored = store.get("lamp").await.unwrap().unwrap();
     assert_eq!((stored.state, stored.version), (Lamp::Off, 2));
     assert_eq!(
         versions(&store, "lamp").await,
         [1, 2],
-        "the late write is not in the outbox"
+        "one press, one timer: no late write in the outbox"
     );
     within(heir.shutdown()).await;
-}
-
-fn lamplighter_for_an_hour(_: &str) -> Lamplighter {
-    Lamplighter {
-        on_for: Duration::from_secs(3600),
-    }
 }

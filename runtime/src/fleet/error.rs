@@ -3,6 +3,7 @@
 use core::fmt::{self, Display};
 use std::time::SystemTime;
 
+use crate::runner::error::SaveError;
 use crate::store::StoreError;
 use crate::{RunnerError, StateKind};
 
@@ -56,14 +57,31 @@ impl<K: StateKind> FleetError<K> {
     /// behind `NotSaved` says so.
     pub(crate) fn from_runner(error: RunnerError<K>) -> Self {
         if let RunnerError::NotSaved { error: saved, .. } = &error {
-            if let Some(StoreError::Fenced { id, epoch }) = saved.downcast_ref::<StoreError<K>>() {
-                return Self::Fenced {
-                    id: id.clone(),
-                    epoch: *epoch,
-                };
+            if let Some(fenced) = Self::fenced_by(saved) {
+                return fenced;
             }
         }
         Self::Runner(error)
+    }
+
+    /// An event the run ended before handling: `Fenced` if the run ended
+    /// because a write of it was fenced (the event waited behind that
+    /// write), `Runner(Finished)` otherwise.
+    pub(crate) fn unhandled(lost_by: Option<&SaveError>) -> Self {
+        lost_by
+            .and_then(Self::fenced_by)
+            .unwrap_or(Self::Runner(RunnerError::Finished))
+    }
+
+    /// `Fenced`, if the store's error behind a failed write is.
+    fn fenced_by(saved: &SaveError) -> Option<Self> {
+        match saved.downcast_ref::<StoreError<K>>()? {
+            &StoreError::Fenced { ref id, epoch } => Some(Self::Fenced {
+                id: id.clone(),
+                epoch,
+            }),
+            _ => None,
+        }
     }
 }
 

@@ -55,7 +55,7 @@ use serde::Serialize;
 use tokio::task::AbortHandle;
 
 use crate::store::{Changes, Store};
-use crate::{Applied, Handler, Recorder, Snapshot, StateMachine, Status};
+use crate::{Applied, Handler, Recorder, RunnerError, Snapshot, StateMachine, Status};
 pub use error::FleetError;
 use registry::{Origin, RecorderFactory, Registry};
 
@@ -303,7 +303,10 @@ where
     /// runs it; [`FleetError::Fenced`] if this fleet's activation was taken
     /// over (the event was not applied); [`FleetError::Runner`] for what
     /// the run refused (see [`RunnerHandle::send`](crate::RunnerHandle::send)),
-    /// and `Runner(Finished)` for a machine in a terminal state;
+    /// and `Runner(Finished)` for a machine in a terminal state, or for an
+    /// event that was queued when this fleet gave the activation up
+    /// because it could not renew the lease (the event was not applied;
+    /// the next call activates the machine again, or says who owns it);
     /// [`FleetError::Store`]; [`FleetError::Recorder`];
     /// [`FleetError::ShutDown`].
     ///
@@ -318,9 +321,33 @@ where
     ) -> Result<Applied<H::State>, FleetError<Kind<H>>> {
         let registry = &self.inner.registry;
         let sent = registry
-            .with_run(id, None, |handle| async move { handle.send(event).await })
+            .with_run(id, None, |handle| async move {
+                match handle.send_or_give_back(event).await {
+                    Ok(Err(RunnerError::Finished)) => {
+                        Ok(Err(FleetError::unhandled(handle.lost_by())))
+                    }
+                    Ok(answer) => Ok(answer.map_err(FleetError::from_runner)),
+                    Err(event) => Err(event),
+                }
+            })
             .await?;
-        sent.map_err(FleetError::from_runner)
+        match sent {
+            Ok(answer) => answer,
+            // The run ended before the event reached its queue: the next
+            // activation takes it (once).
+            Err(event) => {
+                registry
+                    .with_run(id, None, |handle| async move {
+                        match handle.send(event).await {
+                            Err(RunnerError::Finished) => {
+                                Err(FleetError::unhandled(handle.lost_by()))
+                            }
+                            answer => answer.map_err(FleetError::from_runner),
+                        }
+                    })
+                    .await?
+            }
+        }
     }
 
     /// Queues `event` for machine `id` without waiting for it to be

@@ -47,6 +47,11 @@ pub(crate) struct Shared<S: StateMachine, E> {
     /// The state tasks whose output the run has not received, once the
     /// run spawned one: a fleet does not passivate a run with one.
     pub(crate) outstanding_tasks: OnceLock<Arc<std::sync::atomic::AtomicU32>>,
+    /// The store's error that ended a durable run `Lost`: a fleet tells a
+    /// sender whose event was queued behind the failed write that its
+    /// activation was fenced, not merely finished.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(crate) lost_by: OnceLock<super::error::SaveError>,
     /// Live handles; the last one dropped stops the run. 32 bits (four
     /// billion handles) keep `Shared` in a smaller allocation.
     pub(crate) handles: AtomicU32,
@@ -116,6 +121,8 @@ impl<S: StateMachine + Clone, E> Shared<S, E> {
             stop: AtomicBool::new(false),
             passivate: AtomicBool::new(false),
             outstanding_tasks: OnceLock::new(),
+            #[cfg(any(feature = "sqlite", feature = "postgres"))]
+            lost_by: OnceLock::new(),
             handles: AtomicU32::new(1),
             requested: AtomicBool::new(false),
             control: AtomicWaker::new(),
@@ -675,6 +682,26 @@ impl<H: Handler> RunnerHandle<H> {
             .outstanding_tasks
             .get()
             .is_some_and(|count| count.load(Ordering::SeqCst) > 0)
+    }
+
+    /// As [`send`](Self::send), but an event that could not be queued (the
+    /// run had ended) comes back, for the machine's next activation.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(crate) async fn send_or_give_back(
+        &self,
+        event: H::Event,
+    ) -> Result<Result<Applied<H::State>, RunnerError<Kind<H>>>, H::Event> {
+        let (reply, answer) = oneshot::channel();
+        if let Err(refused) = self.events.send(Envelope::Send(event, reply)).await {
+            return Err(refused.0.into_event());
+        }
+        Ok(answer.await.unwrap_or(Err(RunnerError::Finished)))
+    }
+
+    /// The store's error that ended the run `Lost`, if one did.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(crate) fn lost_by(&self) -> Option<&super::error::SaveError> {
+        self.shared.lost_by.get()
     }
 
     /// The outcome, once the run has ended.
