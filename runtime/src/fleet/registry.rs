@@ -29,7 +29,7 @@ pub(crate) struct Registry<H: Handler, St> {
     pub(crate) owner: String,
     pub(crate) lease: Duration,
     pub(crate) idle_after: Duration,
-    slots: Mutex<HashMap<String, Arc<Slot<H>>>>,
+    slots: Mutex<HashMap<Arc<str>, Arc<Slot<H>>>>,
     closed: AtomicBool,
     started: Instant,
 }
@@ -57,7 +57,7 @@ impl<H: Handler, St> Registry<H, St> {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    fn slots(&self) -> MutexGuard<'_, HashMap<String, Arc<Slot<H>>>> {
+    fn slots(&self) -> MutexGuard<'_, HashMap<Arc<str>, Arc<Slot<H>>>> {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -65,11 +65,11 @@ impl<H: Handler, St> Registry<H, St> {
         self.slots().get(id).cloned()
     }
 
-    pub(crate) fn all(&self) -> Vec<(String, Arc<Slot<H>>)> {
+    pub(crate) fn all(&self) -> Vec<(Arc<str>, Arc<Slot<H>>)> {
         let slots = self.slots();
         slots
             .iter()
-            .map(|(id, slot)| (id.clone(), Arc::clone(slot)))
+            .map(|(id, slot)| (Arc::clone(id), Arc::clone(slot)))
             .collect()
     }
 
@@ -137,10 +137,15 @@ where
                 }
                 let now = self.now();
                 let mut slots = self.slots();
-                let slot = slots
-                    .entry(id.to_owned())
-                    .or_insert_with(|| Arc::new(Slot::new(now)));
-                Arc::clone(slot)
+                match slots.get(id) {
+                    Some(slot) => Arc::clone(slot),
+                    None => {
+                        // The map's key and the slot share one copy of the id.
+                        let slot = Arc::new(Slot::new(Arc::from(id), now));
+                        slots.insert(Arc::clone(&slot.id), Arc::clone(&slot));
+                        slot
+                    }
+                }
             };
             match slot.found() {
                 Found::Live(handle) => {
@@ -223,7 +228,11 @@ where
             epoch,
             since,
         });
-        let (registry, slot, id) = (Arc::downgrade(self), Arc::downgrade(slot), id.to_owned());
+        let (registry, id, slot) = (
+            Arc::downgrade(self),
+            Arc::clone(&slot.id),
+            Arc::downgrade(slot),
+        );
         tokio::spawn(async move {
             run.await;
             // Boxed: the clean-up's store call would otherwise be laid out

@@ -10,6 +10,8 @@ use crate::{Handler, RunnerHandle};
 /// in its life: when that run ends, the slot leaves the map and the next
 /// message makes a new one.
 pub(crate) struct Slot<H: Handler> {
+    /// The machine's id, shared with the map's key and the run's clean-up.
+    pub(crate) id: Arc<str>,
     /// Held while the machine is loaded (or inserted): concurrent first
     /// messages wait here and share the one activation.
     pub(crate) loading: tokio::sync::Mutex<()>,
@@ -61,8 +63,9 @@ pub(crate) enum Found<H: Handler> {
 }
 
 impl<H: Handler> Slot<H> {
-    pub(crate) fn new(now: u64) -> Self {
+    pub(crate) fn new(id: Arc<str>, now: u64) -> Self {
         Self {
+            id,
             loading: tokio::sync::Mutex::new(()),
             state: Mutex::new(State::Loading),
             busy: AtomicU32::new(0),

@@ -106,8 +106,12 @@ where
             continue;
         }
         if let Some((_, epoch)) = slot.live() {
-            if held.get(&id).map(|&held| row_u64(held)) != Some(epoch) {
-                tracing::warn!(id, epoch, "a fleet lost a lease; the activation ends");
+            if held.get(&*id).map(|&held| row_u64(held)) != Some(epoch) {
+                tracing::warn!(
+                    id = &*id,
+                    epoch,
+                    "a fleet lost a lease; the activation ends"
+                );
                 slot.passivate();
             }
         }
