@@ -110,6 +110,7 @@ impl<H: Handler> Run<H> {
             (Err((message, error)), _) => {
                 // The run is lost: nothing more is written.
                 self.timer_saved();
+                #[cfg(any(feature = "sqlite", feature = "postgres"))]
                 let _ = self.shared.lost_by.set(error.clone());
                 self.ending = Some(Outcome::Lost {
                     message: message.clone(),
