@@ -442,7 +442,7 @@ fn encode_transition<S: Serialize, K: Serialize>(
     out.extend_from_slice(b",\"to\":");
     serde_json::to_writer(&mut *out, line.to)?;
     out.extend_from_slice(b",\"event\":");
-    serde_json::to_writer(&mut *out, line.event)?;
+    encode_str(out, line.event)?;
     out.extend_from_slice(if line.update {
         b",\"update\":true"
     } else {
@@ -458,6 +458,23 @@ fn encode_transition<S: Serialize, K: Serialize>(
     out.extend_from_slice(b",\"nanos_since_epoch\":");
     out.extend_from_slice(number.format(since.subsec_nanos()).as_bytes());
     out.push(b'}');
+    Ok(())
+}
+
+/// `text` as a JSON string, as serde writes it: copied between quotes when
+/// nothing in it needs escaping (an event's `Debug` text rarely does),
+/// through serde otherwise.
+fn encode_str(out: &mut Vec<u8>, text: &str) -> io::Result<()> {
+    if text
+        .bytes()
+        .any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+    {
+        return Ok(serde_json::to_writer(out, text)?);
+    }
+    out.reserve(text.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
     Ok(())
 }
 
@@ -518,7 +535,16 @@ mod tests {
             serde_json::json!({"Counting": {"count": 3, "note": "a \"q\" \u{1f} ü"}}),
         ];
         for (at, to) in times.into_iter().zip(&states) {
-            for (event, update) in [("Add", true), ("Coin(\"\\n\")\n", false)] {
+            let events = [
+                ("Add", true),
+                ("Coin(\"\\n\")\n", false),
+                ("Note { text: \"ü ✓ \u{7f}\" }", true),
+                ("Tab(\t)", false),
+                ("Path(\\)", true),
+                ("Näme(✓, \u{7f})", true),
+                ("", false),
+            ];
+            for (event, update) in events {
                 let line = Line {
                     seq: u64::MAX,
                     from: "Counting",

@@ -607,7 +607,7 @@ impl<H: Handler> Run<H> {
         };
         let timeout_at = self.timeout_at();
         self.write_snapshot(timeout_at);
-        let transition = Arc::new(Transition {
+        let transition = Transition {
             seq: self.seq,
             from,
             to: self.state.clone(),
@@ -615,12 +615,13 @@ impl<H: Handler> Run<H> {
             event,
             at: SystemTime::now(),
             timeout_at,
-        });
+        };
         record(&mut self.recorders, |recorder| {
             recorder.on_transition(&transition);
         });
+        // Shared only when someone subscribed: recorders alone borrow it.
         if let Some(subscribers) = self.subscribers() {
-            let _ = subscribers.send(transition);
+            let _ = subscribers.send(Arc::new(transition));
         }
     }
 
