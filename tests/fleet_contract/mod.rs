@@ -395,15 +395,17 @@ pub(crate) async fn renewals_keep_new_activations<S: Store<Lamp>>(store: S) {
     for id in &ids {
         store.insert(id, &Lamp::Off).await.unwrap();
     }
-    // A renewal every 100 ms, each given 100 ms (a loaded machine still
-    // gets through), several of them while the machines are activated.
-    let fleet = Fleet::new(store, lamplighter).lease(Duration::from_millis(300));
+    // A renewal every 200 ms, each given until 400 ms after the last one
+    // got through (a CI machine running PostgreSQL and every other test
+    // beside this one took more than 200 ms), several of them while the
+    // machines are activated.
+    let fleet = Fleet::new(store, lamplighter).lease(Duration::from_millis(600));
     let fleet = within(fleet.start()).await.unwrap();
     for id in &ids {
         within(fleet.send(id, Switch::Press)).await.unwrap();
     }
     // Several renewals later, every machine still runs here.
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(fleet.active(), ids.len());
     within(fleet.shutdown()).await;
 }
