@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::slot::{Activation, Found, Slot};
 use super::FleetError;
 use crate::store::backend::{Acquired, Backend as _, LeaseTerms};
-use crate::store::{row_time, typed, Store, StoreError};
+use crate::store::{decode_machine, row_time, row_u64, typed, Row, Store, StoreError};
 use crate::{Handler, Recorder, Runner, RunnerHandle, StateMachine};
 
 type Kind<H> = <<H as Handler>::State as StateMachine>::Kind;
@@ -39,9 +39,9 @@ pub(crate) struct Registry<H: Handler, St> {
 
 /// How an activation comes to be.
 pub(crate) enum Origin<S> {
-    /// Loaded from the store, taking the lease (or with the epoch a claim
-    /// of due timers already took).
-    Load { claimed: Option<u64> },
+    /// Loaded from the store, taking the lease; or the row a claim of due
+    /// timers already read, leased at its epoch.
+    Load { claimed: Option<Row> },
     /// Inserted, born leased.
     Insert(S),
 }
@@ -199,11 +199,11 @@ where
                 (Runner::new((self.factory)(id), state), 1)
             }
             Origin::Load { claimed } => {
-                let epoch = match claimed {
-                    Some(epoch) => epoch,
+                let epoch = match &claimed {
+                    Some(row) => row_u64(row.lease_epoch),
                     None => self.acquire(id).await?,
                 };
-                match self.load(id).await {
+                match self.load(id, claimed).await {
                     Ok(runner) => (runner, epoch),
                     Err(error) => {
                         self.release(id, epoch).await;
@@ -277,12 +277,16 @@ where
         }
     }
 
-    async fn load(&self, id: &str) -> Result<Runner<H>, FleetError<Kind<H>>> {
-        let stored = self
-            .store
-            .get(id)
-            .await?
-            .ok_or_else(|| FleetError::NotFound { id: id.to_owned() })?;
+    /// `id`'s runner, from the row a claim read or from the store.
+    async fn load(&self, id: &str, claimed: Option<Row>) -> Result<Runner<H>, FleetError<Kind<H>>> {
+        let stored = match claimed {
+            Some(row) => decode_machine(row)?,
+            None => self
+                .store
+                .get(id)
+                .await?
+                .ok_or_else(|| FleetError::NotFound { id: id.to_owned() })?,
+        };
         if H::State::is_terminal(stored.state.kind()) {
             // Its run is over: nothing to activate.
             return Err(FleetError::Runner(crate::RunnerError::Finished));

@@ -177,11 +177,11 @@ where
             .map_err(StoreError::Backend)?;
         let full = claimed.len() == CLAIM_BATCH;
         let mut activations = tokio::task::JoinSet::new();
-        for (id, epoch) in claimed {
+        for row in claimed {
             let registry = Arc::clone(registry);
             activations.spawn(async move {
-                let claimed = Some(row_u64(epoch));
-                let origin = Some(Origin::Load { claimed });
+                let id = row.id.clone();
+                let origin = Some(Origin::Load { claimed: Some(row) });
                 let activated = registry.with_run(&id, origin, |_| async {}).await;
                 if let Err(error) = &activated {
                     tracing::warn!(id, %error, "a fleet could not activate a machine with a due timer");

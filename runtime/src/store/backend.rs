@@ -232,8 +232,8 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Takes the leases of up to `limit` machines whose timer is due by
     /// `due` (nanoseconds since the epoch) and that no other owner holds,
-    /// earliest first, skipping rows another claimer has locked: their ids
-    /// and new epochs.
+    /// earliest first, skipping rows another claimer has locked: their rows,
+    /// each with its new epoch (so that an activation needs no second read).
     #[doc(hidden)]
     fn claim_due(
         &self,
@@ -241,7 +241,7 @@ pub trait Backend: Send + Sync + 'static {
         terms: LeaseTerms<'_>,
         due: i64,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<(String, i64)>, BackendError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Row>, BackendError>> + Send;
 
     /// Returns when a change after `position` may be readable (or after a
     /// while): what a [`Changes`](super::Changes) stream sleeps on.

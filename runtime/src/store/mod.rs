@@ -57,7 +57,9 @@ use crate::{Fire, StateMachine};
 use backend::Backend as _;
 pub(crate) use backend::TimerWrite;
 pub(crate) use error::check_id;
-pub(crate) use row::{nanos as row_nanos, time as row_time, to_u64 as row_u64};
+pub(crate) use row::{
+    decode_machine, nanos as row_nanos, time as row_time, to_u64 as row_u64, Row,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use typed::{Expect, Step};

@@ -468,7 +468,9 @@ const CLAIM_DUE: &str = "UPDATE statewright_machines
        WHERE machine = ?1 AND timer_at <= ?4
          AND (lease_owner IS NULL OR (lease_owner <> ?2 AND lease_until < statewright_now()))
        ORDER BY timer_at LIMIT ?5)
-  RETURNING id, lease_epoch";
+  RETURNING id, kind, state, version, fingerprint, updated_at AS at,
+            checksum = statewright_checksum(id, kind, state) AS intact,
+            timer_at, timer_event, lease_epoch";
 
 impl Backend for SqliteBackend {
     async fn insert(&self, row: NewRow<'_>) -> Result<bool, BackendError> {
@@ -790,14 +792,13 @@ impl Backend for SqliteBackend {
         terms: LeaseTerms<'_>,
         due: i64,
         limit: usize,
-    ) -> Result<Vec<(String, i64)>, BackendError> {
+    ) -> Result<Vec<Row>, BackendError> {
         let (owner, millis) = (terms.owner.to_owned(), terms.millis);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.write(move |transaction| {
             let mut statement = transaction.prepare_cached(CLAIM_DUE)?;
-            let rows = statement.query_map(params![machine, owner, millis, due, limit], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })?;
+            let rows =
+                statement.query_map(params![machine, owner, millis, due, limit], machine_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await

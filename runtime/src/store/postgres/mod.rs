@@ -462,7 +462,10 @@ const CLAIM_DUE: &str = "UPDATE statewright_machines AS taken
           ORDER BY timer_at LIMIT $5::BIGINT
           FOR UPDATE SKIP LOCKED) AS due
   WHERE taken.machine = due.machine AND taken.id = due.id
-  RETURNING taken.id, taken.lease_epoch";
+  RETURNING taken.id, taken.kind, taken.state, taken.version, taken.fingerprint,
+            taken.updated_at AS at,
+            taken.checksum = statewright_checksum(taken.id, taken.kind, taken.state) AS intact,
+            taken.timer_at, taken.timer_event, taken.lease_epoch";
 
 /// Outbox rows no later commit can precede: below the oldest transaction
 /// still writing (`$4`: one machine's, or every machine's when null).
@@ -786,14 +789,14 @@ impl Backend for PostgresBackend {
         terms: LeaseTerms<'_>,
         due: i64,
         limit: usize,
-    ) -> Result<Vec<(String, i64)>, BackendError> {
+    ) -> Result<Vec<Row>, BackendError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.deadline(async {
             let (client, statement) = self.prepared(CLAIM_DUE).await?;
             let parameters: [&(dyn ToSql + Sync); 5] =
                 [&machine, &terms.owner, &terms.millis, &due, &limit];
             let rows = client.query(&statement, &parameters).await?;
-            Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+            Ok(rows.iter().map(machine_row).collect())
         })
         .await
     }
