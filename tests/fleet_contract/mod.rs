@@ -7,7 +7,7 @@ pub(crate) mod processes;
 use std::time::Duration;
 
 use statewright::fleet::{Fleet, FleetError};
-use statewright::store::Store;
+use statewright::store::{Store, Stored};
 use statewright::{Applied, Recorder, Snapshot, Status};
 
 use crate::durable_contract::{Lamp, Lamplighter, Switch};
@@ -135,16 +135,7 @@ pub(crate) async fn due_timers_wake_passivated_machines<S: Store<Lamp>>(store: S
     .await;
     let stored = store.get("lamp").await.unwrap().unwrap();
     assert_eq!((stored.state, stored.timer.is_some()), (Lamp::On, true));
-    let off = within(async {
-        loop {
-            let stored = store.get("lamp").await.unwrap().unwrap();
-            if stored.state == Lamp::Off {
-                return stored;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await;
+    let off = lamp_off(&store, "lamp").await;
     assert_eq!((off.version, off.timer), (2, None), "fired once, cleared");
     within(fleet.shutdown()).await;
 }
@@ -168,16 +159,7 @@ pub(crate) async fn start_resumes_due_timers<S: Store<Lamp>>(store: S) {
 
     let fleet = Fleet::new(store.clone(), move |_: &str| Lamplighter { on_for });
     let fleet = within(fleet.start()).await.unwrap();
-    let off = within(async {
-        loop {
-            let stored = store.get("lamp").await.unwrap().unwrap();
-            if stored.state == Lamp::Off {
-                return stored;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
+    let off = lamp_off(&store, "lamp").await;
     assert_eq!((off.version, off.timer), (2, None));
     within(fleet.shutdown()).await;
 }
@@ -428,4 +410,18 @@ pub(crate) async fn passivation_drops_nothing_queued<S: Store<Lamp>>(store: S) {
         "{applied:?}"
     );
     within(fleet.shutdown()).await;
+}
+
+/// The lamp `id` as stored once it is off (its timer has fired), polled.
+pub(crate) async fn lamp_off<S: Store<Lamp>>(store: &S, id: &str) -> Stored<Lamp> {
+    within(async {
+        loop {
+            let stored = store.get(id).await.unwrap().unwrap();
+            if stored.state == Lamp::Off {
+                return stored;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
 }

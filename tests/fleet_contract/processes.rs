@@ -9,6 +9,7 @@ use std::time::Duration;
 use statewright::fleet::{Fleet, FleetError};
 use statewright::store::Store;
 
+use super::lamp_off;
 use crate::durable_contract::{Lamp, Lamplighter, Switch};
 use crate::support::within;
 
@@ -185,16 +186,7 @@ pub(crate) async fn killed_owner_is_taken_over<S: Store<Lamp>>(store: S, child: 
     }
     for n in 0..HELD {
         let id = format!("lamp-{n}");
-        let off = within(async {
-            loop {
-                let stored = store.get(&id).await.unwrap().unwrap();
-                if stored.state == Lamp::Off {
-                    return stored;
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await;
+        let off = lamp_off(&store, &id).await;
         assert_eq!((off.version, off.timer), (2, None), "{id}");
         assert_eq!(versions(&store, &id).await, [1, 2], "{id}: fired once");
     }
@@ -230,16 +222,7 @@ pub(crate) async fn paused_owner_is_fenced<S: Store<Lamp>>(store: S, child: Comm
         // then moved the timer, and the lamp goes off later.)
         other => println!("the lease had already ended: {other:?}"),
     }
-    let off = within(async {
-        loop {
-            let stored = store.get("lamp").await.unwrap().unwrap();
-            if stored.state == Lamp::Off {
-                return stored;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
+    let off = lamp_off(&store, "lamp").await;
     assert_eq!(
         (off.version, off.timer),
         (2, None),
