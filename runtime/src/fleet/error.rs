@@ -27,7 +27,8 @@ pub enum FleetError<K: 'static> {
         until: SystemTime,
     },
     /// This fleet's activation of the machine was taken over (its lease
-    /// epoch is past): the step was not saved, and the activation has
+    /// epoch is past): the event was not applied (its step was not saved,
+    /// or it waited behind a write that was not), and the activation has
     /// ended. The owner that took it over has the machine now.
     Fenced {
         /// The id.
