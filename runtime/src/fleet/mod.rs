@@ -55,7 +55,9 @@ use serde::Serialize;
 use tokio::task::AbortHandle;
 
 use crate::store::{Changes, Store};
-use crate::{Applied, Handler, Recorder, RunnerError, Snapshot, StateMachine, Status};
+use crate::{
+    Applied, Handler, Recorder, RunnerError, RunnerHandle, Snapshot, StateMachine, Status,
+};
 pub use error::FleetError;
 use registry::{Origin, RecorderFactory, Registry};
 
@@ -322,13 +324,8 @@ where
         let registry = &self.inner.registry;
         let sent = registry
             .with_run(id, None, |handle| async move {
-                match handle.send_or_give_back(event).await {
-                    Ok(Err(RunnerError::Finished)) => {
-                        Ok(Err(FleetError::unhandled(handle.lost_by())))
-                    }
-                    Ok(answer) => Ok(answer.map_err(FleetError::from_runner)),
-                    Err(event) => Err(event),
-                }
+                let sent = handle.send_or_give_back(event).await?;
+                Ok(answered(&handle, sent))
             })
             .await?;
         match sent {
@@ -338,12 +335,7 @@ where
             Err(event) => {
                 registry
                     .with_run(id, None, |handle| async move {
-                        match handle.send(event).await {
-                            Err(RunnerError::Finished) => {
-                                Err(FleetError::unhandled(handle.lost_by()))
-                            }
-                            answer => answer.map_err(FleetError::from_runner),
-                        }
+                        answered(&handle, handle.send(event).await)
                     })
                     .await?
             }
@@ -501,4 +493,16 @@ where
             let _ = passivation.await;
         }
     }
+}
+
+/// A send's answer as the fleet gives it: an event the run ended before
+/// handling is `Fenced` if a fenced write ended the run.
+fn answered<H: Handler>(
+    handle: &RunnerHandle<H>,
+    sent: Result<Applied<H::State>, RunnerError<Kind<H>>>,
+) -> Result<Applied<H::State>, FleetError<Kind<H>>> {
+    sent.map_err(|error| match error {
+        RunnerError::Finished => FleetError::unhandled(handle.lost_by()),
+        error => FleetError::from_runner(error),
+    })
 }

@@ -322,12 +322,9 @@ impl<H: Handler> RunnerHandle<H> {
     /// # }
     /// ```
     pub async fn send(&self, event: H::Event) -> Result<Applied<H::State>, RunnerError<Kind<H>>> {
-        let (reply, answer) = oneshot::channel();
-        self.events
-            .send(Envelope::Send(event, reply))
+        self.send_or_give_back(event)
             .await
-            .map_err(|_| RunnerError::Finished)?;
-        answer.await.unwrap_or(Err(RunnerError::Finished))
+            .unwrap_or(Err(RunnerError::Finished))
     }
 
     /// Queues `event` without waiting for it to be handled; waits only while
@@ -685,8 +682,7 @@ impl<H: Handler> RunnerHandle<H> {
     }
 
     /// As [`send`](Self::send), but an event that could not be queued (the
-    /// run had ended) comes back, for the machine's next activation.
-    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    /// run had ended) comes back, for a fleet's next activation.
     pub(crate) async fn send_or_give_back(
         &self,
         event: H::Event,
