@@ -19,7 +19,7 @@ use statewright::fleet::Fleet;
 use statewright::store::{PostgresStore, SqliteStore, Store};
 use statewright::{state_machine, Cx, Handler, Runner, Step};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
-use support::resident_bytes;
+use support::{pg_database, resident_bytes};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
@@ -233,23 +233,6 @@ fn print_activation(store: &str, [first, then, passivation]: [(f64, f64); 3]) {
     );
 }
 
-/// A fresh database on the PostgreSQL server at `server`; its URL.
-async fn pg_database(server: &str) -> String {
-    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let (admin, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls)
-        .await
-        .expect("the server");
-    tokio::spawn(connection);
-    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = format!("statewright_fleet_bench_{}_{count}", std::process::id());
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("a database");
-    let (base, _) = server.rsplit_once('/').expect("a URL with a database");
-    format!("{base}/{name}")
-}
-
 fn main() {
     let runtime = support::runtime();
     let path = std::env::temp_dir().join(format!(
@@ -281,10 +264,10 @@ fn main() {
         print_sends("SQLite in memory", sends);
         let postgres = std::env::var("STATEWRIGHT_POSTGRES_URL").ok();
         if let Some(server) = &postgres {
-            let hand = PostgresStore::connect(&pg_database(server).await)
+            let hand = PostgresStore::connect(&pg_database(server, "fleet").await)
                 .await
                 .expect("a store");
-            let fleet = PostgresStore::connect(&pg_database(server).await)
+            let fleet = PostgresStore::connect(&pg_database(server, "fleet").await)
                 .await
                 .expect("a store");
             print_sends("PostgreSQL", sends_per_second(hand, fleet).await);
@@ -293,7 +276,7 @@ fn main() {
         println!("|---|---|---|");
         print_activation("SQLite file", activation(store(&path).await).await);
         if let Some(server) = &postgres {
-            let store = PostgresStore::connect(&pg_database(server).await)
+            let store = PostgresStore::connect(&pg_database(server, "fleet").await)
                 .await
                 .expect("a store");
             print_activation("PostgreSQL", activation(store).await);

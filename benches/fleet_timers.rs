@@ -19,6 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use statewright::fleet::Fleet;
 use statewright::store::{PostgresStore, SqliteStore, Store};
 use statewright::{state_machine, Cx, Handler, Step};
+use support::{pg_client, pg_database};
 
 #[state_machine]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -124,27 +125,14 @@ async fn sqlite_alarms(path: &std::path::Path, first: SystemTime) -> SqliteStore
 
 /// The alarms on a fresh database of the PostgreSQL server at `server`.
 async fn postgres_alarms(server: &str, first: SystemTime) -> PostgresStore<Alarm> {
-    let (admin, connection) = tokio_postgres::connect(server, tokio_postgres::NoTls)
-        .await
-        .expect("the server");
-    tokio::spawn(connection);
-    let name = format!("statewright_timers_bench_{}", std::process::id());
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .expect("a database");
-    let (base, _) = server.rsplit_once('/').expect("a URL with a database");
-    let url = format!("{base}/{name}");
+    let url = pg_database(server, "timers").await;
     let store = PostgresStore::<Alarm>::connect(&url)
         .await
         .expect("a store");
     insert_alarms(&store).await;
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .expect("the database");
-    tokio::spawn(connection);
     let (first, step) = timer_parameters(first);
-    client
+    pg_client(&url)
+        .await
         .execute(&timers_statement('$'), &[&first, &step])
         .await
         .expect("the timers");

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, TransactionBehavior};
 use statewright::store::{PostgresStore, SqliteStore, Store};
 use statewright::Runner;
-use support::{Adder, Counter, Tick};
+use support::{pg_client, pg_database, Adder, Counter, Tick};
 
 const CHANGES: u32 = 400;
 const WRITERS: u32 = 8;
@@ -109,28 +109,6 @@ async fn store(writers: u32) -> f64 {
     let rate = changes_per_second(store, writers, Write::Update).await;
     remove(&path);
     rate
-}
-
-async fn pg_client(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
-}
-
-/// A fresh database on the server at `server`; its URL.
-async fn pg_database(server: &str, name: &str) -> String {
-    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let admin = pg_client(server).await;
-    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = format!("statewright_bench_{name}_{}_{count}", std::process::id());
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let (base, _) = server.rsplit_once('/').unwrap();
-    format!("{base}/{name}")
 }
 
 /// The bare compare-and-set: `UPDATE .. WHERE version = $n`.

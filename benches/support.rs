@@ -95,3 +95,28 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("a tokio runtime")
 }
+
+/// A client of the PostgreSQL database at `url`, its connection driven by
+/// a task.
+pub async fn pg_client(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("the PostgreSQL server");
+    tokio::spawn(connection);
+    client
+}
+
+/// A fresh database named after `name` (and this process) on the
+/// PostgreSQL server at `server`; its URL.
+pub async fn pg_database(server: &str, name: &str) -> String {
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let admin = pg_client(server).await;
+    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("statewright_bench_{name}_{}_{count}", std::process::id());
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("a database");
+    let (base, _) = server.rsplit_once('/').expect("a URL with a database");
+    format!("{base}/{name}")
+}
