@@ -92,6 +92,9 @@ fn journal_overhead(c: &mut Criterion) {
     group.bench_function("32 senders, no journal", |b| {
         b.iter(|| runtime.block_on(concurrent_round_trips(plain.clone())));
     });
+    group.bench_function("32 senders, journal to io::sink", |b| {
+        b.iter(|| runtime.block_on(concurrent_round_trips(sunk.clone())));
+    });
     group.bench_function("32 senders, journal on a file", |b| {
         b.iter(|| runtime.block_on(concurrent_round_trips(journaled.clone())));
     });

@@ -606,6 +606,51 @@ async fn a_recorder_never_finds_the_snapshot_behind() {
     );
 }
 
+/// Collects the event text of every transition it records.
+struct EventTexts(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Recorder<Worker> for EventTexts {
+    fn on_transition(&mut self, transition: &statewright::Transition<Job>) {
+        let mut texts = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        texts.push(transition.event.clone());
+    }
+}
+
+/// Each transition's text is its own event's, whether recorders alone saw
+/// the one before (its buffer is reused) or a subscriber kept it.
+#[tokio::test(start_paused = true)]
+async fn each_transition_carries_its_own_event_text() {
+    let texts = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let runner = Runner::new(
+        Worker {
+            log: Log::default(),
+        },
+        Job::Idle,
+    )
+    .recorder(EventTexts(Arc::clone(&texts)));
+    let handle = runner.spawn();
+    for event in [Ev::Start, Ev::Rest, Ev::Restart, Ev::Bump] {
+        handle.send(event).await.unwrap();
+    }
+    let mut subscriber = handle.subscribe();
+    for event in [Ev::Rest, Ev::Restart, Ev::Bump, Ev::Finish] {
+        handle.send(event).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        seen.push(within(subscriber.recv()).await.unwrap().event.clone());
+    }
+    assert_eq!(seen, ["Rest", "Restart", "Bump", "Finish"]);
+    let recorded = texts.lock().unwrap().clone();
+    assert_eq!(
+        recorded,
+        ["Start", "Rest", "Restart", "Bump", "Rest", "Restart", "Bump", "Finish"]
+    );
+}
+
 #[state_machine]
 #[derive(Debug, Clone, PartialEq)]
 enum Door {

@@ -3,6 +3,7 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -119,6 +120,7 @@ pub(crate) fn start<H: Handler>(
             })
         }),
         unanswered: Vec::new(),
+        spare_text: String::new(),
     };
     (handle, run)
 }
@@ -155,6 +157,9 @@ struct Run<H: Handler> {
     durable: Option<Box<Durable<H>>>,
     /// Replies held until the recorders have written their batch.
     unanswered: Vec<(Reply<H>, Answer<H>)>,
+    /// The buffer of the last transition's event text, kept for the next
+    /// one when nobody took the transition.
+    spare_text: String,
 }
 
 impl<H: Handler> Run<H> {
@@ -361,7 +366,9 @@ impl<H: Handler> Run<H> {
         });
         // Decided once, before the event moves into the handler: its text is
         // only needed if someone will see the transition.
-        let text = self.wants_transitions().then(|| event_text(&event));
+        let text = self
+            .wants_transitions()
+            .then(|| event_text(std::mem::take(&mut self.spare_text), &event));
         let mut cx = Cx::new();
         let (handler, state) = (&mut self.handler, &self.state);
         let step = catch_unwind(AssertUnwindSafe(|| handler.handle(state, event, &mut cx)));
@@ -596,8 +603,9 @@ impl<H: Handler> Run<H> {
     }
 
     /// While someone watches transitions as they happen: the snapshot first
-    /// (a subscriber that resyncs never finds it behind), then recorders,
-    /// then subscribers. Otherwise the snapshot waits for `sync_snapshot`.
+    /// (neither a recorder nor a subscriber that resyncs finds it behind),
+    /// then recorders, then subscribers. Otherwise the snapshot waits for
+    /// `sync_snapshot`.
     #[expect(clippy::inline_always, reason = "once per event; measured")]
     #[inline(always)]
     fn publish(&mut self, from: Kind<H>, update: bool, text: Option<String>) {
@@ -607,6 +615,7 @@ impl<H: Handler> Run<H> {
         };
         let timeout_at = self.timeout_at();
         self.write_snapshot(timeout_at);
+        let subscribed = self.subscribers().is_some();
         let transition = Transition {
             seq: self.seq,
             from,
@@ -619,9 +628,14 @@ impl<H: Handler> Run<H> {
         record(&mut self.recorders, |recorder| {
             recorder.on_transition(&transition);
         });
-        // Shared only when someone subscribed: recorders alone borrow it.
-        if let Some(subscribers) = self.subscribers() {
-            let _ = subscribers.send(Arc::new(transition));
+        // Shared only when someone subscribed: recorders alone borrow it,
+        // and its text's buffer serves the next event.
+        if subscribed {
+            if let Some(subscribers) = self.subscribers() {
+                let _ = subscribers.send(Arc::new(transition));
+            }
+        } else if transition.event.capacity() <= SPARE_TEXT_CAPACITY {
+            self.spare_text = transition.event;
         }
     }
 
@@ -750,10 +764,19 @@ fn on_enter<H: Handler>(handler: &mut H, state: &H::State) -> Result<Cx<H>, Box<
     catch_unwind(AssertUnwindSafe(|| handler.on_enter(state, &mut cx))).map(|()| cx)
 }
 
+/// The largest event text buffer a run keeps for the next event: one
+/// long text does not hold its memory for the rest of the run.
+const SPARE_TEXT_CAPACITY: usize = 1024;
+
 /// The event's `Debug` text for recorders and subscribers. A `Debug` impl
 /// that panics must not take the run down: the text then says so.
-fn event_text<E: Debug>(event: &E) -> String {
-    catch_unwind(AssertUnwindSafe(|| format!("{event:?}"))).unwrap_or_else(|panic| {
+fn event_text<E: Debug>(mut buffer: String, event: &E) -> String {
+    buffer.clear();
+    let written = catch_unwind(AssertUnwindSafe(|| {
+        let _ = write!(buffer, "{event:?}");
+        buffer
+    }));
+    written.unwrap_or_else(|panic| {
         let message = panic_message(&*panic);
         tracing::error!(message, "the event's `Debug` panicked; the runner goes on");
         format!("<`Debug` panicked: {message}>")
