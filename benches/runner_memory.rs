@@ -1,5 +1,6 @@
 //! Memory per idle runner: spawn 100,000, divide the growth of resident memory.
-//! Prints the result for the runner and for the raw actor (Linux only).
+//! Prints the result for the runner, for the raw actor and for the raw
+//! actor's queue alone, a tokio `mpsc` of 64 (Linux only).
 
 mod support;
 
@@ -50,6 +51,16 @@ fn main() {
         tokio::task::yield_now().await;
         let after = resident_bytes();
         println!("idle raw actor: {} (of {COUNT})", per_item(before, after));
-        drop((handles, actors));
+
+        // The floor under both: the queue, as the raw actor creates it.
+        let before = resident_bytes();
+        let queues: Vec<_> = (0..COUNT)
+            .map(|_| {
+                tokio::sync::mpsc::channel::<(Tick, Option<tokio::sync::oneshot::Sender<u64>>)>(64)
+            })
+            .collect();
+        let after = resident_bytes();
+        println!("mpsc of 64:     {} (of {COUNT})", per_item(before, after));
+        drop((handles, actors, queues));
     });
 }
