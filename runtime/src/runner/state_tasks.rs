@@ -97,6 +97,7 @@ impl<E: Send + 'static> StateTasks<E> {
 
     /// The next output of the current state's tasks, or a panic of any
     /// task (reported whatever the state is by now).
+    #[inline]
     pub(super) fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<TaskOutput<E>> {
         let Some(results) = &mut self.results else {
             return Poll::Pending;

@@ -426,10 +426,16 @@ impl<H: Handler> Run<H> {
     /// Group commit: the recorders write what the events handled since the
     /// last call recorded (one write for the batch), then those events'
     /// senders get their replies.
+    #[inline]
     fn answer(&mut self) {
-        if self.recorders.is_empty() {
-            return;
+        // Called twice per wake-up: the common case (no recorders) costs a
+        // comparison, not a call.
+        if !self.recorders.is_empty() {
+            self.flush_and_answer();
         }
+    }
+
+    fn flush_and_answer(&mut self) {
         record(&mut self.recorders, Recorder::flush);
         for (reply, answer) in self.unanswered.drain(..) {
             let _ = reply.send(answer);
