@@ -37,16 +37,18 @@ INSERT INTO statewright_machines (machine, id, kind, state, version, fingerprint
              statewright_checksum('0', 'Counting', '{"Counting":{"count":0}}'));
 SQL
 
-# name | script | an index dropped first
-variants="raw_update|raw_update|
-raw_update_and_outbox|raw_update_and_outbox|
-store_table_bare_update|store_table_bare_update|
-store_statement_without_outbox|store_statement_without_outbox|
-store_statement_without_checksum|store_statement_without_checksum|
-store_statement_without_guards|store_statement_without_guards|
-store_statement_without_outbox_by_id|store_statement|statewright_outbox_by_id
-store_statement_without_kind_index|store_statement|statewright_machines_by_kind
-store_statement|store_statement|"
+# name | script | the lines it leaves out (those ending `-- tag`) | an index dropped first
+variants="raw_update|raw_update||
+raw_update_and_outbox|raw_update_and_outbox||
+store_table_bare_update|store_table_bare_update||
+store_statement_without_outbox|store_statement|outbox|
+store_statement_without_checksum|store_statement|checksum|
+store_statement_without_guards|store_statement|guards|
+store_statement_without_outbox_by_id|store_statement||statewright_outbox_by_id
+store_statement_without_kind_index|store_statement||statewright_machines_by_kind
+store_statement|store_statement||"
+scripts="$(mktemp -d)"
+trap 'rm -rf "$scripts"' EXIT
 
 mapfile -t lines <<<"$variants"
 count=${#lines[@]}
@@ -55,13 +57,14 @@ for round in $(seq "$rounds"); do
     # checkpoint, autovacuum) does not always fall on the same variant.
     declare -A rate=()
     for step in $(seq 0 $((count - 1))); do
-        IFS='|' read -r name script index <<<"${lines[$(((round - 1 + step) % count))]}"
+        IFS='|' read -r name script without index <<<"${lines[$(((round - 1 + step) % count))]}"
+        grep -v -- "-- ${without:-none}\$" "$here/$script.sql" >"$scripts/$name.sql"
         psql -q "$server/postgres" -c "DROP DATABASE IF EXISTS statewright_ablation_run" \
             -c "CREATE DATABASE statewright_ablation_run TEMPLATE statewright_ablation"
         if [ -n "$index" ]; then
             psql -q "$server/statewright_ablation_run" -c "DROP INDEX $index"
         fi
-        out="$(pgbench -n -M prepared -c 1 -T "$seconds" -f "$here/$script.sql" \
+        out="$(pgbench -n -M prepared -c 1 -T "$seconds" -f "$scripts/$name.sql" \
             "$server/statewright_ablation_run" 2>&1)"
         done_count="$(awk '/actually processed/ { split($NF, n, "/"); print n[1] }' <<<"$out")"
         # Every transaction must have moved the row: a statement that
