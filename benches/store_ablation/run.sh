@@ -3,7 +3,7 @@
 # statement (as `runtime/src/store/postgres/mod.rs` sends it, the values
 # written in) against a raw `UPDATE`, with one part removed at a time, each
 # on a fresh copy of the store's schema, one client, `pgbench -M prepared`.
-# Rounds alternate the variants, so each ratio is taken within its round.
+# Each round starts one variant later; each ratio is taken within its round.
 #
 #   benches/store_ablation/run.sh postgres://user@host:port/db [rounds] [seconds]
 #
