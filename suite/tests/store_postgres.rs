@@ -622,7 +622,14 @@ fn main() {
             continue;
         }
         let url = runtime.block_on(database(&server));
-        run(&runtime, test, url);
+        // Named on failure too: the panic's own text names only a line.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run(&runtime, test, url);
+        }));
+        if let Err(panic) = outcome {
+            println!("test postgres::{name} ... FAILED");
+            std::panic::resume_unwind(panic);
+        }
         println!("test postgres::{name} ... ok");
     }
 }
