@@ -19,7 +19,7 @@ mod store_contract;
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
-use store_contract::{next_in_cycle, next_release, Worker};
+use store_contract::{next_release, Worker};
 use support::within;
 
 const URL: &str = "STATEWRIGHT_POSTGRES_URL";
@@ -126,11 +126,7 @@ async fn watcher_survives_a_killed_connection(url: String) {
     .await;
     let mut received = Vec::new();
     for version in 0..20 {
-        let current = writer.get("w").await.unwrap().unwrap();
-        writer
-            .transition("w", version, next_in_cycle(&current.state))
-            .await
-            .unwrap();
+        store_contract::step(&writer, "w").await;
         if version == 9 {
             received.push(within(seen.recv()).await.unwrap());
             let before = listeners(&admin).await;
@@ -156,6 +152,41 @@ async fn watcher_survives_a_killed_connection(url: String) {
     let extra = tokio::time::timeout(Duration::from_millis(1500), seen.recv()).await;
     assert!(extra.is_err(), "a change delivered twice: {extra:?}");
     reader.abort();
+}
+
+/// Every commit through a store is followed by a notification on its
+/// channel, seen here on a raw `LISTEN` connection (no poll behind it).
+/// Of two writes back to back the first carries the notification in its
+/// statement; the second falls inside the store's 2 ms between two
+/// notifications, and its own follows once the writes stop.
+async fn commits_are_notified(url: String) {
+    let writer = store(&url).await;
+    writer.insert("w", &Worker::Assigned).await.unwrap();
+    let (listener, mut connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+    let (sent, mut notifications) = tokio::sync::mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        while let Some(Ok(message)) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            if let tokio_postgres::AsyncMessage::Notification(notification) = message {
+                let _ = sent.send(notification.channel().to_string());
+            }
+        }
+    });
+    listener
+        .batch_execute("LISTEN statewright_changes")
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        // Whatever the writes before sent has arrived by now.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        while notifications.try_recv().is_ok() {}
+        store_contract::step(&writer, "w").await;
+        store_contract::step(&writer, "w").await;
+        for _ in 0..2 {
+            let channel = within(notifications.recv()).await.unwrap();
+            assert_eq!(channel, "statewright_changes");
+        }
+    }
+    driver.abort();
 }
 
 /// The backends of the current database's `LISTEN` connections.
@@ -552,7 +583,7 @@ fn main() {
         );
         return;
     };
-    let tests: [(&str, Test); 34] = [
+    let tests: [(&str, Test); 35] = [
         ("fleet_frozen_server", |url| {
             Box::pin(fleet_frozen_server(url))
         }),
@@ -601,6 +632,9 @@ fn main() {
         ("decode_errors", |url| Box::pin(decode_errors(url))),
         ("subscribers", |url| Box::pin(subscribers(url))),
         ("streams", |url| Box::pin(streams(url))),
+        ("commits_are_notified", |url| {
+            Box::pin(commits_are_notified(url))
+        }),
         ("watcher_survives_a_killed_connection", |url| {
             Box::pin(watcher_survives_a_killed_connection(url))
         }),

@@ -70,6 +70,15 @@ pub(crate) fn next_in_cycle(state: &Worker) -> Worker {
 }
 
 /// Insert, get, list, and the errors of unknown and duplicate ids.
+/// Moves `id` one step along the cycle from the version it is at.
+pub(crate) async fn step<S: Store<Worker>>(store: &S, id: &str) {
+    let current = store.get(id).await.unwrap().unwrap();
+    store
+        .transition(id, current.version, next_in_cycle(&current.state))
+        .await
+        .unwrap();
+}
+
 pub(crate) async fn basics<S: Store<Worker>>(store: S) {
     let stored = store.insert("w1", &Worker::Assigned).await.unwrap();
     assert_eq!(

@@ -69,10 +69,11 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(15);
 /// commit included), which is at once unless something else holds a write
 /// transaction open on the server.
 ///
-/// `subscribe`/`watch` wake on `LISTEN`/`NOTIFY`: after its commits the
-/// store sends one notification (several commits that finish while one is
-/// sent share the next), outside the writing transaction, because
-/// PostgreSQL serializes the commits of transactions that notify. Watchers
+/// `subscribe`/`watch` wake on `LISTEN`/`NOTIFY`. PostgreSQL serializes
+/// the commits of transactions that notify, so a store notifies at most
+/// once per 2 ms: while writes go on, one compare-and-set in that time
+/// carries the notification in its own statement; when they stop, a
+/// notification of its own follows the last commit within about 4 ms. Watchers
 /// in this process are woken at once; after a dropped connection (or a
 /// notification lost to a crash) the streams read what they missed from
 /// the outbox within a second, so a watcher misses nothing. Every
@@ -94,9 +95,9 @@ struct Inner {
     /// Woken by every notification, and after each (re)connection.
     changed: Arc<Notify>,
     listener: Mutex<Option<AbortHandle>>,
-    /// Woken after each commit through this store; its task sends the
-    /// notification.
-    committed: Arc<Notify>,
+    /// Which commits a notification has covered; the notifier task sends
+    /// one for those no statement carried.
+    notifications: Arc<notify::Notifications>,
     notifier: Mutex<Option<AbortHandle>>,
 }
 
@@ -228,7 +229,7 @@ where
             timeout: self.timeout,
             changed: Arc::new(Notify::new()),
             listener: Mutex::new(None),
-            committed: Arc::new(Notify::new()),
+            notifications: Arc::new(notify::Notifications::new()),
             notifier: Mutex::new(None),
         }));
         backend
@@ -351,8 +352,9 @@ impl PostgresBackend {
     }
 
     /// Wakes this process's watchers at once, and the notifier task, which
-    /// tells the other processes.
-    fn committed(&self) {
+    /// tells the other processes if the statement did not (`carried` is its
+    /// claim when it did).
+    fn committed(&self, carried: Option<u64>) {
         self.0.changed.notify_waiters();
         let mut notifier = self
             .0
@@ -360,12 +362,12 @@ impl PostgresBackend {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if notifier.is_none() {
-            let committed = Arc::clone(&self.0.committed);
+            let notifications = Arc::clone(&self.0.notifications);
             let (pool, timeout) = (self.0.pool.clone(), self.0.timeout);
-            let task = notify::notify(pool, committed, timeout);
+            let task = notify::notify(pool, notifications, timeout);
             *notifier = Some(tokio::spawn(task).abort_handle());
         }
-        self.0.committed.notify_one();
+        self.0.notifications.committed(carried);
     }
 
     /// Starts the listener once: it wakes the streams on every
@@ -389,9 +391,9 @@ const SELECT_MACHINE: &str = "SELECT id, kind, state, version, fingerprint, upda
                     timer_at, timer_event, lease_epoch
    FROM statewright_machines WHERE machine = $1 AND id = $2";
 
-/// The row moves if it matches (see [`Cas`]), and its outbox row is
-/// written with the transaction's id as its position: one statement.
-const COMPARE_AND_SET: &str = "WITH moved AS (
+/// The compare-and-set, followed by `$tail` (its last `SELECT`).
+macro_rules! compare_and_set {
+    ($($tail:literal),+) => { concat!("WITH moved AS (
      UPDATE statewright_machines
         SET left_kind = kind, kind = $3, state = $4, version = version + 1, updated_at = $6,
             checksum = statewright_checksum(id, $3, $4),
@@ -406,8 +408,21 @@ const COMPARE_AND_SET: &str = "WITH moved AS (
  logged AS (
      INSERT INTO statewright_outbox (position, machine, id, version, from_kind, state, fingerprint, at)
      SELECT pg_current_xact_id()::text::bigint, $1, $2, version, left_kind, $4, $5, $6 FROM moved
- )
- SELECT version, timer_at, timer_event FROM moved";
+ )", $($tail),+) };
+}
+
+/// The row moves if it matches (see [`Cas`]), and its outbox row is
+/// written with the transaction's id as its position: one statement.
+const COMPARE_AND_SET: &str = compare_and_set!(" SELECT version, timer_at, timer_event FROM moved");
+
+/// The same, notifying channel `$13` with its commit. A `SELECT` in a
+/// `WITH` runs only when it is read, so the last `SELECT` joins it; a
+/// statement whose row did not move may still notify, which costs the
+/// watchers a look and loses nothing.
+const COMPARE_AND_SET_NOTIFYING: &str = compare_and_set!(
+    ", notified AS (SELECT pg_notify($13, ''))",
+    " SELECT version, timer_at, timer_event FROM moved, notified"
+);
 
 /// A migration's page: rows under one fingerprint, by id.
 const STAMPED: &str = "SELECT id, kind, state, version, fingerprint, updated_at AS at,
@@ -544,11 +559,16 @@ impl Backend for PostgresBackend {
     }
 
     async fn compare_and_set(&self, cas: Cas<'_>) -> Result<CasOutcome, BackendError> {
+        let carried = self.0.notifications.claim();
         let outcome = self
             .deadline(async {
-                let (client, statement) = self.prepared(COMPARE_AND_SET).await?;
+                let sql = match carried {
+                    Some(_) => COMPARE_AND_SET_NOTIFYING,
+                    None => COMPARE_AND_SET,
+                };
+                let (client, statement) = self.prepared(sql).await?;
                 let (keep_timer, timer_at, timer_event) = cas.timer.parameters();
-                let parameters: [&(dyn ToSql + Sync); 12] = [
+                let parameters: [&(dyn ToSql + Sync); 13] = [
                     &cas.row.machine,
                     &cas.row.id,
                     &cas.row.kind,
@@ -561,8 +581,10 @@ impl Backend for PostgresBackend {
                     &timer_at,
                     &timer_event,
                     &cas.epoch,
+                    &notify::CHANNEL,
                 ];
-                let moved = client.query_opt(&statement, &parameters).await?;
+                let count = if carried.is_some() { 13 } else { 12 };
+                let moved = client.query_opt(&statement, &parameters[..count]).await?;
                 Ok(moved.map(|moved| CasOutcome::Committed {
                     version: moved.get("version"),
                     timer_at: moved.get("timer_at"),
@@ -572,7 +594,7 @@ impl Backend for PostgresBackend {
             .await?;
         match outcome {
             Some(committed) => {
-                self.committed();
+                self.committed(carried);
                 Ok(committed)
             }
             None => Ok(CasOutcome::Missed(
