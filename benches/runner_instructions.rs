@@ -16,7 +16,7 @@ mod support;
 use std::fmt::Write as _;
 use std::process::Command;
 
-use statewright::{Journal, Runner};
+use statewright::{Journal, Runner, RunnerHandle};
 use support::{Adder, Counter, RawActor, Tick};
 
 /// Round trips per counted run.
@@ -84,39 +84,48 @@ fn run_case(spec: &str) {
         .build()
         .expect("a tokio runtime");
     runtime.block_on(async move {
-        let senders: Vec<_> = if case == "raw actor" {
-            let actor = RawActor::spawn(64);
-            actor.send(Tick::Start).await;
-            (0..senders)
-                .map(|_| {
-                    let actor = actor.clone();
-                    tokio::spawn(async move {
-                        for _ in 0..per_sender {
-                            std::hint::black_box(actor.send(Tick::Add).await);
-                        }
-                    })
-                })
-                .collect()
+        let target = if case == "raw actor" {
+            Target::Raw(RawActor::spawn(64))
         } else {
             let mut runner = Runner::new(Adder, Counter::Idle);
             if case.contains("journal") {
                 runner = runner.recorder(Journal::new(std::io::sink()));
             }
-            let handle = runner.spawn();
-            handle.send(Tick::Start).await.expect("a running runner");
-            (0..senders)
-                .map(|_| {
-                    let handle = handle.clone();
-                    tokio::spawn(async move {
-                        for _ in 0..per_sender {
-                            let _ = std::hint::black_box(handle.send(Tick::Add).await);
-                        }
-                    })
-                })
-                .collect()
+            Target::Runner(runner.spawn())
         };
+        target.round_trip(Tick::Start).await;
+        let senders: Vec<_> = (0..senders)
+            .map(|_| {
+                let target = target.clone();
+                tokio::spawn(async move {
+                    for _ in 0..per_sender {
+                        target.round_trip(Tick::Add).await;
+                    }
+                })
+            })
+            .collect();
         for sender in senders {
             sender.await.expect("a sender task");
         }
     });
+}
+
+/// What the senders send to: the raw actor or a runner.
+#[derive(Clone)]
+enum Target {
+    Raw(RawActor),
+    Runner(RunnerHandle<Adder>),
+}
+
+impl Target {
+    async fn round_trip(&self, tick: Tick) {
+        match self {
+            Self::Raw(actor) => {
+                std::hint::black_box(actor.send(tick).await);
+            }
+            Self::Runner(handle) => {
+                let _ = std::hint::black_box(handle.send(tick).await);
+            }
+        }
+    }
 }

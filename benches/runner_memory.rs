@@ -5,7 +5,7 @@
 mod support;
 
 use statewright::Runner;
-use support::{resident_bytes, Adder, Counter, RawActor, Tick};
+use support::{resident_bytes, Adder, Counter, RawActor, Request, Tick};
 
 const COUNT: usize = 100_000;
 
@@ -55,9 +55,7 @@ fn main() {
         // The floor under both: the queue, as the raw actor creates it.
         let before = resident_bytes();
         let queues: Vec<_> = (0..COUNT)
-            .map(|_| {
-                tokio::sync::mpsc::channel::<(Tick, Option<tokio::sync::oneshot::Sender<u64>>)>(64)
-            })
+            .map(|_| tokio::sync::mpsc::channel::<Request>(64))
             .collect();
         let after = resident_bytes();
         println!("mpsc of 64:     {} (of {COUNT})", per_item(before, after));

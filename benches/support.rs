@@ -38,15 +38,18 @@ impl Handler for Adder {
     }
 }
 
+/// What the raw actor's queue holds: an event and, for a send, its reply.
+pub type Request = (Tick, Option<oneshot::Sender<u64>>);
+
 /// The hand-written equivalent: an `mpsc` queue, `oneshot` replies, a `match`.
 #[derive(Clone)]
 pub struct RawActor {
-    queue: mpsc::Sender<(Tick, Option<oneshot::Sender<u64>>)>,
+    queue: mpsc::Sender<Request>,
 }
 
 impl RawActor {
     pub fn spawn(capacity: usize) -> Self {
-        let (queue, mut inbox) = mpsc::channel::<(Tick, Option<oneshot::Sender<u64>>)>(capacity);
+        let (queue, mut inbox) = mpsc::channel::<Request>(capacity);
         tokio::spawn(async move {
             let mut state = Counter::Idle;
             while let Some((tick, reply)) = inbox.recv().await {

@@ -621,7 +621,6 @@ impl<H: Handler> Run<H> {
         };
         let timeout_at = self.timeout_at();
         self.write_snapshot(timeout_at);
-        let subscribed = self.subscribers().is_some();
         let transition = Transition {
             seq: self.seq,
             from,
@@ -636,12 +635,14 @@ impl<H: Handler> Run<H> {
         });
         // Shared only when someone subscribed: recorders alone borrow it,
         // and its text's buffer serves the next event.
-        if subscribed {
-            if let Some(subscribers) = self.subscribers() {
+        match self.subscribers() {
+            Some(subscribers) => {
                 let _ = subscribers.send(Arc::new(transition));
             }
-        } else if transition.event.capacity() <= SPARE_TEXT_CAPACITY {
-            self.spare_text = transition.event;
+            None if transition.event.capacity() <= SPARE_TEXT_CAPACITY => {
+                self.spare_text = transition.event;
+            }
+            None => {}
         }
     }
 

@@ -583,8 +583,9 @@ impl Backend for PostgresBackend {
                     &cas.epoch,
                     &notify::CHANNEL,
                 ];
-                let count = if carried.is_some() { 13 } else { 12 };
-                let moved = client.query_opt(&statement, &parameters[..count]).await?;
+                // The channel is the notifying statement's parameter only.
+                let parameters = &parameters[..statement.params().len()];
+                let moved = client.query_opt(&statement, parameters).await?;
                 Ok(moved.map(|moved| CasOutcome::Committed {
                     version: moved.get("version"),
                     timer_at: moved.get("timer_at"),
